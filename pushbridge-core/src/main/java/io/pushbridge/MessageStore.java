@@ -1,0 +1,87 @@
+package io.pushbridge;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The per-user ack queues: messages for a user room wait here until a client of that user
+ * acknowledges them, so that nothing is lost while the user is offline.
+ *
+ * <p>Contract (held by {@code MessageStoreContractTests} for every implementation):
+ * <ul>
+ *   <li>{@link #append} keeps messages in append order; a queue holds at most
+ *       {@code maxPending} messages. An append to a full queue never drops silently: it clears the
+ *       queue, marks it for resync, keeps the new message, and answers
+ *       {@link AppendOutcome#OVERFLOWED}.</li>
+ *   <li>A queue lives while its user has an open connection ({@link #connectionOpened} minus
+ *       {@link #connectionClosed}). When the last one closes, or when a message is appended for a
+ *       user who has no connection, the queue expires {@code clientTtl} later unless a connection
+ *       opens first. A ttl of zero keeps queues forever.</li>
+ *   <li>Each operation is atomic for its queue.</li>
+ * </ul>
+ *
+ * <p>Every method answers with a stage and must not block the caller; the gateway calls them from
+ * its worker threads and from whatever thread completes a previous stage.
+ */
+public interface MessageStore {
+
+    /** Appends a message to the end of a user's queue. */
+    CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message);
+
+    /**
+     * The pending messages of a queue, oldest first, and whether the queue was marked for resync
+     * (by an overflow) since the last call; the mark is cleared by this call.
+     */
+    CompletionStage<Pending> takePending(UserQueue queue);
+
+    /**
+     * Removes one message on its client's ack. If the message was sent with {@code resync} and is
+     * not the first pending message of its event in this queue, the whole queue is cleared
+     * instead and the answer is {@link AckOutcome#RESYNC}.
+     */
+    CompletionStage<AckOutcome> ack(UserQueue queue, long messageId);
+
+    /** Removes exactly these messages (the ack of a {@code batch}); answers how many were there. */
+    CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds);
+
+    /** Drops every message of a queue and its resync mark. */
+    CompletionStage<Void> clear(UserQueue queue);
+
+    /** A connection of this queue's user opened: the queue no longer expires. */
+    CompletionStage<Void> connectionOpened(UserQueue queue);
+
+    /** A connection of this queue's user closed; after the last one the ttl starts. */
+    CompletionStage<Void> connectionClosed(UserQueue queue);
+
+    /** What {@link #append} did. */
+    enum AppendOutcome {
+        /** The message was appended. */
+        APPENDED,
+        /** The queue was full: it was cleared, marked for resync, and now holds only this message. */
+        OVERFLOWED
+    }
+
+    /** What {@link #ack} did. */
+    enum AckOutcome {
+        /** The message was removed. */
+        REMOVED,
+        /** The message was not (or no longer) in the queue; nothing changed. */
+        NOT_FOUND,
+        /** The resync check failed: the queue was cleared; its user must resync. */
+        RESYNC
+    }
+
+    /**
+     * The pending messages of a queue.
+     *
+     * @param messages oldest first
+     * @param resyncRequired whether an overflow marked the queue since the last {@link #takePending}
+     */
+    record Pending(List<QueuedMessage> messages, boolean resyncRequired) {
+
+        public Pending {
+            messages = List.copyOf(messages);
+        }
+    }
+}

@@ -1,0 +1,375 @@
+package io.pushbridge.memory;
+
+import io.pushbridge.MessageStore;
+import io.pushbridge.QueuedMessage;
+import io.pushbridge.UserQueue;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The embedded {@link MessageStore}: ack queues in this JVM's heap, for a single gateway node
+ * without Redis. Queues do not survive a restart of the node.
+ *
+ * <p><b>Threading.</b> Thread-safe; share one instance per gateway. Each queue has its own lock, so
+ * every operation is atomic for its queue and operations on different queues do not contend. Every
+ * method does its work on the calling thread and answers with an already completed stage; nothing
+ * blocks beyond the queue's lock, and the store starts no threads.
+ *
+ * <p><b>Cost.</b> {@link #append}, {@link #ack} of a message without {@code resync},
+ * {@link #connectionOpened} and {@link #connectionClosed} are O(1); {@link #remove} is O(k) for k
+ * ids; {@link #takePending} copies the queue, O(n); an {@link #ack} with {@code resync} scans the
+ * queue up to the acked message, O(n). A queue holds at most {@code maxPendingPerUser} messages.
+ *
+ * <p><b>Expiry.</b> Time comes from the injected {@link Clock}. A queue past its deadline behaves as
+ * absent for every operation and is dropped when next touched; {@link #purgeExpired()} drops all of
+ * them at once and is meant to be called now and then by the owner's scheduler, so that queues of
+ * users who never come back do not stay in memory. A queue that holds no message, no resync mark
+ * and no open connection is dropped at once.
+ */
+public final class InMemoryMessageStore implements MessageStore {
+
+    /** The default bound of one user's queue. */
+    public static final int DEFAULT_MAX_PENDING_PER_USER = 10_000;
+
+    /** The default time a queue is kept after its user's last connection closed. */
+    public static final Duration DEFAULT_CLIENT_TTL = Duration.ofSeconds(3600);
+
+    private static final CompletionStage<AppendOutcome> APPENDED = CompletableFuture.completedStage(AppendOutcome.APPENDED);
+    private static final CompletionStage<AppendOutcome> OVERFLOWED = CompletableFuture.completedStage(AppendOutcome.OVERFLOWED);
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedStage(null);
+
+    private final int maxPendingPerUser;
+    private final Duration clientTtl;
+    /** The ttl in milliseconds, at least 1 unless the ttl is zero (keep forever). */
+    private final long clientTtlMillis;
+    private final Clock clock;
+    private final ConcurrentHashMap<UserQueue, QueueState> queues = new ConcurrentHashMap<>();
+
+    /** A store with the default bound and ttl, on the system clock. */
+    public InMemoryMessageStore() {
+        this(DEFAULT_MAX_PENDING_PER_USER, DEFAULT_CLIENT_TTL, Clock.systemUTC());
+    }
+
+    /**
+     * A store with these settings.
+     *
+     * @param maxPendingPerUser the most messages one queue holds, at least 1
+     * @param clientTtl how long a queue is kept after its user's last connection closed, or after a
+     *     message was appended for a user without connection; zero keeps queues forever
+     * @param clock the time source of expiry
+     * @throws IllegalArgumentException naming the setting when a value is out of range
+     */
+    public InMemoryMessageStore(int maxPendingPerUser, Duration clientTtl, Clock clock) {
+        checkMaxPendingPerUser(maxPendingPerUser);
+        checkClientTtl(clientTtl);
+        require(clock != null, "clock must not be null");
+        this.maxPendingPerUser = maxPendingPerUser;
+        this.clientTtl = clientTtl;
+        this.clientTtlMillis = clientTtl.isZero() ? 0 : Math.max(1, saturatedMillis(clientTtl));
+        this.clock = clock;
+    }
+
+    /** A builder that starts from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The most messages one queue holds. */
+    public int maxPendingPerUser() {
+        return maxPendingPerUser;
+    }
+
+    /** How long a queue is kept once its user has no connection; zero keeps queues forever. */
+    public Duration clientTtl() {
+        return clientTtl;
+    }
+
+    @Override
+    public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
+        Objects.requireNonNull(message, "message");
+        boolean overflowed = update(queue, true, state -> {
+            if (state.connections == 0 && !state.hasDeadline) {
+                state.startTtl(clock.millis(), clientTtlMillis);
+            }
+            boolean full = state.messages.size() >= maxPendingPerUser
+                    && !state.messages.containsKey(message.id());
+            if (full) {
+                state.messages.clear();
+                state.resyncRequired = true;
+            }
+            // a repeated id (a retried append) keeps its place in the queue
+            state.messages.put(message.id(), message);
+            return full;
+        }, false);
+        return overflowed ? OVERFLOWED : APPENDED;
+    }
+
+    @Override
+    public CompletionStage<Pending> takePending(UserQueue queue) {
+        Pending pending = update(queue, false, state -> {
+            Pending p = new Pending(List.copyOf(state.messages.values()), state.resyncRequired);
+            state.resyncRequired = false;
+            return p;
+        }, new Pending(List.of(), false));
+        return CompletableFuture.completedStage(pending);
+    }
+
+    @Override
+    public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
+        AckOutcome outcome = update(queue, false, state -> {
+            QueuedMessage acked = state.messages.get(messageId);
+            if (acked == null) {
+                return AckOutcome.NOT_FOUND;
+            }
+            if (acked.resync() && firstIdOfEvent(state.messages, acked.event()) != messageId) {
+                // the client missed an earlier message of this event; the resync mark is left as
+                // it is (it only ever asks for one more resync)
+                state.messages.clear();
+                return AckOutcome.RESYNC;
+            }
+            state.messages.remove(messageId);
+            return AckOutcome.REMOVED;
+        }, AckOutcome.NOT_FOUND);
+        return CompletableFuture.completedStage(outcome);
+    }
+
+    @Override
+    public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
+        Objects.requireNonNull(messageIds, "messageIds");
+        int removed = update(queue, false, state -> {
+            int n = 0;
+            for (Long id : messageIds) {
+                if (state.messages.remove(id) != null) {
+                    n++;
+                }
+            }
+            return n;
+        }, 0);
+        return CompletableFuture.completedStage(removed);
+    }
+
+    @Override
+    public CompletionStage<Void> clear(UserQueue queue) {
+        update(queue, false, state -> {
+            state.messages.clear();
+            state.resyncRequired = false;
+            return Boolean.TRUE;
+        }, Boolean.FALSE);
+        return DONE;
+    }
+
+    @Override
+    public CompletionStage<Void> connectionOpened(UserQueue queue) {
+        update(queue, true, state -> {
+            if (state.connections < Integer.MAX_VALUE) {
+                state.connections++;
+            }
+            state.hasDeadline = false;
+            return Boolean.TRUE;
+        }, Boolean.FALSE);
+        return DONE;
+    }
+
+    @Override
+    public CompletionStage<Void> connectionClosed(UserQueue queue) {
+        update(queue, false, state -> {
+            if (state.connections > 0) {
+                state.connections--;
+                if (state.connections == 0) {
+                    state.startTtl(clock.millis(), clientTtlMillis);
+                }
+            }
+            return Boolean.TRUE;
+        }, Boolean.FALSE);
+        return DONE;
+    }
+
+    /**
+     * The number of messages pending in a queue; zero for an absent or expired queue. For tests and
+     * administration; O(1).
+     */
+    public int depth(UserQueue queue) {
+        return update(queue, false, state -> state.messages.size(), 0);
+    }
+
+    /**
+     * Drops every queue whose ttl has run out. Cheap to call often: O(number of queues), each
+     * locked only for the moment it is looked at.
+     *
+     * @return how many queues were dropped
+     */
+    public int purgeExpired() {
+        long now = clock.millis();
+        int purged = 0;
+        for (Iterator<Map.Entry<UserQueue, QueueState>> it = queues.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<UserQueue, QueueState> entry = it.next();
+            QueueState state = entry.getValue();
+            synchronized (state) {
+                if (!state.retired && state.isExpired(now)) {
+                    state.retired = true;
+                    queues.remove(entry.getKey(), state);
+                    purged++;
+                }
+            }
+        }
+        return purged;
+    }
+
+    /** How many queues are held in memory (expired ones not yet dropped included); for tests. */
+    int trackedQueues() {
+        return queues.size();
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryMessageStore[maxPendingPerUser=" + maxPendingPerUser + ", clientTtl=" + clientTtl + "]";
+    }
+
+    /**
+     * Runs {@code op} on the live state of a queue under its lock. An expired queue is dropped first
+     * and counts as absent: then, unless {@code create}, {@code absent} is answered; with
+     * {@code create} a fresh queue is made. A queue left with nothing worth keeping is dropped.
+     */
+    private <R> R update(UserQueue queue, boolean create, Function<QueueState, R> op, R absent) {
+        Objects.requireNonNull(queue, "queue");
+        for (;;) {
+            QueueState state = create ? queues.computeIfAbsent(queue, q -> new QueueState()) : queues.get(queue);
+            if (state == null) {
+                return absent;
+            }
+            synchronized (state) {
+                if (state.retired) {
+                    continue; // dropped by another thread meanwhile; look again
+                }
+                if (state.isExpired(clock.millis())) {
+                    state.retired = true;
+                    queues.remove(queue, state);
+                    if (create) {
+                        continue;
+                    }
+                    return absent;
+                }
+                R result = op.apply(state);
+                if (state.isIdle()) {
+                    state.retired = true;
+                    queues.remove(queue, state);
+                }
+                return result;
+            }
+        }
+    }
+
+    private static long firstIdOfEvent(LinkedHashMap<Long, QueuedMessage> messages, String event) {
+        for (QueuedMessage m : messages.values()) {
+            if (m.event().equals(event)) {
+                return m.id();
+            }
+        }
+        throw new IllegalStateException("unreachable: the acked message is in the queue");
+    }
+
+    private static long saturatedMillis(Duration d) {
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static void checkMaxPendingPerUser(int value) {
+        require(value >= 1, "maxPendingPerUser must be >= 1, was " + value);
+    }
+
+    private static void checkClientTtl(Duration value) {
+        require(value != null, "clientTtl must not be null");
+        require(!value.isNegative(), "clientTtl must be >= 0 (0 keeps queues forever), was " + value);
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    /** One queue; guarded by its own monitor. */
+    private static final class QueueState {
+
+        final LinkedHashMap<Long, QueuedMessage> messages = new LinkedHashMap<>();
+        boolean resyncRequired;
+        int connections;
+        boolean hasDeadline;
+        long deadlineMillis;
+        /** Set once the state has left the map; a thread that still holds it must look again. */
+        boolean retired;
+
+        void startTtl(long nowMillis, long ttlMillis) {
+            if (ttlMillis == 0) {
+                hasDeadline = false; // zero keeps the queue forever
+                return;
+            }
+            hasDeadline = true;
+            deadlineMillis = nowMillis + ttlMillis;
+            if (((nowMillis ^ deadlineMillis) & (ttlMillis ^ deadlineMillis)) < 0) {
+                deadlineMillis = Long.MAX_VALUE; // overflowed: as good as never
+            }
+        }
+
+        boolean isExpired(long nowMillis) {
+            return hasDeadline && nowMillis >= deadlineMillis;
+        }
+
+        boolean isIdle() {
+            return messages.isEmpty() && !resyncRequired && connections == 0;
+        }
+    }
+
+    /**
+     * Builds an {@link InMemoryMessageStore}; each setter checks its value at once and names it when
+     * it is out of range. Starts from {@link #DEFAULT_MAX_PENDING_PER_USER},
+     * {@link #DEFAULT_CLIENT_TTL} and the system clock.
+     */
+    public static final class Builder {
+
+        private int maxPendingPerUser = DEFAULT_MAX_PENDING_PER_USER;
+        private Duration clientTtl = DEFAULT_CLIENT_TTL;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /** The most messages one queue holds, at least 1. */
+        public Builder maxPendingPerUser(int maxPendingPerUser) {
+            checkMaxPendingPerUser(maxPendingPerUser);
+            this.maxPendingPerUser = maxPendingPerUser;
+            return this;
+        }
+
+        /** How long a queue is kept once its user has no connection, at least zero (forever). */
+        public Builder clientTtl(Duration clientTtl) {
+            checkClientTtl(clientTtl);
+            this.clientTtl = clientTtl;
+            return this;
+        }
+
+        /** The time source of expiry; tests pass a clock they can move. */
+        public Builder clock(Clock clock) {
+            require(clock != null, "clock must not be null");
+            this.clock = clock;
+            return this;
+        }
+
+        public InMemoryMessageStore build() {
+            return new InMemoryMessageStore(maxPendingPerUser, clientTtl, clock);
+        }
+    }
+}

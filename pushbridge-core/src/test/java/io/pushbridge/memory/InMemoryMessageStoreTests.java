@@ -1,0 +1,248 @@
+package io.pushbridge.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+
+import io.pushbridge.MessageStore;
+import io.pushbridge.MessageStoreContractTests;
+import io.pushbridge.UserQueue;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.junit.jupiter.api.Test;
+
+class InMemoryMessageStoreTests extends MessageStoreContractTests {
+
+    @Override
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
+        return new InMemoryMessageStore(maxPendingPerUser, clientTtl, clock);
+    }
+
+    private InMemoryMessageStore memoryStore() {
+        return (InMemoryMessageStore) store;
+    }
+
+    // ---------------------------------------------------------------- purge and memory
+
+    @Test
+    void purgeExpiredDropsOnlyExpiredQueuesAndCountsThem() throws Exception {
+        UserQueue offline1 = queue("offline1");
+        UserQueue offline2 = queue("offline2");
+        UserQueue online = queue("online");
+        UserQueue fresh = queue("fresh");
+        await(store.append(offline1, message(1, "news")));
+        await(store.append(offline2, message(2, "news")));
+        await(store.connectionOpened(online));
+        await(store.append(online, message(3, "news")));
+        clock.advance(TTL.minusSeconds(10));
+        await(store.append(fresh, message(4, "news")));
+        assertThat(memoryStore().purgeExpired()).isZero();
+
+        clock.advance(Duration.ofSeconds(11));
+
+        assertThat(memoryStore().purgeExpired()).isEqualTo(2);
+        assertThat(memoryStore().trackedQueues()).isEqualTo(2);
+        assertThat(memoryStore().depth(online)).isEqualTo(1);
+        assertThat(memoryStore().depth(fresh)).isEqualTo(1);
+        assertThat(memoryStore().purgeExpired()).isZero();
+    }
+
+    @Test
+    void purgeExpiredWithTtlZeroDropsNothing() throws Exception {
+        store = createStore(MAX_PENDING, Duration.ZERO, clock);
+        await(store.append(queue("alice"), message(1, "news")));
+        clock.advance(Duration.ofDays(1000));
+
+        assertThat(memoryStore().purgeExpired()).isZero();
+        assertThat(memoryStore().depth(queue("alice"))).isEqualTo(1);
+    }
+
+    @Test
+    void expiredQueueIsDroppedWhenTouched() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        clock.advance(TTL.plusSeconds(1));
+        assertThat(memoryStore().trackedQueues()).isEqualTo(1);
+
+        assertThat(memoryStore().depth(q)).isZero();
+        assertThat(memoryStore().trackedQueues()).isZero();
+    }
+
+    @Test
+    void queueWithNothingLeftIsDropped() throws Exception {
+        UserQueue acked = queue("acked");
+        UserQueue removed = queue("removed");
+        UserQueue cleared = queue("cleared");
+        UserQueue left = queue("left");
+        await(store.append(acked, message(1, "news")));
+        await(store.ack(acked, 1));
+        await(store.append(removed, message(2, "news")));
+        await(store.remove(removed, List.of(2L)));
+        await(store.append(cleared, message(3, "news")));
+        await(store.clear(cleared));
+        await(store.connectionOpened(left));
+        await(store.connectionClosed(left));
+
+        assertThat(memoryStore().trackedQueues()).isZero();
+    }
+
+    @Test
+    void queueWithAnOpenConnectionOrAResyncMarkIsKeptWhenEmpty() throws Exception {
+        store = createStore(1, TTL, clock);
+        UserQueue online = queue("online");
+        UserQueue marked = queue("marked");
+        await(store.connectionOpened(online));
+        await(store.append(marked, message(1, "news")));
+        await(store.append(marked, message(2, "news"))); // overflow: marked
+        await(store.ack(marked, 2));
+
+        assertThat(memoryStore().trackedQueues()).isEqualTo(2);
+        assertThat(await(store.takePending(marked)).resyncRequired()).isTrue();
+        assertThat(memoryStore().trackedQueues()).isEqualTo(1);
+    }
+
+    @Test
+    void unknownQueuesLeaveNoTrace() throws Exception {
+        UserQueue q = queue("nobody");
+        await(store.takePending(q));
+        await(store.ack(q, 1));
+        await(store.remove(q, List.of(1L)));
+        await(store.clear(q));
+        await(store.connectionClosed(q));
+        memoryStore().depth(q);
+
+        assertThat(memoryStore().trackedQueues()).isZero();
+    }
+
+    // ---------------------------------------------------------------- specifics of this store
+
+    @Test
+    void appendDoesNotExtendARunningTtl() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        clock.advance(TTL.minusSeconds(1));
+        await(store.append(q, message(2, "news")));
+
+        clock.advance(Duration.ofSeconds(2));
+
+        assertThat(memoryStore().depth(q)).isZero();
+    }
+
+    @Test
+    void appendOfAnIdAlreadyQueuedKeepsItsPlaceAndDoesNotOverflow() throws Exception {
+        store = createStore(2, TTL, clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news")));
+
+        assertThat(await(store.append(q, message(1, "news")))).isEqualTo(MessageStore.AppendOutcome.APPENDED);
+
+        assertThat(ids(await(store.takePending(q)))).containsExactly(1L, 2L);
+    }
+
+    @Test
+    void depthCountsPendingMessages() throws Exception {
+        UserQueue q = queue("alice");
+        assertThat(memoryStore().depth(q)).isZero();
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news")));
+
+        assertThat(memoryStore().depth(q)).isEqualTo(2);
+    }
+
+    @Test
+    void everyAnswerIsAlreadyComplete() {
+        UserQueue q = queue("alice");
+        List<CompletionStage<?>> stages = List.of(
+                store.connectionOpened(q),
+                store.append(q, message(1, "news")),
+                store.takePending(q),
+                store.ack(q, 1),
+                store.remove(q, List.of(1L)),
+                store.clear(q),
+                store.connectionClosed(q));
+
+        assertThat(stages).allSatisfy(s -> assertThat(s.toCompletableFuture()).isCompleted());
+    }
+
+    // ---------------------------------------------------------------- options
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        InMemoryMessageStore defaults = new InMemoryMessageStore();
+        InMemoryMessageStore built = InMemoryMessageStore.builder().build();
+
+        assertThat(InMemoryMessageStore.DEFAULT_MAX_PENDING_PER_USER).isEqualTo(10_000);
+        assertThat(InMemoryMessageStore.DEFAULT_CLIENT_TTL).isEqualTo(Duration.ofHours(1));
+        assertThat(defaults.maxPendingPerUser()).isEqualTo(10_000);
+        assertThat(defaults.clientTtl()).isEqualTo(Duration.ofHours(1));
+        assertThat(built.maxPendingPerUser()).isEqualTo(10_000);
+        assertThat(built.clientTtl()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void builderPassesItsSettings() throws Exception {
+        InMemoryMessageStore built = InMemoryMessageStore.builder()
+                .maxPendingPerUser(1)
+                .clientTtl(Duration.ofSeconds(5))
+                .clock(clock)
+                .build();
+        UserQueue q = queue("alice");
+        await(built.append(q, message(1, "news")));
+
+        assertThat(await(built.append(q, message(2, "news")))).isEqualTo(MessageStore.AppendOutcome.OVERFLOWED);
+        clock.advance(Duration.ofSeconds(6));
+        assertThat(built.depth(q)).isZero();
+    }
+
+    @Test
+    void maxPendingPerUserBelowOneIsRejected() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new InMemoryMessageStore(0, TTL, clock))
+                .withMessage("maxPendingPerUser must be >= 1, was 0");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> InMemoryMessageStore.builder().maxPendingPerUser(-3))
+                .withMessage("maxPendingPerUser must be >= 1, was -3");
+    }
+
+    @Test
+    void negativeClientTtlIsRejected() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new InMemoryMessageStore(10, Duration.ofSeconds(-1), clock))
+                .withMessage("clientTtl must be >= 0 (0 keeps queues forever), was PT-1S");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> InMemoryMessageStore.builder().clientTtl(Duration.ofMillis(-5)))
+                .withMessageStartingWith("clientTtl must be >= 0");
+    }
+
+    @Test
+    void missingSettingsAreRejected() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new InMemoryMessageStore(10, TTL, nullClock()))
+                .withMessage("clock must not be null");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new InMemoryMessageStore(10, nullDuration(), clock))
+                .withMessage("clientTtl must not be null");
+    }
+
+    @Test
+    void hugeTtlIsAsGoodAsForever() throws Exception {
+        store = createStore(MAX_PENDING, Duration.ofSeconds(Long.MAX_VALUE), clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        clock.advance(Duration.ofDays(365 * 100));
+
+        assertThat(memoryStore().depth(q)).isEqualTo(1);
+    }
+
+    @SuppressWarnings("NullAway")
+    private static Clock nullClock() {
+        return null;
+    }
+
+    @SuppressWarnings("NullAway")
+    private static Duration nullDuration() {
+        return null;
+    }
+}
