@@ -1,0 +1,377 @@
+package io.pushbridge.gateway;
+
+import com.corundumstudio.socketio.HandshakeData;
+import com.corundumstudio.socketio.SocketIOClient;
+import com.corundumstudio.socketio.handler.ClientHead;
+import com.corundumstudio.socketio.namespace.Namespace;
+import com.corundumstudio.socketio.protocol.ConnPacket;
+import com.corundumstudio.socketio.protocol.EngineIOVersion;
+import com.corundumstudio.socketio.protocol.Packet;
+import com.corundumstudio.socketio.protocol.PacketType;
+import com.corundumstudio.socketio.transport.NamespaceClient;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pushbridge.AuthorizationDeniedException;
+import io.pushbridge.ConnectRequest;
+import io.pushbridge.MessageStore;
+import io.pushbridge.UserQueue;
+import io.netty.util.concurrent.EventExecutor;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The connection state machine, owned by PushBridge rather than netty-socketio: sessions, namespace
+ * CONNECTs (authorized asynchronously), admission with the pending batches, and cleanup.
+ *
+ * <p>netty-socketio joins every session to {@code /} at the Engine.IO handshake and lets events
+ * through after a refused CONNECT. Here a socket exists for a site only after its authorizer said
+ * yes, CONNECT packets never reach netty-socketio, and a session that joins no site within the
+ * connect timeout, or leaves its last one, is closed.
+ */
+final class Connections {
+
+    private static final Logger log = LoggerFactory.getLogger(Connections.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. */
+    static final class Session {
+        final ClientHead head;
+        final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>();
+        final Set<String> connecting = ConcurrentHashMap.newKeySet();
+        volatile boolean everAdmitted;
+
+        Session(ClientHead head) {
+            this.head = head;
+        }
+
+        boolean idle() {
+            return sockets.isEmpty() && connecting.isEmpty();
+        }
+    }
+
+    private final GatewayOptions options;
+    private final Map<String, SiteRuntime> sitesByNamespace;
+    private final MessageStore store;
+    private final SiteSocket.AckSink ackSink;
+    private final Executor executor;
+    private final ScheduledExecutorService timer;
+    private final GatewayStats stats;
+    private final ConcurrentHashMap<UUID, Session> sessions = new ConcurrentHashMap<>();
+    private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
+    private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+    private volatile boolean accepting = true;
+
+    Connections(GatewayOptions options, Map<String, SiteRuntime> sitesByNamespace, MessageStore store,
+            SiteSocket.AckSink ackSink, Executor executor, ScheduledExecutorService timer, GatewayStats stats) {
+        this.options = options;
+        this.sitesByNamespace = sitesByNamespace;
+        this.store = store;
+        this.ackSink = ackSink;
+        this.executor = executor;
+        this.timer = timer;
+        this.stats = stats;
+    }
+
+    void bindNamespace(String name, Namespace namespace) {
+        namespaces.put(name, namespace);
+    }
+
+    /** Refuse new CONNECTs from now on (the gateway is stopping). */
+    void stopAccepting() {
+        accepting = false;
+    }
+
+    int sessionCount() {
+        return sessions.size();
+    }
+
+    // ---- session lifecycle (netty-socketio's implicit "/" connect marks a new session) ----------
+
+    /** A new Engine.IO session (netty-socketio's implicit "/" connect). Runs on an I/O thread. */
+    void sessionOpened(SocketIOClient rootClient) {
+        ClientHead head = ((NamespaceClient) rootClient).getBaseClient();
+        sessions.putIfAbsent(head.getSessionId(), new Session(head));
+        stats.increment("sessions.opened");
+        timer.schedule(() -> checkConnectTimeout(head.getSessionId()), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void checkConnectTimeout(UUID sessionId) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return;
+        }
+        if (!session.head.isConnected()) {
+            sessions.remove(sessionId);
+        } else if (!session.everAdmitted && session.idle()) {
+            stats.increment("sessions.connect_timeout");
+            log.debug("Session {} joined no site within {} ms; closing it", sessionId, options.connectTimeout().toMillis());
+            closeSession(session);
+        } else if (!session.everAdmitted) {
+            timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Closes a whole Engine.IO session and its transport. */
+    void closeSession(Session session) {
+        sessions.remove(session.head.getSessionId());
+        session.head.disconnect();
+    }
+
+    @Nullable Session session(UUID sessionId) {
+        return sessions.get(sessionId);
+    }
+
+    /** Whether the session has an admitted socket on that namespace. */
+    boolean isAdmitted(UUID sessionId, String namespace) {
+        Session session = sessions.get(sessionId);
+        return session != null && session.sockets.containsKey(namespace);
+    }
+
+    /** After a client's DISCONNECT for a namespace: close the session when it has no site left (no zombies). */
+    void afterClientDisconnect(UUID sessionId) {
+        Session session = sessions.get(sessionId);
+        if (session != null && session.idle()) {
+            log.debug("Session {} left its last site; closing it", sessionId);
+            closeSession(session);
+        }
+    }
+
+    /** netty-socketio's disconnect of a namespace client (any cause). Runs on an I/O or timer thread. */
+    void namespaceDisconnected(SocketIOClient client) {
+        NamespaceClient nc = (NamespaceClient) client;
+        UUID sessionId = nc.getSessionId();
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return;
+        }
+        SiteSocket socket = session.sockets.remove(ourName(nc.getNamespace().getName()));
+        if (socket != null) {
+            socketClosed(socket);
+        }
+        if (!nc.getBaseClient().isConnected()) {
+            sessions.remove(sessionId);
+            for (SiteSocket other : session.sockets.values()) {
+                socketClosed(other);
+            }
+            session.sockets.clear();
+            session.connecting.clear();
+        }
+    }
+
+    private void socketClosed(SiteSocket socket) {
+        if (!socket.close()) {
+            return;
+        }
+        socket.site().unregister(socket);
+        stats.increment("disconnects");
+        for (String room : socket.userRooms()) {
+            UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            executor.execute(() -> store.connectionClosed(queue).whenComplete((v, failure) -> {
+                if (failure != null) {
+                    failureLog.warn("Could not record the closed connection of {}: {}", queue, failure.toString());
+                }
+            }));
+        }
+    }
+
+    // ---- CONNECT -----------------------------------------------------------------------------
+
+    /** A client's CONNECT packet for a namespace. Runs on the session's I/O thread. */
+    void connect(EventExecutor loop, ClientHead head, SioPacket packet) {
+        String nsp = packet.nsp();
+        SiteRuntime site = sitesByNamespace.get(nsp);
+        if (site == null) {
+            stats.increment("refused.unknown_namespace");
+            sendConnectError(head, nsp, "unknown_namespace", "Invalid namespace");
+            return;
+        }
+        if (!accepting) {
+            stats.increment("refused.shutting_down");
+            sendConnectError(head, nsp, "shutting_down", "Server is shutting down");
+            return;
+        }
+        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head));
+        if (session.sockets.containsKey(nsp) || !session.connecting.add(nsp)) {
+            stats.increment("dropped.duplicate_connect");
+            return;
+        }
+        ConnectRequest request = connectRequest(site, head, packet.data());
+        CompletableFuture<Set<String>> decision = CompletableFuture
+                .supplyAsync(() -> site.options().authorizer().authorize(request), executor)
+                .thenCompose(stage -> stage)
+                .toCompletableFuture()
+                .orTimeout(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        decision.whenComplete((rooms, failure) -> loop.execute(() -> authorized(loop, session, site, rooms, failure)));
+    }
+
+    private ConnectRequest connectRequest(SiteRuntime site, ClientHead head, @Nullable JsonNode authNode) {
+        HandshakeData handshake = head.getHandshakeData();
+        Map<String, Object> auth = authNode == null ? Map.of() : JSON.convertValue(authNode, LinkedHashMap.class);
+        String token = null;
+        JsonNode tokenNode = authNode == null ? null : authNode.get("token");
+        if (tokenNode != null && (tokenNode.isTextual() || tokenNode.isNumber())) {
+            token = tokenNode.asText();
+        }
+        if (token == null || token.isEmpty()) {
+            token = handshake.getSingleUrlParam("token");
+        }
+        Map<String, List<String>> headers = new LinkedHashMap<>();
+        for (String name : handshake.getHttpHeaders().names()) {
+            headers.put(name.toLowerCase(java.util.Locale.ROOT), handshake.getHttpHeaders().getAll(name));
+        }
+        InetSocketAddress address = handshake.getAddress();
+        String remote = address == null ? "" : address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+        return new ConnectRequest(site.options().name(), head.getSessionId().toString(), token, nullSafe(auth),
+                handshake.getUrlParams(), headers, remote, handshake.getHttpHeaders().get("X-Forwarded-For"));
+    }
+
+    private static Map<String, Object> nullSafe(Map<String, Object> map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> out.put(k, v == null ? "" : v));
+        return out;
+    }
+
+    /** The authorizer answered. Runs on the session's I/O thread. */
+    private void authorized(EventExecutor loop, Session session, SiteRuntime site, @Nullable Set<String> rooms,
+            @Nullable Throwable failure) {
+        String nsp = site.options().namespace();
+        if (!session.head.isConnected() || sessions.get(session.head.getSessionId()) != session) {
+            session.connecting.remove(nsp);
+            return;
+        }
+        if (failure == null) {
+            failure = checkRooms(rooms);
+        }
+        if (failure != null) {
+            session.connecting.remove(nsp);
+            AuthorizationDeniedException denied = denial(failure);
+            stats.increment("refused." + denied.code());
+            log.debug("Refused session {} on site {}: {} ({})", session.head.getSessionId(), site.options().name(),
+                    denied.code(), denied.getMessage());
+            sendConnectError(session.head, nsp, denied.code(), denied.getMessage());
+            return;
+        }
+        Namespace namespace = namespaces.get(nsp);
+        NamespaceClient client = site.isRoot()
+                ? session.head.getChildClient(namespace)
+                : session.head.addNamespaceClient(namespace);
+        if (client == null) {
+            session.connecting.remove(nsp);
+            return;
+        }
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink);
+        session.sockets.put(nsp, socket);
+        session.connecting.remove(nsp);
+        session.everAdmitted = true;
+        site.register(socket);
+        readPending(socket).whenComplete((batches, storeFailure) -> loop.execute(() -> {
+            if (storeFailure != null) {
+                failureLog.warn("Could not read the pending messages of {}: {}", socket, storeFailure.toString());
+                stats.increment("refused.store_unavailable");
+                session.sockets.remove(nsp, socket);
+                socketClosed(socket);
+                if (!site.isRoot()) {
+                    session.head.removeNamespaceClient(client);
+                    namespace.onDisconnect(client);
+                }
+                sendConnectError(session.head, nsp, "store_unavailable", "Message store is unavailable, retry later");
+                return;
+            }
+            if (socket.isClosed()) {
+                return;
+            }
+            sendConnectAck(session.head, nsp);
+            if (!site.isRoot()) {
+                namespace.onConnect(client);
+            }
+            socket.open(batches);
+            stats.increment("connects");
+        }));
+    }
+
+    private @Nullable Throwable checkRooms(@Nullable Set<String> rooms) {
+        if (rooms == null) {
+            return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE, "No rooms");
+        }
+        for (Object room : rooms) {
+            if (!(room instanceof String name) || name.isEmpty() || name.length() > options.maxRoomNameLength()
+                    || Dispatcher.hasControlCharacters(name)) {
+                return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE,
+                        "Authorizer returned an invalid room name");
+            }
+        }
+        return null;
+    }
+
+    private static AuthorizationDeniedException denial(Throwable failure) {
+        Throwable cause = Dispatcher.unwrap(failure);
+        if (cause instanceof AuthorizationDeniedException denied) {
+            return denied;
+        }
+        if (cause instanceof java.util.concurrent.TimeoutException) {
+            return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_TIMEOUT, "Authorization timed out");
+        }
+        log.warn("Authorizer failed: {}", cause.toString());
+        return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_ERROR, "Authorization failed");
+    }
+
+    /** Opens the user queues of a new socket and reads what is pending in each. */
+    private CompletionStage<List<SiteSocket.PendingBatch>> readPending(SiteSocket socket) {
+        List<CompletableFuture<SiteSocket.PendingBatch>> reads = new ArrayList<>();
+        for (String room : socket.userRooms()) {
+            UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            reads.add(CompletableFuture.supplyAsync(() -> store.connectionOpened(queue), executor)
+                    .thenCompose(stage -> stage)
+                    .thenCompose(v -> store.takePending(queue))
+                    .thenApply(p -> new SiteSocket.PendingBatch(room, p.messages(), p.resyncRequired()))
+                    .toCompletableFuture());
+        }
+        return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
+                .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
+    }
+
+    // ---- packets to the client ----------------------------------------------------------------
+
+    /** netty-socketio names the main namespace "" where Socket.IO says "/". */
+    static String nettyName(String nsp) {
+        return "/".equals(nsp) ? Namespace.DEFAULT_NAME : nsp;
+    }
+
+    static String ourName(String nettyName) {
+        return nettyName.isEmpty() ? "/" : nettyName;
+    }
+
+    private static void sendConnectAck(ClientHead head, String nsp) {
+        Packet packet = new Packet(PacketType.MESSAGE, EngineIOVersion.V4);
+        packet.setSubType(PacketType.CONNECT);
+        packet.setNsp(nettyName(nsp));
+        packet.setData(new ConnPacket(head.getSessionId()));
+        head.send(packet);
+    }
+
+    static void sendConnectError(ClientHead head, String nsp, String code, String message) {
+        Packet packet = new Packet(PacketType.MESSAGE, EngineIOVersion.V4);
+        packet.setSubType(PacketType.ERROR);
+        packet.setNsp(nettyName(nsp));
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("message", message);
+        data.put("code", code);
+        data.put("data", Map.of("message", message, "code", code));
+        packet.setData(data);
+        head.send(packet);
+    }
+}

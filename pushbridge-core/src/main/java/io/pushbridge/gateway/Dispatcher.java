@@ -1,0 +1,284 @@
+package io.pushbridge.gateway;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pushbridge.Message;
+import io.pushbridge.MessageStore;
+import io.pushbridge.PushRefusedException;
+import io.pushbridge.PushRefusedException.Reason;
+import io.pushbridge.PushTemplate;
+import io.pushbridge.PushUnavailableException;
+import io.pushbridge.Router;
+import io.pushbridge.SendRequest;
+import io.pushbridge.SendResult;
+import io.pushbridge.Target;
+import io.pushbridge.UserQueue;
+import io.pushbridge.id.FlakeIdGenerator;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one send path (the template and the HTTP API both end here), local delivery of routed
+ * messages, and the handling of client acks.
+ *
+ * <p>Send: validate, append to every target user queue (durable before routing), publish. Deliver:
+ * find this node's target sockets, once per socket. Ack: remove from the queue, with the resync check.
+ */
+final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckSink {
+
+    static final String BATCH_EVENT = "batch";
+    static final String RESYNC_EVENT = "resync";
+
+    /** Event names a sender may not use: Socket.IO's own, and PushBridge's. */
+    static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect", "disconnecting",
+            "newListener", "removeListener", "error", "message_ack", BATCH_EVENT, RESYNC_EVENT);
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+
+    private final GatewayOptions options;
+    private final Map<String, SiteRuntime> sitesByName;
+    private final MessageStore store;
+    private final Router router;
+    private final FlakeIdGenerator ids;
+    private final Executor executor;
+    private final GatewayStats stats;
+    private final ObjectMapper json = new ObjectMapper();
+    private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
+
+    Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
+            FlakeIdGenerator ids, Executor executor, GatewayStats stats) {
+        this.options = options;
+        this.sitesByName = sitesByName;
+        this.store = store;
+        this.router = router;
+        this.ids = ids;
+        this.executor = executor;
+        this.stats = stats;
+    }
+
+    // ---- send ------------------------------------------------------------------------------
+
+    @Override
+    public CompletionStage<SendResult> send(SendRequest request) {
+        SiteRuntime site = sitesByName.get(request.site());
+        if (site == null) {
+            stats.increment("sends.refused.unknown_site");
+            return CompletableFuture.failedFuture(new PushRefusedException(Reason.UNKNOWN_SITE,
+                    List.of("site '" + request.site() + "' is not configured")));
+        }
+        PushRefusedException invalid = validate(request);
+        if (invalid != null) {
+            stats.increment("sends.refused." + invalid.reason().name().toLowerCase(java.util.Locale.ROOT));
+            return CompletableFuture.failedFuture(invalid);
+        }
+        Target target = request.target();
+        Set<String> userRooms = new LinkedHashSet<>();
+        for (String room : target.rooms()) {
+            if (site.options().isUserRoom(room)) {
+                userRooms.add(room);
+            }
+        }
+        Message message = new Message(ids.nextId(), site.options().name(), target, request.event(), request.args(),
+                userRooms, request.resync(), options.clock().millis());
+        CompletableFuture<?>[] appends = new CompletableFuture<?>[userRooms.size()];
+        List<String> overflowed = new ArrayList<>(0);
+        int i = 0;
+        for (String room : userRooms) {
+            appends[i++] = store.append(new UserQueue(message.site(), room), message.toQueued()).toCompletableFuture()
+                    .thenAccept(outcome -> {
+                        if (outcome == MessageStore.AppendOutcome.OVERFLOWED) {
+                            synchronized (overflowed) {
+                                overflowed.add(room);
+                            }
+                        }
+                    });
+        }
+        return CompletableFuture.allOf(appends)
+                .handle((ok, failure) -> {
+                    if (failure != null) {
+                        throw new CompletionException(unavailable("message store", failure));
+                    }
+                    return overflowed;
+                })
+                .thenCompose(rooms -> {
+                    if (rooms.isEmpty()) {
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    stats.add("queues.overflowed", rooms.size());
+                    return router.publish(control(message.site(), Target.rooms(Set.copyOf(rooms)), RESYNC_EVENT));
+                })
+                .thenCompose(v -> router.publish(message))
+                .handle((v, failure) -> {
+                    if (failure != null) {
+                        Throwable cause = unwrap(failure);
+                        stats.increment("sends.failed");
+                        throw new CompletionException(cause instanceof PushUnavailableException
+                                ? cause : unavailable("router", cause));
+                    }
+                    stats.increment("sends.accepted");
+                    return new SendResult(message.id(), List.copyOf(target.rooms()), userRooms.size());
+                });
+    }
+
+    private PushRefusedException validate(SendRequest request) {
+        List<String> problems = new ArrayList<>();
+        String event = request.event();
+        if (event == null || event.isEmpty()) {
+            problems.add("event is required");
+        } else if (event.length() > options.maxEventNameLength()) {
+            problems.add("event is longer than " + options.maxEventNameLength() + " characters");
+        } else if (RESERVED_EVENTS.contains(event)) {
+            problems.add("event '" + event + "' is reserved");
+        } else if (hasControlCharacters(event)) {
+            problems.add("event contains control characters");
+        }
+        Target target = request.target();
+        if (target.rooms().size() > options.maxRoomsPerSend()) {
+            problems.add("rooms has " + target.rooms().size() + " entries, more than the limit of " + options.maxRoomsPerSend());
+        }
+        for (String room : target.rooms()) {
+            if (room == null || room.isEmpty()) {
+                problems.add("rooms must not contain empty names");
+            } else if (room.length() > options.maxRoomNameLength()) {
+                problems.add("room '" + room.substring(0, Math.min(20, room.length())) + "...' is longer than " + options.maxRoomNameLength() + " characters");
+            } else if (hasControlCharacters(room)) {
+                problems.add("room names must not contain control characters");
+            }
+        }
+        if (target.socketId() != null && target.socketId().isEmpty()) {
+            problems.add("socket id must not be empty");
+        }
+        if (!problems.isEmpty()) {
+            return new PushRefusedException(Reason.INVALID, problems);
+        }
+        long size;
+        try {
+            size = json.writeValueAsBytes(request.args()).length + (event == null ? 0 : event.length());
+        } catch (JsonProcessingException e) {
+            return new PushRefusedException(Reason.INVALID, List.of("args must be JSON values: " + e.getOriginalMessage()));
+        }
+        if (size > options.maxMessageSize()) {
+            return new PushRefusedException(Reason.TOO_LARGE,
+                    List.of("message is " + size + " bytes, more than the limit of " + options.maxMessageSize()));
+        }
+        return null;
+    }
+
+    static boolean hasControlCharacters(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (Character.isISOControl(s.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Message control(String site, Target target, String event) {
+        return new Message(ids.nextId(), site, target, event, List.of(), Set.of(), false, options.clock().millis());
+    }
+
+    private static PushUnavailableException unavailable(String what, Throwable failure) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof PushUnavailableException u) {
+            return u;
+        }
+        return new PushUnavailableException(what + " is unavailable: " + cause.getMessage(), cause);
+    }
+
+    static Throwable unwrap(Throwable t) {
+        while (t instanceof CompletionException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    // ---- local delivery --------------------------------------------------------------------
+
+    @Override
+    public void deliver(Message message) {
+        SiteRuntime site = sitesByName.get(message.site());
+        if (site == null) {
+            stats.increment("dropped.unknown_site");
+            failureLog.warn("Dropped a routed message for unknown site '{}'", message.site());
+            return;
+        }
+        Target target = message.target();
+        Collection<SiteSocket> sockets;
+        if (target.socketId() != null) {
+            SiteSocket socket = site.socket(target.socketId());
+            sockets = socket == null ? List.of() : List.of(socket);
+        } else if (target.wholeSite()) {
+            sockets = site.sockets();
+        } else if (target.rooms().size() == 1) {
+            sockets = site.members(target.rooms().iterator().next());
+        } else {
+            Set<SiteSocket> union = new LinkedHashSet<>();
+            for (String room : target.rooms()) {
+                union.addAll(site.members(room));
+            }
+            sockets = union;
+        }
+        int n = 0;
+        for (SiteSocket socket : sockets) {
+            if (target.except().isEmpty() || !target.except().contains(socket.id())) {
+                socket.deliver(message);
+                n++;
+            }
+        }
+        stats.add("emits", n);
+    }
+
+    // ---- acks ------------------------------------------------------------------------------
+
+    @Override
+    public void acked(SiteSocket socket, long messageId, Set<String> queuedRooms) {
+        stats.increment("acks");
+        executor.execute(() -> {
+            for (String room : queuedRooms) {
+                UserQueue queue = new UserQueue(socket.site().options().name(), room);
+                store.ack(queue, messageId).whenComplete((outcome, failure) -> {
+                    if (failure != null) {
+                        stats.increment("acks.failed");
+                        failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
+                    } else if (outcome == MessageStore.AckOutcome.RESYNC) {
+                        stats.increment("resyncs.out_of_order");
+                        resync(queue);
+                    }
+                });
+            }
+        });
+    }
+
+    @Override
+    public void batchAcked(SiteSocket socket, String room, List<Long> messageIds) {
+        stats.increment("acks.batch");
+        executor.execute(() -> {
+            UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            store.remove(queue, messageIds).whenComplete((n, failure) -> {
+                if (failure != null) {
+                    stats.increment("acks.failed");
+                    failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());
+                }
+            });
+        });
+    }
+
+    private void resync(UserQueue queue) {
+        router.publish(control(queue.site(), Target.rooms(Set.of(queue.room())), RESYNC_EVENT))
+                .whenComplete((v, failure) -> {
+                    if (failure != null) {
+                        failureLog.warn("Could not route resync to {}: {}", queue, failure.toString());
+                    }
+                });
+    }
+}

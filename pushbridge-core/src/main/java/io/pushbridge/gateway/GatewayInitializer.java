@@ -1,0 +1,131 @@
+package io.pushbridge.gateway;
+
+import com.corundumstudio.socketio.SocketIOChannelInitializer;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.FullHttpMessage;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.pushbridge.http.HttpJson;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * netty-socketio's pipeline with PushBridge's handlers added:
+ * <ul>
+ *   <li>an idle timeout on every connection (a silent peer is closed: no zombie sockets);</li>
+ *   <li>an HTTP aggregator that answers an oversized body with a JSON 413;</li>
+ *   <li>the send API and the other HTTP routes before netty-socketio's handshake handler;</li>
+ *   <li>the {@link PacketGate} before netty-socketio's packet handler;</li>
+ *   <li>an outbound fix for binary attachments, which netty-socketio frames the Engine.IO 3 way.</li>
+ * </ul>
+ */
+final class GatewayInitializer extends SocketIOChannelInitializer {
+
+    static final String IDLE = "pushbridgeIdle";
+    static final String SEND_API = "pushbridgeSendApi";
+    static final String ROUTES = "pushbridgeRoutes";
+    static final String GATE = "pushbridgeGate";
+    static final String BINARY_FIX = "pushbridgeBinaryFix";
+
+    private final long idleMillis;
+    private final int maxHttpContent;
+    private final ChannelHandler sendApi;
+    private final ChannelHandler routes;
+    private final ChannelHandler gate;
+    private final GatewayStats stats;
+
+    GatewayInitializer(GatewayOptions options, int maxHttpContent, ChannelHandler sendApi, ChannelHandler routes,
+            ChannelHandler gate, GatewayStats stats) {
+        // a live client answers every ping: it cannot stay silent for a ping interval plus timeout
+        this.idleMillis = options.pingInterval().toMillis() + options.pingTimeout().toMillis() + 5_000;
+        this.maxHttpContent = maxHttpContent;
+        this.sendApi = sendApi;
+        this.routes = routes;
+        this.gate = gate;
+        this.stats = stats;
+    }
+
+    @Override
+    protected void addSocketioHandlers(ChannelPipeline pipeline) {
+        super.addSocketioHandlers(pipeline);
+        pipeline.addFirst(IDLE, new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+        pipeline.addAfter(IDLE, IDLE + "Close", IdleClose.INSTANCE);
+        pipeline.replace(HTTP_AGGREGATOR, HTTP_AGGREGATOR, new JsonLimitAggregator(maxHttpContent, stats));
+        pipeline.addBefore(PACKET_HANDLER, SEND_API, sendApi);
+        pipeline.addBefore(PACKET_HANDLER, ROUTES, routes);
+        pipeline.addBefore(PACKET_HANDLER, GATE, gate);
+        pipeline.addAfter(HTTP_ENCODER, BINARY_FIX, BinaryFrameFix.INSTANCE);
+    }
+
+    /** Closes a connection that has been silent for too long. */
+    @Sharable
+    static final class IdleClose extends ChannelDuplexHandler {
+        static final IdleClose INSTANCE = new IdleClose();
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof IdleStateEvent) {
+                ctx.close();
+            } else {
+                super.userEventTriggered(ctx, evt);
+            }
+        }
+    }
+
+    /**
+     * netty-socketio writes each binary attachment as a WebSocket frame starting with {@code 0x04}
+     * (Engine.IO 3 framing); Engine.IO 4 clients take the frame as it is, so the byte corrupts the
+     * data. Only Engine.IO 4 sessions are accepted, so the byte is dropped from every binary frame.
+     */
+    @Sharable
+    static final class BinaryFrameFix extends ChannelOutboundHandlerAdapter {
+        static final BinaryFrameFix INSTANCE = new BinaryFrameFix();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (msg instanceof BinaryWebSocketFrame frame) {
+                ByteBuf content = frame.content();
+                if (content.isReadable() && content.getByte(content.readerIndex()) == 4) {
+                    content.skipBytes(1);
+                }
+            }
+            super.write(ctx, msg, promise);
+        }
+    }
+
+    /** An aggregator that answers a body over the limit with a JSON 413 and closes. */
+    static final class JsonLimitAggregator extends HttpObjectAggregator {
+        private final GatewayStats stats;
+
+        JsonLimitAggregator(int maxContentLength, GatewayStats stats) {
+            super(maxContentLength);
+            this.stats = stats;
+        }
+
+        @Override
+        protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
+            return null;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            stats.increment("refused.http.too_large");
+            HttpJson.write(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+                    HttpJson.error("too_large", "The body is larger than " + maxContentLength() + " bytes", List.of()),
+                    false, Map.of());
+        }
+    }
+}

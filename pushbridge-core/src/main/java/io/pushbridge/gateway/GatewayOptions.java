@@ -1,0 +1,215 @@
+package io.pushbridge.gateway;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The gateway's settings: where it listens, Engine.IO timings, limits of the send API. Immutable;
+ * build with {@link #builder()}, whose {@link Builder#build()} checks every value and names the bad
+ * one. Defaults are the {@code DEFAULT_*} constants.
+ */
+public final class GatewayOptions {
+
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 1337;
+    public static final String DEFAULT_PATH = "/socket.io";
+    public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(25);
+    public static final Duration DEFAULT_PING_TIMEOUT = Duration.ofSeconds(20);
+    public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(45);
+    public static final int DEFAULT_MAX_PAYLOAD = 1_000_000;
+    public static final int DEFAULT_MAX_MESSAGE_SIZE = 1_000_000;
+    public static final int DEFAULT_MAX_ROOMS_PER_SEND = 100;
+    public static final int DEFAULT_MAX_ROOM_NAME_LENGTH = 200;
+    public static final int DEFAULT_MAX_EVENT_NAME_LENGTH = 100;
+
+    private final String host;
+    private final int port;
+    private final String path;
+    private final Duration pingInterval;
+    private final Duration pingTimeout;
+    private final Duration connectTimeout;
+    private final int maxPayload;
+    private final List<String> allowedOrigins;
+    private final boolean websocketCompression;
+    private final int workerThreads;
+    private final int maxMessageSize;
+    private final int maxRoomsPerSend;
+    private final int maxRoomNameLength;
+    private final int maxEventNameLength;
+    private final int datacenterId;
+    private final int workerId;
+    private final String nodeId;
+    private final @Nullable String staticResources;
+    private final Clock clock;
+
+    private GatewayOptions(Builder b) {
+        this.host = b.host;
+        this.port = b.port;
+        this.path = b.path;
+        this.pingInterval = b.pingInterval;
+        this.pingTimeout = b.pingTimeout;
+        this.connectTimeout = b.connectTimeout;
+        this.maxPayload = b.maxPayload;
+        this.allowedOrigins = List.copyOf(b.allowedOrigins);
+        this.websocketCompression = b.websocketCompression;
+        this.workerThreads = b.workerThreads;
+        this.maxMessageSize = b.maxMessageSize;
+        this.maxRoomsPerSend = b.maxRoomsPerSend;
+        this.maxRoomNameLength = b.maxRoomNameLength;
+        this.maxEventNameLength = b.maxEventNameLength;
+        this.datacenterId = b.datacenterId;
+        this.workerId = b.workerId;
+        this.nodeId = b.nodeId != null ? b.nodeId : "node-" + b.datacenterId + "-" + b.workerId;
+        this.staticResources = b.staticResources;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.path = path;
+        b.pingInterval = pingInterval;
+        b.pingTimeout = pingTimeout;
+        b.connectTimeout = connectTimeout;
+        b.maxPayload = maxPayload;
+        b.allowedOrigins = new ArrayList<>(allowedOrigins);
+        b.websocketCompression = websocketCompression;
+        b.workerThreads = workerThreads;
+        b.maxMessageSize = maxMessageSize;
+        b.maxRoomsPerSend = maxRoomsPerSend;
+        b.maxRoomNameLength = maxRoomNameLength;
+        b.maxEventNameLength = maxEventNameLength;
+        b.datacenterId = datacenterId;
+        b.workerId = workerId;
+        b.nodeId = nodeId;
+        b.staticResources = staticResources;
+        b.clock = clock;
+        return b;
+    }
+
+    public String host() { return host; }
+    /** The port; 0 picks a free one (read it back from {@link PushBridgeGateway#port()}). */
+    public int port() { return port; }
+    /** The Engine.IO path, {@code /socket.io} by default. */
+    public String path() { return path; }
+    public Duration pingInterval() { return pingInterval; }
+    public Duration pingTimeout() { return pingTimeout; }
+    /** How long a session may stay without joining any site before it is closed. */
+    public Duration connectTimeout() { return connectTimeout; }
+    /** The largest Engine.IO payload a client may send, in bytes. */
+    public int maxPayload() { return maxPayload; }
+    /** Origins allowed to open sessions (exact {@code scheme://host[:port]}); empty allows any. */
+    public List<String> allowedOrigins() { return allowedOrigins; }
+    public boolean websocketCompression() { return websocketCompression; }
+    /** Netty worker (I/O) threads; 0 lets Netty choose (twice the cores). */
+    public int workerThreads() { return workerThreads; }
+    /** The largest message (its JSON form, or a send API body) in bytes. */
+    public int maxMessageSize() { return maxMessageSize; }
+    public int maxRoomsPerSend() { return maxRoomsPerSend; }
+    public int maxRoomNameLength() { return maxRoomNameLength; }
+    public int maxEventNameLength() { return maxEventNameLength; }
+    public int datacenterId() { return datacenterId; }
+    public int workerId() { return workerId; }
+    /** This node's name in logs. */
+    public String nodeId() { return nodeId; }
+    /** A classpath folder served over HTTP on the gateway's port (for a demo page), or null. */
+    public @Nullable String staticResources() { return staticResources; }
+    public Clock clock() { return clock; }
+
+    @Override
+    public String toString() {
+        return "host=" + host + ", port=" + port + ", path=" + path + ", pingInterval=" + pingInterval.toMillis()
+                + "ms, pingTimeout=" + pingTimeout.toMillis() + "ms, connectTimeout=" + connectTimeout.toMillis()
+                + "ms, maxPayload=" + maxPayload + ", maxMessageSize=" + maxMessageSize + ", allowedOrigins="
+                + (allowedOrigins.isEmpty() ? "*" : allowedOrigins) + ", websocketCompression=" + websocketCompression;
+    }
+
+    /** Builds {@link GatewayOptions}. */
+    public static final class Builder {
+
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private String path = DEFAULT_PATH;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
+        private Duration pingTimeout = DEFAULT_PING_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private int maxPayload = DEFAULT_MAX_PAYLOAD;
+        private List<String> allowedOrigins = new ArrayList<>();
+        private boolean websocketCompression;
+        private int workerThreads;
+        private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private int maxRoomsPerSend = DEFAULT_MAX_ROOMS_PER_SEND;
+        private int maxRoomNameLength = DEFAULT_MAX_ROOM_NAME_LENGTH;
+        private int maxEventNameLength = DEFAULT_MAX_EVENT_NAME_LENGTH;
+        private int datacenterId;
+        private int workerId;
+        private @Nullable String nodeId;
+        private @Nullable String staticResources;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder host(String host) { this.host = host; return this; }
+        public Builder port(int port) { this.port = port; return this; }
+        public Builder path(String path) { this.path = path; return this; }
+        public Builder pingInterval(Duration d) { this.pingInterval = d; return this; }
+        public Builder pingTimeout(Duration d) { this.pingTimeout = d; return this; }
+        public Builder connectTimeout(Duration d) { this.connectTimeout = d; return this; }
+        public Builder maxPayload(int bytes) { this.maxPayload = bytes; return this; }
+        public Builder allowedOrigins(List<String> origins) { this.allowedOrigins = new ArrayList<>(origins); return this; }
+        public Builder websocketCompression(boolean on) { this.websocketCompression = on; return this; }
+        public Builder workerThreads(int n) { this.workerThreads = n; return this; }
+        public Builder maxMessageSize(int bytes) { this.maxMessageSize = bytes; return this; }
+        public Builder maxRoomsPerSend(int n) { this.maxRoomsPerSend = n; return this; }
+        public Builder maxRoomNameLength(int n) { this.maxRoomNameLength = n; return this; }
+        public Builder maxEventNameLength(int n) { this.maxEventNameLength = n; return this; }
+        public Builder datacenterId(int id) { this.datacenterId = id; return this; }
+        public Builder workerId(int id) { this.workerId = id; return this; }
+        public Builder nodeId(String nodeId) { this.nodeId = nodeId; return this; }
+        public Builder staticResources(@Nullable String classpathFolder) { this.staticResources = classpathFolder; return this; }
+        public Builder clock(Clock clock) { this.clock = clock; return this; }
+
+        public GatewayOptions build() {
+            require(host != null && !host.isBlank(), "host must not be blank");
+            require(port >= 0 && port <= 65535, "port must be 0..65535, was " + port);
+            require(path != null && path.startsWith("/") && path.length() > 1 && !path.endsWith("/"),
+                    "path must start with '/' and not end with '/', was '" + path + "'");
+            positive(pingInterval, "pingInterval");
+            positive(pingTimeout, "pingTimeout");
+            positive(connectTimeout, "connectTimeout");
+            require(maxPayload >= 1024, "maxPayload must be at least 1024 bytes, was " + maxPayload);
+            for (String origin : allowedOrigins) {
+                require(origin != null && origin.matches("https?://[^/\\s]+"),
+                        "allowedOrigins entries must look like scheme://host[:port], was '" + origin + "'");
+            }
+            require(workerThreads >= 0, "workerThreads must be >= 0, was " + workerThreads);
+            require(maxMessageSize >= 64, "maxMessageSize must be at least 64 bytes, was " + maxMessageSize);
+            require(maxRoomsPerSend >= 1, "maxRoomsPerSend must be >= 1, was " + maxRoomsPerSend);
+            require(maxRoomNameLength >= 1, "maxRoomNameLength must be >= 1, was " + maxRoomNameLength);
+            require(maxEventNameLength >= 1, "maxEventNameLength must be >= 1, was " + maxEventNameLength);
+            require(datacenterId >= 0 && datacenterId <= 31, "datacenterId must be 0..31, was " + datacenterId);
+            require(workerId >= 0 && workerId <= 31, "workerId must be 0..31, was " + workerId);
+            require(clock != null, "clock must not be null");
+            return new GatewayOptions(this);
+        }
+
+        private static void positive(Duration d, String name) {
+            require(d != null && !d.isNegative() && !d.isZero(), name + " must be positive, was " + d);
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

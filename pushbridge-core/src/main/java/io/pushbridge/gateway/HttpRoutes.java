@@ -1,0 +1,160 @@
+package io.pushbridge.gateway;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.ReferenceCountUtil;
+import io.pushbridge.http.HttpJson;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The HTTP requests that are not the send API: Engine.IO requests are checked (protocol version,
+ * origin, session id syntax) before netty-socketio sees them; a configured classpath folder is
+ * served as static files; anything else is a JSON 404.
+ */
+@Sharable
+final class HttpRoutes extends ChannelInboundHandlerAdapter {
+
+    private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8", "js",
+            "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "json", "application/json", "svg",
+            "image/svg+xml", "png", "image/png", "ico", "image/x-icon", "map", "application/json");
+
+    private final String engineIoPath;
+    private final List<String> allowedOrigins;
+    private final @Nullable String staticRoot;
+    private final GatewayStats stats;
+    private final Map<String, byte[]> staticCache = new ConcurrentHashMap<>();
+
+    HttpRoutes(GatewayOptions options, GatewayStats stats) {
+        this.engineIoPath = options.path() + "/";
+        this.allowedOrigins = options.allowedOrigins();
+        String root = options.staticResources();
+        this.staticRoot = root == null ? null : root.replaceAll("^/+|/+$", "");
+        this.stats = stats;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof FullHttpRequest request)) {
+            ctx.fireChannelRead(msg);
+            return;
+        }
+        QueryStringDecoder query = new QueryStringDecoder(request.uri());
+        String path = query.path();
+        if (path.startsWith(engineIoPath) || path.equals(engineIoPath.substring(0, engineIoPath.length() - 1))) {
+            if (engineIoAllowed(ctx, request, query)) {
+                ctx.fireChannelRead(msg);
+            } else {
+                ReferenceCountUtil.release(request);
+            }
+            return;
+        }
+        try {
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            if (staticRoot != null && (HttpMethod.GET.equals(request.method()) || HttpMethod.HEAD.equals(request.method()))) {
+                byte[] file = staticFile(path);
+                if (file != null) {
+                    writeFile(ctx, path, file, keepAlive, HttpMethod.HEAD.equals(request.method()));
+                    return;
+                }
+            }
+            HttpJson.write(ctx, HttpResponseStatus.NOT_FOUND, HttpJson.error("not_found", "No such resource", List.of()),
+                    keepAlive, Map.of());
+        } finally {
+            ReferenceCountUtil.release(request);
+        }
+    }
+
+    /**
+     * Checks an Engine.IO request before netty-socketio sees it; answers with Engine.IO's JSON error
+     * (and returns false) when it is refused: only Engine.IO 4 (Socket.IO v3/v4 clients), GET
+     * handshakes, well-formed session ids, allowed origins.
+     */
+    private boolean engineIoAllowed(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!allowedOrigins.isEmpty() && origin != null && !allowedOrigins.contains(origin)) {
+            return refuse(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin");
+        }
+        List<String> sid = query.parameters().get("sid");
+        if (sid == null) {
+            List<String> eio = query.parameters().get("EIO");
+            if (eio == null || !"4".equals(eio.get(0))) {
+                return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 5, "Unsupported protocol version", "protocol_version");
+            }
+            if (!HttpMethod.GET.equals(request.method())) {
+                return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
+            }
+            return true;
+        }
+        try {
+            UUID.fromString(sid.get(0));
+        } catch (IllegalArgumentException e) {
+            return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+        }
+        return true;
+    }
+
+    private boolean refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
+        stats.increment("refused.http." + reason);
+        HttpJson.write(ctx, status, Map.of("code", code, "message", message), false, Map.of());
+        return false;
+    }
+
+    private @Nullable byte[] staticFile(String path) {
+        if (path.endsWith("/")) {
+            path = path + "index.html";
+        }
+        if (path.contains("..") || path.contains("\\") || path.contains("//")) {
+            return null;
+        }
+        String resource = staticRoot + path;
+        byte[] cached = staticCache.get(resource);
+        if (cached != null) {
+            return cached;
+        }
+        ClassLoader loader = Thread.currentThread().getContextClassLoader() != null
+                ? Thread.currentThread().getContextClassLoader() : HttpRoutes.class.getClassLoader();
+        try (InputStream in = loader.getResourceAsStream(resource)) {
+            if (in == null) {
+                return null;
+            }
+            byte[] bytes = in.readAllBytes();
+            staticCache.put(resource, bytes);
+            return bytes;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static void writeFile(ChannelHandlerContext ctx, String path, byte[] file, boolean keepAlive, boolean head) {
+        String ext = path.endsWith("/") ? "html" : path.substring(path.lastIndexOf('.') + 1);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK,
+                head ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(file));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, TYPES.getOrDefault(ext, "application/octet-stream"));
+        response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        response.headers().set("X-Content-Type-Options", "nosniff");
+        HttpUtil.setContentLength(response, file.length);
+        if (keepAlive) {
+            ctx.writeAndFlush(response);
+        } else {
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+}

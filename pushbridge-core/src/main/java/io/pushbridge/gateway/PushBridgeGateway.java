@@ -1,0 +1,367 @@
+package io.pushbridge.gateway;
+
+import com.corundumstudio.socketio.Configuration;
+import com.corundumstudio.socketio.SocketIOServer;
+import com.corundumstudio.socketio.Transport;
+import com.corundumstudio.socketio.listener.ExceptionListenerAdapter;
+import com.corundumstudio.socketio.namespace.Namespace;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.pushbridge.MessageStore;
+import io.pushbridge.PushBridgeException;
+import io.pushbridge.PushTemplate;
+import io.pushbridge.Router;
+import io.pushbridge.http.SendApiHandler;
+import io.pushbridge.id.FlakeIdGenerator;
+import io.pushbridge.memory.InMemoryMessageStore;
+import io.pushbridge.memory.LocalRouter;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The PushBridge gateway: a Socket.IO server (one namespace per site), the HTTP send API on the
+ * same port, and the machinery between them and the {@link MessageStore} and {@link Router}.
+ *
+ * <pre>{@code
+ * PushBridgeGateway gateway = PushBridgeGateway.builder()
+ *     .options(GatewayOptions.builder().port(1337).build())
+ *     .site(SiteOptions.builder("newsite")
+ *         .authorizer(WebhookAuthorizer.builder(URI.create("https://newsite.example/socketrooms")).build())
+ *         .apiKey(System.getenv("NEWSITE_API_KEY"))
+ *         .build())
+ *     .build();
+ * gateway.start();
+ * gateway.pushTemplate().site("newsite").to("user_1").event("hello").args("world").send();
+ * }</pre>
+ *
+ * <p>Without a store and router it uses the in-memory ones (one node). {@link #start()} binds the
+ * port and returns; {@link #stop()} closes every connection (Socket.IO clients reconnect, to another
+ * node behind a balancer) and keeps the queues. Thread-safe.
+ */
+public final class PushBridgeGateway implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PushBridgeGateway.class);
+
+    private final GatewayOptions options;
+    private final Map<String, SiteRuntime> sitesByName;
+    private final Map<String, SiteRuntime> sitesByNamespace;
+    private final MessageStore store;
+    private final Router router;
+    private final GatewayStats stats = new GatewayStats();
+    private final ExecutorService executor;
+    private final boolean ownsExecutor;
+    private final ScheduledExecutorService timer;
+    private final Dispatcher dispatcher;
+    private final Connections connections;
+    private final Object lifecycle = new Object();
+    private @Nullable SocketIOServer server;
+    private boolean stopped;
+    private @Nullable Channel serverChannel;
+    private volatile int port = -1;
+
+    private PushBridgeGateway(Builder b) {
+        this.options = b.options;
+        Map<String, SiteRuntime> byName = new LinkedHashMap<>();
+        Map<String, SiteRuntime> byNamespace = new LinkedHashMap<>();
+        for (SiteOptions site : b.sites) {
+            SiteRuntime runtime = new SiteRuntime(site);
+            if (byName.put(site.name(), runtime) != null) {
+                throw new IllegalArgumentException("site '" + site.name() + "' is configured twice");
+            }
+            SiteRuntime other = byNamespace.put(site.namespace(), runtime);
+            if (other != null) {
+                throw new IllegalArgumentException("sites '" + other.options().name() + "' and '" + site.name()
+                        + "' both use namespace " + site.namespace());
+            }
+        }
+        if (byName.isEmpty()) {
+            throw new IllegalArgumentException("at least one site is required");
+        }
+        this.sitesByName = Map.copyOf(byName);
+        this.sitesByNamespace = Map.copyOf(byNamespace);
+        this.store = b.store != null ? b.store
+                : InMemoryMessageStore.builder().clock(options.clock()).build();
+        this.router = b.router != null ? b.router : new LocalRouter();
+        this.ownsExecutor = b.executor == null;
+        this.executor = b.executor != null ? b.executor
+                : Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("pushbridge-worker"));
+        this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
+        FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
+        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, executor, stats);
+        this.connections = new Connections(options, sitesByNamespace, store, dispatcher, executor, timer, stats);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The API to send with; the same path as the HTTP send API. */
+    public PushTemplate pushTemplate() {
+        return dispatcher;
+    }
+
+    /** The port the gateway listens on (after {@link #start()}), also when configured as 0. */
+    public int port() {
+        return port;
+    }
+
+    public GatewayOptions options() {
+        return options;
+    }
+
+    /** The configured sites, by name. */
+    public Map<String, SiteOptions> sites() {
+        Map<String, SiteOptions> out = new LinkedHashMap<>();
+        sitesByName.forEach((name, site) -> out.put(name, site.options()));
+        return out;
+    }
+
+    /** Counters of connects, refusals, drops, sends. */
+    public GatewayStats stats() {
+        return stats;
+    }
+
+    /** Sockets connected to a site on this node. */
+    public int connectionCount(String site) {
+        SiteRuntime runtime = sitesByName.get(site);
+        return runtime == null ? 0 : runtime.connectionCount();
+    }
+
+    public boolean isRunning() {
+        synchronized (lifecycle) {
+            return server != null;
+        }
+    }
+
+    /** Binds the port and starts serving. Fails with {@link PushBridgeException} naming the port if it cannot. */
+    public void start() {
+        synchronized (lifecycle) {
+            if (server != null) {
+                return;
+            }
+            if (stopped) {
+                throw new IllegalStateException("a stopped gateway cannot be started again; build a new one");
+            }
+            router.start(dispatcher);
+            if (store instanceof InMemoryMessageStore memory) {
+                timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
+            }
+            SocketIOServer s = new SocketIOServer(configuration());
+            SendApiHandler sendApi = new SendApiHandler(dispatcher, name -> {
+                SiteRuntime site = sitesByName.get(name);
+                return site == null ? null : site.options();
+            }, options.maxMessageSize() + 64 * 1024);
+            s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
+                    sendApi, new HttpRoutes(options, stats), new PacketGate(connections, stats), stats));
+            Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
+            connections.bindNamespace("/", root);
+            root.addConnectListener(connections::sessionOpened);
+            root.addDisconnectListener(connections::namespaceDisconnected);
+            for (SiteRuntime site : sitesByName.values()) {
+                if (!site.isRoot()) {
+                    Namespace ns = (Namespace) s.addNamespace(site.options().namespace());
+                    connections.bindNamespace(site.options().namespace(), ns);
+                    ns.addDisconnectListener(connections::namespaceDisconnected);
+                }
+            }
+            io.netty.util.concurrent.Future<Void> bind = s.startAsync().awaitUninterruptibly();
+            if (!bind.isSuccess()) {
+                s.stop();
+                router.stop();
+                throw new PushBridgeException("Could not listen on " + options.host() + ":" + options.port()
+                        + " (pushbridge.port): " + bind.cause().getMessage(), bind.cause());
+            }
+            if (bind instanceof ChannelFuture cf) {
+                serverChannel = cf.channel();
+                port = ((InetSocketAddress) cf.channel().localAddress()).getPort();
+            } else {
+                port = options.port();
+            }
+            server = s;
+            log.info("[{}] PushBridge gateway listening on {}:{}{} with sites {}; store {}, router {}; {}",
+                    options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
+                            .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
+                    store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
+        }
+    }
+
+    private Configuration configuration() {
+        Configuration c = new Configuration();
+        c.setHostname(options.host());
+        c.setPort(options.port());
+        c.setContext(options.path());
+        c.setPingInterval((int) options.pingInterval().toMillis());
+        c.setPingTimeout((int) options.pingTimeout().toMillis());
+        c.setMaxFramePayloadLength(options.maxPayload());
+        c.setMaxHttpContentLength(Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024));
+        c.setRandomSession(true);
+        c.setWebsocketCompression(options.websocketCompression());
+        c.setHttpCompression(false);
+        c.setAllowCustomRequests(false);
+        c.setAddVersionHeader(false);
+        c.setWorkerThreads(options.workerThreads());
+        c.setBossThreads(1);
+        c.setTransports(Transport.WEBSOCKET, Transport.POLLING);
+        c.getSocketConfig().setReuseAddress(true);
+        c.getSocketConfig().setTcpNoDelay(true);
+        c.setExceptionListener(new QuietExceptions());
+        return c;
+    }
+
+    /** Stops within 10 seconds; see {@link #stop(Duration)}. */
+    public void stop() {
+        stop(Duration.ofSeconds(10));
+    }
+
+    /**
+     * Stops: refuses new connects, lets in-flight sends and acks finish (up to {@code timeout}),
+     * closes every connection so that clients reconnect elsewhere, and stops the router. Queues are
+     * kept. Safe to call twice.
+     */
+    public void stop(Duration timeout) {
+        synchronized (lifecycle) {
+            SocketIOServer s = server;
+            if (s == null) {
+                return;
+            }
+            server = null;
+            stopped = true;
+            connections.stopAccepting();
+            if (serverChannel != null) {
+                serverChannel.close().awaitUninterruptibly();
+            }
+            if (ownsExecutor) {
+                executor.shutdown();
+                try {
+                    executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            s.stop();
+            timer.shutdownNow();
+            router.stop();
+            log.info("[{}] PushBridge gateway stopped (port {}); {} sends accepted, {} connects", options.nodeId(), port,
+                    stats.get("sends.accepted"), stats.get("connects"));
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** netty-socketio's exception hooks: one rate-limited line, and the connection closed. */
+    private final class QuietExceptions extends ExceptionListenerAdapter {
+        private final RateLimitedLog errors = new RateLimitedLog(log, 1000);
+
+        @Override
+        public boolean exceptionCaught(ChannelHandlerContext ctx, Throwable e) {
+            stats.increment("errors.channel");
+            errors.warn("Closing connection from {} after an error: {}", ctx.channel().remoteAddress(), e.toString());
+            ctx.close();
+            return true;
+        }
+
+        @Override
+        public void onEventException(Exception e, List<Object> args, com.corundumstudio.socketio.SocketIOClient client) {
+            stats.increment("errors.listener");
+            errors.warn("Event listener failed for {}: {}", client.getSessionId(), e.toString());
+        }
+
+        @Override
+        public void onConnectException(Exception e, com.corundumstudio.socketio.SocketIOClient client) {
+            stats.increment("errors.listener");
+            errors.warn("Connect listener failed for {}: {}", client.getSessionId(), e.toString());
+        }
+
+        @Override
+        public void onAuthException(Throwable e, com.corundumstudio.socketio.SocketIOClient client) {
+            stats.increment("errors.listener");
+            errors.warn("Auth listener failed for {}: {}", client.getSessionId(), e.toString());
+        }
+
+        @Override
+        public void onDisconnectException(Exception e, com.corundumstudio.socketio.SocketIOClient client) {
+            stats.increment("errors.listener");
+            errors.warn("Disconnect listener failed for {}: {}", client.getSessionId(), e.toString());
+        }
+    }
+
+    /** Builds a {@link PushBridgeGateway}. */
+    public static final class Builder {
+
+        private GatewayOptions options = GatewayOptions.builder().build();
+        private final List<SiteOptions> sites = new ArrayList<>();
+        private @Nullable MessageStore store;
+        private @Nullable Router router;
+        private @Nullable ExecutorService executor;
+
+        private Builder() {
+        }
+
+        public Builder options(GatewayOptions options) {
+            this.options = Objects.requireNonNull(options);
+            return this;
+        }
+
+        public Builder site(SiteOptions site) {
+            this.sites.add(Objects.requireNonNull(site));
+            return this;
+        }
+
+        public Builder sites(List<SiteOptions> sites) {
+            sites.forEach(this::site);
+            return this;
+        }
+
+        /** The ack queue store; defaults to an {@link InMemoryMessageStore}. */
+        public Builder store(MessageStore store) {
+            this.store = store;
+            return this;
+        }
+
+        /** The router between nodes; defaults to a {@link LocalRouter} (one node). */
+        public Builder router(Router router) {
+            this.router = router;
+            return this;
+        }
+
+        /**
+         * The executor for authorizer calls, store calls and ack handling; by default a fixed pool of
+         * max(2, cores) daemon threads owned (and shut down) by the gateway.
+         */
+        public Builder executor(ExecutorService executor) {
+            this.executor = executor;
+            return this;
+        }
+
+        public PushBridgeGateway build() {
+            return new PushBridgeGateway(this);
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package io.pushbridge.gateway;
+
+import io.pushbridge.RoomAuthorizer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * One site (tenant): its Socket.IO namespace, who may connect and to which rooms, the keys of its
+ * send API, and which rooms are user rooms. Immutable; build with {@link #builder(String)}.
+ */
+public final class SiteOptions {
+
+    /** The default prefix of user rooms. */
+    public static final String DEFAULT_USER_ROOM_PREFIX = "user_";
+
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
+
+    private final String name;
+    private final String namespace;
+    private final RoomAuthorizer authorizer;
+    private final List<byte[]> apiKeyDigests;
+    private final String userRoomPrefix;
+
+    private SiteOptions(Builder b) {
+        this.name = b.name;
+        this.namespace = b.namespace == null ? "/" + b.name : b.namespace;
+        this.authorizer = Objects.requireNonNull(b.authorizer, () -> "site '" + b.name + "': an authorizer is required");
+        this.apiKeyDigests = b.apiKeys.stream().map(SiteOptions::digest).toList();
+        this.userRoomPrefix = b.userRoomPrefix;
+    }
+
+    public static Builder builder(String name) {
+        return new Builder(name);
+    }
+
+    /** The site's name, as the send API's {@code site} parameter gives it. */
+    public String name() {
+        return name;
+    }
+
+    /** The Socket.IO namespace, {@code /<name>} unless configured ({@code /} is allowed). */
+    public String namespace() {
+        return namespace;
+    }
+
+    public RoomAuthorizer authorizer() {
+        return authorizer;
+    }
+
+    public String userRoomPrefix() {
+        return userRoomPrefix;
+    }
+
+    /** Whether a room is a user room (has an ack queue). */
+    public boolean isUserRoom(String room) {
+        return !userRoomPrefix.isEmpty() && room.startsWith(userRoomPrefix) && room.length() > userRoomPrefix.length();
+    }
+
+    /** Whether the site has at least one send API key. */
+    public boolean hasApiKeys() {
+        return !apiKeyDigests.isEmpty();
+    }
+
+    /**
+     * Whether {@code candidate} is one of the site's API keys. Compares digests in constant time and
+     * looks at every key, so timing tells nothing about the keys.
+     */
+    public boolean acceptsApiKey(String candidate) {
+        byte[] d = digest(candidate);
+        boolean match = false;
+        for (byte[] key : apiKeyDigests) {
+            match |= MessageDigest.isEqual(key, d);
+        }
+        return match;
+    }
+
+    static byte[] digest(String key) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        // never the keys
+        return "Site[" + name + " on " + namespace + ", " + apiKeyDigests.size() + " api key(s), user rooms '"
+                + userRoomPrefix + "*']";
+    }
+
+    /** Builds {@link SiteOptions}; {@link #build()} checks every value and names the bad one. */
+    public static final class Builder {
+
+        private final String name;
+        private String namespace;
+        private RoomAuthorizer authorizer;
+        private final List<String> apiKeys = new ArrayList<>();
+        private String userRoomPrefix = DEFAULT_USER_ROOM_PREFIX;
+
+        private Builder(String name) {
+            this.name = name;
+        }
+
+        /** The namespace; defaults to {@code /<name>}. Use {@code /} for clients that call {@code io(url)}. */
+        public Builder namespace(String namespace) {
+            this.namespace = namespace;
+            return this;
+        }
+
+        public Builder authorizer(RoomAuthorizer authorizer) {
+            this.authorizer = authorizer;
+            return this;
+        }
+
+        /** Adds an API key of the send API; several keys allow rotation. */
+        public Builder apiKey(String apiKey) {
+            this.apiKeys.add(apiKey);
+            return this;
+        }
+
+        public Builder apiKeys(List<String> apiKeys) {
+            this.apiKeys.addAll(apiKeys);
+            return this;
+        }
+
+        /** Rooms starting with this prefix are user rooms (default {@code user_}; empty: none). */
+        public Builder userRoomPrefix(String userRoomPrefix) {
+            this.userRoomPrefix = userRoomPrefix;
+            return this;
+        }
+
+        public SiteOptions build() {
+            if (name == null || !NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("site name '" + name
+                        + "' is invalid: use 1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit");
+            }
+            if (namespace != null && !(namespace.equals("/") || NAME.matcher(namespace.substring(Math.min(1, namespace.length()))).matches()
+                    && namespace.startsWith("/"))) {
+                throw new IllegalArgumentException("site '" + name + "': namespace '" + namespace
+                        + "' is invalid: use '/' or '/' followed by letters, digits, '_', '.' or '-'");
+            }
+            if (authorizer == null) {
+                throw new IllegalArgumentException("site '" + name + "': an authorizer is required");
+            }
+            for (String key : apiKeys) {
+                if (key == null || key.isBlank()) {
+                    throw new IllegalArgumentException("site '" + name + "': api keys must not be blank");
+                }
+            }
+            if (userRoomPrefix == null) {
+                throw new IllegalArgumentException("site '" + name + "': userRoomPrefix must not be null (use \"\" for none)");
+            }
+            return new SiteOptions(this);
+        }
+    }
+}
