@@ -178,14 +178,17 @@ final class Connections {
         }
         socket.site().unregister(socket);
         stats.increment("disconnects");
-        for (String room : socket.userRooms()) {
+        socket.openedQueues().forEach((room, opened) -> opened.thenAcceptAsync(ok -> {
+            if (!ok) {
+                return;
+            }
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            executor.execute(() -> store.connectionClosed(queue).whenComplete((v, failure) -> {
+            store.connectionClosed(queue).whenComplete((v, failure) -> {
                 if (failure != null) {
                     failureLog.warn("Could not record the closed connection of {}: {}", queue, failure.toString());
                 }
-            }));
-        }
+            });
+        }, executor));
     }
 
     // ---- CONNECT -----------------------------------------------------------------------------
@@ -273,7 +276,8 @@ final class Connections {
             session.connecting.remove(nsp);
             return;
         }
-        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink);
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink,
+                () -> stats.increment("dropped.binary_over_polling"));
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;
@@ -332,14 +336,17 @@ final class Connections {
     /** Opens the user queues of a new socket and reads what is pending in each. */
     private CompletionStage<List<SiteSocket.PendingBatch>> readPending(SiteSocket socket) {
         List<CompletableFuture<SiteSocket.PendingBatch>> reads = new ArrayList<>();
+        Map<String, CompletableFuture<Boolean>> opened = new LinkedHashMap<>();
         for (String room : socket.userRooms()) {
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            reads.add(CompletableFuture.supplyAsync(() -> store.connectionOpened(queue), executor)
-                    .thenCompose(stage -> stage)
-                    .thenCompose(v -> store.takePending(queue))
+            CompletableFuture<Void> open = CompletableFuture.supplyAsync(() -> store.connectionOpened(queue), executor)
+                    .thenCompose(stage -> stage);
+            opened.put(room, open.handle((v, failure) -> failure == null));
+            reads.add(open.thenCompose(v -> store.takePending(queue))
                     .thenApply(p -> new SiteSocket.PendingBatch(room, p.messages(), p.resyncRequired()))
                     .toCompletableFuture());
         }
+        socket.openedQueues(opened);
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
                 .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
     }

@@ -102,8 +102,9 @@ public final class PushBridgeGateway implements AutoCloseable {
                 : Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("pushbridge-worker"));
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
-        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, executor, stats);
-        this.connections = new Connections(options, sitesByNamespace, store, dispatcher, executor, timer, stats);
+        Workers workers = new Workers(executor);
+        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats);
+        this.connections = new Connections(options, sitesByNamespace, store, dispatcher, workers, timer, stats);
     }
 
     public static Builder builder() {
@@ -245,15 +246,19 @@ public final class PushBridgeGateway implements AutoCloseable {
             if (serverChannel != null) {
                 serverChannel.close().awaitUninterruptibly();
             }
+            // closes every connection; the disconnect bookkeeping is handed to the workers
+            s.stop();
             if (ownsExecutor) {
                 executor.shutdown();
                 try {
-                    executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                    if (!executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                        log.warn("[{}] {} worker tasks did not finish within {} ms", options.nodeId(),
+                                executor.shutdownNow().size(), timeout.toMillis());
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             }
-            s.stop();
             timer.shutdownNow();
             router.stop();
             log.info("[{}] PushBridge gateway stopped (port {}); {} sends accepted, {} connects", options.nodeId(), port,

@@ -1,13 +1,16 @@
 package io.pushbridge.gateway;
 
 import com.corundumstudio.socketio.AckCallback;
+import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,12 +39,14 @@ final class SiteSocket {
     private final Set<String> rooms;
     private final Set<String> userRooms;
     private final AckSink ackSink;
+    private final Runnable binaryOverPolling;
 
     private State state = State.BATCHING;
+    private Map<String, CompletableFuture<Boolean>> openedQueues = Map.of();
     private @Nullable List<Message> held = new ArrayList<>();
     private Set<Long> batchedIds = Set.of();
 
-    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink) {
+    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Runnable binaryOverPolling) {
         this.site = site;
         this.client = client;
         this.id = client.getSessionId().toString();
@@ -54,6 +59,7 @@ final class SiteSocket {
         }
         this.userRooms = Set.copyOf(users);
         this.ackSink = ackSink;
+        this.binaryOverPolling = binaryOverPolling;
     }
 
     String id() {
@@ -74,6 +80,18 @@ final class SiteSocket {
 
     Set<String> userRooms() {
         return userRooms;
+    }
+
+    /**
+     * The user queues this socket opened ({@code MessageStore.connectionOpened}), by room; each
+     * completes with whether the open succeeded, so that a close is recorded only after its open.
+     */
+    synchronized void openedQueues(Map<String, CompletableFuture<Boolean>> opened) {
+        this.openedQueues = Map.copyOf(opened);
+    }
+
+    synchronized Map<String, CompletableFuture<Boolean>> openedQueues() {
+        return openedQueues;
     }
 
     /** Delivers a routed message, or holds it while batching. */
@@ -109,14 +127,23 @@ final class SiteSocket {
                 client.sendEvent(Dispatcher.RESYNC_EVENT);
             }
             if (!batch.messages().isEmpty()) {
+                // one entry per message: [event, ...args]
                 List<Object> events = new ArrayList<>(batch.messages().size());
                 List<Long> batchIds = new ArrayList<>(batch.messages().size());
+                boolean polling = client.getTransport() == Transport.POLLING;
                 for (QueuedMessage m : batch.messages()) {
+                    if (polling && containsBinary(m.args())) {
+                        binaryOverPolling.run();
+                        continue;
+                    }
                     List<Object> entry = new ArrayList<>(m.args().size() + 1);
                     entry.add(m.event());
                     entry.addAll(m.args());
                     events.add(entry);
                     batchIds.add(m.id());
+                }
+                if (batchIds.isEmpty()) {
+                    continue;
                 }
                 ids.addAll(batchIds);
                 String room = batch.room();
@@ -154,6 +181,12 @@ final class SiteSocket {
     }
 
     private void emit(Message message) {
+        if (client.getTransport() == Transport.POLLING && containsBinary(message.args())) {
+            // netty-socketio frames binary for long-polling the Engine.IO 3 way, which kills a v4
+            // session; a user-room copy stays queued and arrives once the client is on WebSocket
+            binaryOverPolling.run();
+            return;
+        }
         Set<String> ackRooms = ackRooms(message);
         Object[] args = message.args().toArray();
         if (ackRooms.isEmpty()) {
@@ -167,6 +200,27 @@ final class SiteSocket {
                 }
             }, args);
         }
+    }
+
+    /** Whether JSON-like values hold a {@code byte[]} anywhere. */
+    static boolean containsBinary(Object value) {
+        if (value instanceof byte[]) {
+            return true;
+        }
+        if (value instanceof java.util.Collection<?> c) {
+            for (Object item : c) {
+                if (containsBinary(item)) {
+                    return true;
+                }
+            }
+        } else if (value instanceof Map<?, ?> m) {
+            for (Object item : m.values()) {
+                if (containsBinary(item)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private Set<String> ackRooms(Message message) {
