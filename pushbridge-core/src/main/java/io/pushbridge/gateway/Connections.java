@@ -127,8 +127,21 @@ final class Connections {
 
     /** Closes a whole Engine.IO session and its transport. */
     void closeSession(Session session) {
-        sessions.remove(session.head.getSessionId());
+        // netty-socketio disconnects each namespace client, which unregisters its socket through
+        // namespaceDisconnected; the session entry must still be there for that
         session.head.disconnect();
+        sessions.remove(session.head.getSessionId(), session);
+        for (SiteSocket left : session.sockets.values()) {
+            socketClosed(left);
+        }
+        session.sockets.clear();
+        session.connecting.clear();
+    }
+
+    /** Whether an Engine.IO session id belongs to a live session of this gateway. */
+    boolean isKnownSession(UUID sessionId) {
+        Session session = sessions.get(sessionId);
+        return session != null && session.head.isConnected();
     }
 
     @Nullable Session session(UUID sessionId) {
@@ -276,8 +289,7 @@ final class Connections {
             session.connecting.remove(nsp);
             return;
         }
-        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink,
-                () -> stats.increment("dropped.binary_over_polling"));
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink);
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;

@@ -1,6 +1,9 @@
 package io.pushbridge.gateway;
 
+import com.corundumstudio.socketio.Configuration;
 import com.corundumstudio.socketio.SocketIOChannelInitializer;
+import com.corundumstudio.socketio.handler.EncoderHandler;
+import com.corundumstudio.socketio.namespace.NamespacesHub;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandler;
@@ -9,11 +12,9 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
-import io.netty.handler.codec.http.FullHttpMessage;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -29,7 +30,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>an HTTP aggregator that answers an oversized body with a JSON 413;</li>
  *   <li>the send API and the other HTTP routes before netty-socketio's handshake handler;</li>
  *   <li>the {@link PacketGate} before netty-socketio's packet handler;</li>
- *   <li>an outbound fix for binary attachments, which netty-socketio frames the Engine.IO 3 way.</li>
+ *   <li>binary attachments framed the Engine.IO 4 way: an outbound fix for WebSocket frames and
+ *       {@link Eio4PollingEncoder} for long-polling (netty-socketio frames both the Engine.IO 3 way).</li>
  * </ul>
  */
 final class GatewayInitializer extends SocketIOChannelInitializer {
@@ -58,9 +60,22 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         this.stats = stats;
     }
 
+    private EncoderHandler encoder;
+
+    @Override
+    public void start(Configuration configuration, NamespacesHub namespacesHub) {
+        super.start(configuration, namespacesHub);
+        try {
+            encoder = new EncoderHandler(configuration, new Eio4PollingEncoder(configuration));
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot set up the packet encoder", e);
+        }
+    }
+
     @Override
     protected void addSocketioHandlers(ChannelPipeline pipeline) {
         super.addSocketioHandlers(pipeline);
+        pipeline.replace(SOCKETIO_ENCODER, SOCKETIO_ENCODER, encoder);
         pipeline.addFirst(IDLE, new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addAfter(IDLE, IDLE + "Close", IdleClose.INSTANCE);
         pipeline.replace(HTTP_AGGREGATOR, HTTP_AGGREGATOR, new JsonLimitAggregator(maxHttpContent, stats));

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,7 +43,10 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     private final GatewayStats stats;
     private final Map<String, byte[]> staticCache = new ConcurrentHashMap<>();
 
-    HttpRoutes(GatewayOptions options, GatewayStats stats) {
+    private final Predicate<UUID> knownSession;
+
+    HttpRoutes(GatewayOptions options, GatewayStats stats, Predicate<UUID> knownSession) {
+        this.knownSession = knownSession;
         this.engineIoPath = options.path() + "/";
         this.allowedOrigins = options.allowedOrigins();
         String root = options.staticResources();
@@ -59,8 +63,20 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         QueryStringDecoder query = new QueryStringDecoder(request.uri());
         String path = query.path();
         if (path.startsWith(engineIoPath) || path.equals(engineIoPath.substring(0, engineIoPath.length() - 1))) {
-            if (engineIoAllowed(ctx, request, query)) {
+            Verdict verdict = engineIoVerdict(ctx, request, query);
+            if (verdict == Verdict.ALLOW) {
                 ctx.fireChannelRead(msg);
+            } else if (verdict == Verdict.UNKNOWN_SESSION) {
+                // netty-socketio may have answered a handshake a moment before the gateway learnt of
+                // the session: look once more, shortly, before refusing
+                ctx.executor().schedule(() -> {
+                    if (knownSession.test(sessionId(query))) {
+                        ctx.fireChannelRead(msg);
+                    } else {
+                        ReferenceCountUtil.release(request);
+                        refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+                    }
+                }, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
             } else {
                 ReferenceCountUtil.release(request);
             }
@@ -87,28 +103,43 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
      * (and returns false) when it is refused: only Engine.IO 4 (Socket.IO v3/v4 clients), GET
      * handshakes, well-formed session ids, allowed origins.
      */
-    private boolean engineIoAllowed(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
+    private enum Verdict { ALLOW, REFUSED, UNKNOWN_SESSION }
+
+    private static UUID sessionId(QueryStringDecoder query) {
+        return UUID.fromString(query.parameters().get("sid").get(0));
+    }
+
+    private Verdict engineIoVerdict(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!allowedOrigins.isEmpty() && origin != null && !allowedOrigins.contains(origin)) {
-            return refuse(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin");
+            return refusal(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin");
         }
         List<String> sid = query.parameters().get("sid");
         if (sid == null) {
             List<String> eio = query.parameters().get("EIO");
             if (eio == null || !"4".equals(eio.get(0))) {
-                return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 5, "Unsupported protocol version", "protocol_version");
+                return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 5, "Unsupported protocol version", "protocol_version");
             }
             if (!HttpMethod.GET.equals(request.method())) {
-                return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
+                return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
             }
-            return true;
+            return Verdict.ALLOW;
         }
+        UUID sessionId;
         try {
-            UUID.fromString(sid.get(0));
+            sessionId = UUID.fromString(sid.get(0));
         } catch (IllegalArgumentException e) {
-            return refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+            return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
         }
-        return true;
+        if (!knownSession.test(sessionId)) {
+            return Verdict.UNKNOWN_SESSION;
+        }
+        return Verdict.ALLOW;
+    }
+
+    private Verdict refusal(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
+        refuse(ctx, status, code, message, reason);
+        return Verdict.REFUSED;
     }
 
     private boolean refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {

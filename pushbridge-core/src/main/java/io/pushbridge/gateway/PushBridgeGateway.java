@@ -163,12 +163,13 @@ public final class PushBridgeGateway implements AutoCloseable {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
             }
             SocketIOServer s = new SocketIOServer(configuration());
+            releaseDefaultInitializer(s);
             SendApiHandler sendApi = new SendApiHandler(dispatcher, name -> {
                 SiteRuntime site = sitesByName.get(name);
                 return site == null ? null : site.options();
             }, options.maxMessageSize() + 64 * 1024);
             s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
-                    sendApi, new HttpRoutes(options, stats), new PacketGate(connections, stats), stats));
+                    sendApi, new HttpRoutes(options, stats, connections::isKnownSession), new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
             root.addConnectListener(connections::sessionOpened);
@@ -198,6 +199,26 @@ public final class PushBridgeGateway implements AutoCloseable {
                     options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
                             .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
                     store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
+        }
+    }
+
+    /**
+     * A {@link SocketIOServer} builds a default pipeline initializer, whose timer nothing releases
+     * once {@code setPipelineFactory} replaces it (Netty then logs a LEAK error when it is collected).
+     * netty-socketio offers no way to it, so this reaches it by reflection; if that fails, the only
+     * cost is the log line.
+     */
+    private static void releaseDefaultInitializer(SocketIOServer server) {
+        try {
+            java.lang.reflect.Field factory = SocketIOServer.class.getDeclaredField("pipelineFactory");
+            factory.setAccessible(true);
+            Object initializer = factory.get(server);
+            java.lang.reflect.Field scheduler = com.corundumstudio.socketio.SocketIOChannelInitializer.class
+                    .getDeclaredField("scheduler");
+            scheduler.setAccessible(true);
+            ((com.corundumstudio.socketio.scheduler.CancelableScheduler) scheduler.get(initializer)).shutdown();
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("Could not release netty-socketio's default initializer: {}", e.toString());
         }
     }
 

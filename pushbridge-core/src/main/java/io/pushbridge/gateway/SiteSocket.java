@@ -1,7 +1,6 @@
 package io.pushbridge.gateway;
 
 import com.corundumstudio.socketio.AckCallback;
-import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
@@ -39,14 +38,13 @@ final class SiteSocket {
     private final Set<String> rooms;
     private final Set<String> userRooms;
     private final AckSink ackSink;
-    private final Runnable binaryOverPolling;
 
     private State state = State.BATCHING;
     private Map<String, CompletableFuture<Boolean>> openedQueues = Map.of();
     private @Nullable List<Message> held = new ArrayList<>();
     private Set<Long> batchedIds = Set.of();
 
-    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Runnable binaryOverPolling) {
+    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink) {
         this.site = site;
         this.client = client;
         this.id = client.getSessionId().toString();
@@ -59,7 +57,6 @@ final class SiteSocket {
         }
         this.userRooms = Set.copyOf(users);
         this.ackSink = ackSink;
-        this.binaryOverPolling = binaryOverPolling;
     }
 
     String id() {
@@ -130,20 +127,12 @@ final class SiteSocket {
                 // one entry per message: [event, ...args]
                 List<Object> events = new ArrayList<>(batch.messages().size());
                 List<Long> batchIds = new ArrayList<>(batch.messages().size());
-                boolean polling = client.getTransport() == Transport.POLLING;
                 for (QueuedMessage m : batch.messages()) {
-                    if (polling && containsBinary(m.args())) {
-                        binaryOverPolling.run();
-                        continue;
-                    }
                     List<Object> entry = new ArrayList<>(m.args().size() + 1);
                     entry.add(m.event());
                     entry.addAll(m.args());
                     events.add(entry);
                     batchIds.add(m.id());
-                }
-                if (batchIds.isEmpty()) {
-                    continue;
                 }
                 ids.addAll(batchIds);
                 String room = batch.room();
@@ -181,12 +170,6 @@ final class SiteSocket {
     }
 
     private void emit(Message message) {
-        if (client.getTransport() == Transport.POLLING && containsBinary(message.args())) {
-            // netty-socketio frames binary for long-polling the Engine.IO 3 way, which kills a v4
-            // session; a user-room copy stays queued and arrives once the client is on WebSocket
-            binaryOverPolling.run();
-            return;
-        }
         Set<String> ackRooms = ackRooms(message);
         Object[] args = message.args().toArray();
         if (ackRooms.isEmpty()) {
@@ -200,27 +183,6 @@ final class SiteSocket {
                 }
             }, args);
         }
-    }
-
-    /** Whether JSON-like values hold a {@code byte[]} anywhere. */
-    static boolean containsBinary(Object value) {
-        if (value instanceof byte[]) {
-            return true;
-        }
-        if (value instanceof java.util.Collection<?> c) {
-            for (Object item : c) {
-                if (containsBinary(item)) {
-                    return true;
-                }
-            }
-        } else if (value instanceof Map<?, ?> m) {
-            for (Object item : m.values()) {
-                if (containsBinary(item)) {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 
     private Set<String> ackRooms(Message message) {

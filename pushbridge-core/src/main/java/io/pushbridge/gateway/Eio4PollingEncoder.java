@@ -1,0 +1,51 @@
+package io.pushbridge.gateway;
+
+import com.corundumstudio.socketio.Configuration;
+import com.corundumstudio.socketio.protocol.Packet;
+import com.corundumstudio.socketio.protocol.PacketEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.handler.codec.base64.Base64;
+import java.io.IOException;
+import java.util.Queue;
+
+/**
+ * Encodes a long-polling response the Engine.IO 4 way: packets separated by {@code 0x1e}, each
+ * binary attachment as a packet of its own, {@code b} followed by its base64. netty-socketio writes
+ * attachments in Engine.IO 3's binary framing instead, which v4 clients cannot read. Only Engine.IO 4
+ * sessions are accepted by the gateway, so this is the only framing needed.
+ */
+final class Eio4PollingEncoder extends PacketEncoder {
+
+    private static final byte SEPARATOR = 0x1e;
+
+    Eio4PollingEncoder(Configuration configuration) {
+        super(configuration, configuration.getJsonSupport());
+    }
+
+    @Override
+    public void encodePackets(Queue<Packet> packets, ByteBuf buffer, ByteBufAllocator allocator, int limit) throws IOException {
+        int written = 0;
+        while (written < limit) {
+            Packet packet = packets.poll();
+            if (packet == null) {
+                break;
+            }
+            if (written > 0) {
+                buffer.writeByte(SEPARATOR);
+            }
+            encodePacket(packet, buffer, allocator, false);
+            for (ByteBuf attachment : packet.getAttachments()) {
+                buffer.writeByte(SEPARATOR);
+                buffer.writeByte('b');
+                ByteBuf encoded = Base64.encode(attachment.duplicate(), false);
+                try {
+                    buffer.writeBytes(encoded);
+                } finally {
+                    encoded.release();
+                }
+            }
+            written++;
+        }
+    }
+}
