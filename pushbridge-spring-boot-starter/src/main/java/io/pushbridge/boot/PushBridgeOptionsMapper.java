@@ -1,0 +1,293 @@
+package io.pushbridge.boot;
+
+import io.pushbridge.RoomAuthorizer;
+import io.pushbridge.auth.AllowAllAuthorizer;
+import io.pushbridge.auth.StaticAuthorizer;
+import io.pushbridge.auth.WebhookAuthorizer;
+import io.pushbridge.boot.PushBridgeProperties.Authorizer;
+import io.pushbridge.boot.PushBridgeProperties.Site;
+import io.pushbridge.gateway.GatewayOptions;
+import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.memory.InMemoryMessageStore;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Maps {@link PushBridgeProperties} onto core's options and authorizers. Core's builders do the
+ * checking; their {@link IllegalArgumentException}s, which name core's setting, are translated into
+ * {@link InvalidPushBridgePropertyException}s that name the {@code pushbridge.*} property instead.
+ * What core cannot know (which property a value came from, settings that conflict in the properties)
+ * is checked here.
+ */
+final class PushBridgeOptionsMapper {
+
+    /** Core's setting names (as its messages start) to property names under {@code pushbridge.}. */
+    private static final Map<String, String> GATEWAY_SETTINGS = Map.ofEntries(
+            Map.entry("host", "host"),
+            Map.entry("port", "port"),
+            Map.entry("path", "path"),
+            Map.entry("pingInterval", "ping-interval"),
+            Map.entry("pingTimeout", "ping-timeout"),
+            Map.entry("connectTimeout", "connect-timeout"),
+            Map.entry("maxPayload", "max-payload"),
+            Map.entry("allowedOrigins", "allowed-origins"),
+            Map.entry("workerThreads", "worker-threads"),
+            Map.entry("maxMessageSize", "max-message-size"),
+            Map.entry("maxRoomsPerSend", "max-rooms-per-send"),
+            Map.entry("maxRoomNameLength", "max-room-name-length"),
+            Map.entry("maxEventNameLength", "max-event-name-length"),
+            Map.entry("datacenterId", "flake-id.datacenter"),
+            Map.entry("workerId", "flake-id.worker"),
+            Map.entry("nodeId", "node-id"),
+            Map.entry("staticResources", "static-resources"));
+
+    private static final Map<String, String> STORE_SETTINGS = Map.of(
+            "maxPendingPerUser", "max-pending-per-user",
+            "clientTtl", "client-ttl");
+
+    /** The same for one site, under {@code pushbridge.sites.<name>.}. */
+    private static final Map<String, String> SITE_SETTINGS = Map.ofEntries(
+            Map.entry("namespace", "namespace"),
+            Map.entry("userRoomPrefix", "user-room-prefix"),
+            Map.entry("api keys", "api-keys"),
+            Map.entry("an authorizer", "authorizer"),
+            Map.entry("authUrl", "auth-url"),
+            Map.entry("authScheme", "auth-scheme"),
+            Map.entry("auth timeout", "auth-timeout"),
+            Map.entry("static authorizer: tokens", "tokens"));
+
+    private static final Pattern SIMPLE_KEY = Pattern.compile("[a-z0-9][a-z0-9-]*");
+
+    private PushBridgeOptionsMapper() {
+    }
+
+    static GatewayOptions gatewayOptions(PushBridgeProperties p) {
+        GatewayOptions.Builder b = GatewayOptions.builder()
+                .host(p.getHost())
+                .port(p.getPort())
+                .path(p.getPath())
+                .pingInterval(p.getPingInterval())
+                .pingTimeout(p.getPingTimeout())
+                .connectTimeout(p.getConnectTimeout())
+                .maxPayload(bytes(p.getMaxPayload(), "max-payload"))
+                .maxMessageSize(bytes(p.getMaxMessageSize(), "max-message-size"))
+                .maxRoomsPerSend(p.getMaxRoomsPerSend())
+                .maxRoomNameLength(p.getMaxRoomNameLength())
+                .maxEventNameLength(p.getMaxEventNameLength())
+                .allowedOrigins(p.getAllowedOrigins())
+                .websocketCompression(p.isWebsocketCompression())
+                .workerThreads(p.getWorkerThreads())
+                .datacenterId(p.getFlakeId().getDatacenter())
+                .workerId(p.getFlakeId().getWorker());
+        String nodeId = p.getNodeId();
+        if (nodeId != null) {
+            if (nodeId.isBlank()) {
+                throw invalid("node-id", "must not be blank (leave it unset for node-DATACENTER-WORKER)");
+            }
+            b.nodeId(nodeId);
+        }
+        String staticResources = p.getStaticResources();
+        if (staticResources != null && !staticResources.isBlank()) {
+            if (staticResources.replace("/", "").isBlank()) {
+                throw invalid("static-resources", "must name a classpath folder such as 'public', not the classpath root, was '"
+                        + staticResources + "'");
+            }
+            b.staticResources(staticResources);
+        }
+        return build(PushBridgeProperties.PREFIX, GATEWAY_SETTINGS, b::build);
+    }
+
+    static InMemoryMessageStore messageStore(PushBridgeProperties p) {
+        return build(PushBridgeProperties.PREFIX, STORE_SETTINGS, () -> InMemoryMessageStore.builder()
+                .maxPendingPerUser(p.getMaxPendingPerUser())
+                .clientTtl(p.getClientTtl())
+                .build());
+    }
+
+    /**
+     * The sites, with their authorizers.
+     *
+     * @param beans looks up a {@link RoomAuthorizer} bean by name for the BEAN authorizer; gets the
+     *     bean name and the property that named it, and throws {@link InvalidPushBridgePropertyException}
+     *     when there is no such bean
+     */
+    static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans) {
+        if (p.getSites().isEmpty()) {
+            throw invalid("sites", "at least one site is required, for example "
+                    + "pushbridge.sites.mysite.auth-url=https://mysite.example/socketrooms");
+        }
+        List<SiteOptions> sites = new ArrayList<>();
+        p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans)));
+        // what is left to check across sites (a namespace used twice) is checked when the gateway is built
+        return sites;
+    }
+
+    private static SiteOptions site(String name, Site site, PushBridgeProperties p,
+            BiFunction<String, String, RoomAuthorizer> beans) {
+        String group = sitePath(name);
+        checkUserRoomPrefix(group, site.getUserRoomPrefix(), p.getMaxRoomNameLength());
+        List<String> apiKeys = new ArrayList<>();
+        String apiKey = site.getApiKey();
+        if (apiKey != null) {
+            if (apiKey.isBlank()) {
+                throw new InvalidPushBridgePropertyException(group + ".api-key", "must not be blank");
+            }
+            apiKeys.add(apiKey);
+        }
+        for (int i = 0; i < site.getApiKeys().size(); i++) {
+            String key = site.getApiKeys().get(i);
+            if (key == null || key.isBlank()) {
+                throw new InvalidPushBridgePropertyException(group + ".api-keys[" + i + "]", "must not be blank");
+            }
+            apiKeys.add(key);
+        }
+        RoomAuthorizer authorizer = authorizer(group, site, beans);
+        SiteOptions.Builder b = SiteOptions.builder(name)
+                .authorizer(authorizer)
+                .apiKeys(apiKeys)
+                .userRoomPrefix(site.getUserRoomPrefix());
+        if (site.getNamespace() != null) {
+            b.namespace(site.getNamespace());
+        }
+        return build(group, SITE_SETTINGS, b::build);
+    }
+
+    private static RoomAuthorizer authorizer(String group, Site site, BiFunction<String, String, RoomAuthorizer> beans) {
+        Authorizer kind = site.getAuthorizer();
+        if (kind == null) {
+            if (site.getAuthUrl() == null) {
+                throw new InvalidPushBridgePropertyException(group + ".auth-url", "is required: set it to the URL that "
+                        + "answers with the rooms of a token, or set " + group
+                        + ".authorizer to STATIC, ALLOW_ALL or BEAN");
+            }
+            kind = Authorizer.WEBHOOK;
+        }
+        conflict(group, kind, Authorizer.WEBHOOK, "auth-url", site.getAuthUrl() != null);
+        conflict(group, kind, Authorizer.STATIC, "tokens", !site.getTokens().isEmpty());
+        conflict(group, kind, Authorizer.ALLOW_ALL, "rooms", !site.getRooms().isEmpty());
+        conflict(group, kind, Authorizer.BEAN, "authorizer-bean", site.getAuthorizerBean() != null);
+        return switch (kind) {
+            case WEBHOOK -> webhook(group, site);
+            case STATIC -> {
+                if (site.getTokens().isEmpty()) {
+                    throw new InvalidPushBridgePropertyException(group + ".tokens",
+                            "the STATIC authorizer needs at least one token with its rooms");
+                }
+                Map<String, Set<String>> rooms = new LinkedHashMap<>();
+                site.getTokens().forEach((token, list) -> rooms.put(token, new LinkedHashSet<>(list)));
+                yield build(group, SITE_SETTINGS, () -> new StaticAuthorizer(rooms));
+            }
+            case ALLOW_ALL -> new AllowAllAuthorizer(new LinkedHashSet<>(site.getRooms()));
+            case BEAN -> {
+                String bean = site.getAuthorizerBean();
+                if (bean == null || bean.isBlank()) {
+                    throw new InvalidPushBridgePropertyException(group + ".authorizer-bean",
+                            "is required when the authorizer is BEAN: name a RoomAuthorizer bean");
+                }
+                yield beans.apply(bean, group + ".authorizer-bean");
+            }
+        };
+    }
+
+    private static RoomAuthorizer webhook(String group, Site site) {
+        String url = site.getAuthUrl();
+        if (url == null || url.isBlank()) {
+            throw new InvalidPushBridgePropertyException(group + ".auth-url", "is required when the authorizer is WEBHOOK");
+        }
+        URI uri;
+        try {
+            uri = URI.create(url.trim());
+        } catch (IllegalArgumentException e) {
+            throw new InvalidPushBridgePropertyException(group + ".auth-url",
+                    "must be an absolute http(s) URL, was '" + url + "'", e);
+        }
+        return build(group, SITE_SETTINGS, () -> WebhookAuthorizer.builder(uri)
+                .scheme(site.getAuthScheme())
+                .timeout(site.getAuthTimeout())
+                .build());
+    }
+
+    /** A property that only another authorizer reads is set: say which two conflict. */
+    private static void conflict(String group, Authorizer kind, Authorizer owner, String property, boolean set) {
+        if (set && kind != owner) {
+            throw new InvalidPushBridgePropertyException(group + "." + property, "is only read by the " + owner
+                    + " authorizer, but " + group + ".authorizer is " + kind + "; remove one of them");
+        }
+    }
+
+    /**
+     * Core accepts any prefix but {@code null}; a prefix that no room name could carry would silently
+     * turn off the ack queues of the site, so it is refused here.
+     */
+    private static void checkUserRoomPrefix(String group, @Nullable String prefix, int maxRoomNameLength) {
+        String property = group + ".user-room-prefix";
+        if (prefix == null) {
+            throw new InvalidPushBridgePropertyException(property, "must not be null (use \"\" for no user rooms)");
+        }
+        if (prefix.chars().anyMatch(Character::isISOControl)) {
+            throw new InvalidPushBridgePropertyException(property,
+                    "must not contain control characters, which room names cannot contain");
+        }
+        if (prefix.length() >= maxRoomNameLength) {
+            throw new InvalidPushBridgePropertyException(property, "must be shorter than pushbridge.max-room-name-length ("
+                    + maxRoomNameLength + ") so that a user room name can follow it, was " + prefix.length() + " characters");
+        }
+    }
+
+    private static int bytes(DataSize size, String property) {
+        long bytes = size.toBytes();
+        if (bytes > Integer.MAX_VALUE || bytes < Integer.MIN_VALUE) {
+            throw invalid(property, "must be at most " + Integer.MAX_VALUE + "B, was " + size);
+        }
+        return (int) bytes;
+    }
+
+    /** Runs a core builder, translating its {@link IllegalArgumentException} into a property error. */
+    private static <T> T build(String group, Map<String, String> settings, Supplier<T> builder) {
+        try {
+            return builder.get();
+        } catch (IllegalArgumentException e) {
+            throw translate(group, settings, e);
+        }
+    }
+
+    /**
+     * Turns core's {@code "<setting> <reason>"} (optionally after {@code "site '<name>': "}) into
+     * {@code "<group>.<property>: <reason>"}; an unknown setting is reported on the group.
+     */
+    static InvalidPushBridgePropertyException translate(String group, Map<String, String> settings, IllegalArgumentException e) {
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        String text = message.replaceFirst("^site '[^']*': ", "");
+        String match = null;
+        for (String setting : settings.keySet()) {
+            if (text.startsWith(setting + " ") && (match == null || setting.length() > match.length())) {
+                match = setting;
+            }
+        }
+        if (match == null) {
+            return new InvalidPushBridgePropertyException(group, text, e);
+        }
+        return new InvalidPushBridgePropertyException(group + "." + settings.get(match),
+                text.substring(match.length() + 1), e);
+    }
+
+    /** {@code pushbridge.sites.<name>}, or {@code pushbridge.sites[<name>]} for a name that needs brackets. */
+    static String sitePath(String name) {
+        String base = PushBridgeProperties.PREFIX + ".sites";
+        return SIMPLE_KEY.matcher(name).matches() ? base + "." + name : base + "[" + name + "]";
+    }
+
+    private static InvalidPushBridgePropertyException invalid(String property, String reason) {
+        return new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + "." + property, reason);
+    }
+}

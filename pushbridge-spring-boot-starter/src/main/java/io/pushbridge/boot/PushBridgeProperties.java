@@ -1,0 +1,470 @@
+package io.pushbridge.boot;
+
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.convert.DurationUnit;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * The {@code pushbridge.*} properties. They are only a binding surface: {@link PushBridgeAutoConfiguration}
+ * maps them onto core's immutable {@code GatewayOptions}, {@code SiteOptions}, authorizers and
+ * {@code InMemoryMessageStore}, whose builders check every value; a bad value fails start-up with a
+ * {@link InvalidPushBridgePropertyException} naming the property.
+ *
+ * <p>Defaults written here are those of core's {@code DEFAULT_*} constants (a test keeps them equal);
+ * they are repeated so that the generated metadata shows them in IDEs.
+ */
+@ConfigurationProperties(PushBridgeProperties.PREFIX)
+public class PushBridgeProperties {
+
+    /** The prefix of every property. */
+    public static final String PREFIX = "pushbridge";
+
+    /** Whether to auto-configure the PushBridge gateway, its store, router and PushTemplate. */
+    private boolean enabled = true;
+
+    /**
+     * Whether the gateway binds its port when the application context starts; false leaves that to
+     * the application (PushBridgeGateway#start()). The context stops a running gateway either way.
+     */
+    private boolean autoStartup = true;
+
+    /** Address the gateway binds to; 0.0.0.0 listens on every interface. */
+    private String host = "0.0.0.0";
+
+    /**
+     * Port of the gateway: Socket.IO, the HTTP send API (POST /send) and static resources all share
+     * it. 0 picks a free port (read it from PushBridgeGateway#port()).
+     */
+    private int port = 1337;
+
+    /** Engine.IO path that Socket.IO clients connect to; must start with '/' and not end with '/'. */
+    private String path = "/socket.io";
+
+    /** How often the server pings each client (a plain number means milliseconds). */
+    private Duration pingInterval = Duration.ofSeconds(25);
+
+    /**
+     * How long the server waits for a client's pong before closing the connection (a plain number
+     * means milliseconds, as in the older services' io.pingTimeout).
+     */
+    private Duration pingTimeout = Duration.ofSeconds(20);
+
+    /** How long an Engine.IO session may stay open without connecting to any site's namespace. */
+    private Duration connectTimeout = Duration.ofSeconds(45);
+
+    /** Largest Engine.IO payload a client may send (a plain number means bytes); at least 1KB. */
+    private DataSize maxPayload = DataSize.ofBytes(1_000_000);
+
+    /**
+     * Largest message, as JSON, that may be sent through the send API or PushTemplate (a plain number
+     * means bytes); at least 64B.
+     */
+    private DataSize maxMessageSize = DataSize.ofBytes(1_000_000);
+
+    /** Most rooms a single send may target. */
+    private int maxRoomsPerSend = 100;
+
+    /** Longest room name, in characters, accepted from senders and authorizers. */
+    private int maxRoomNameLength = 200;
+
+    /** Longest event name, in characters. */
+    private int maxEventNameLength = 100;
+
+    /**
+     * Origins (exact scheme://host[:port]) allowed to open Socket.IO sessions from a browser; empty
+     * allows any origin.
+     */
+    private List<String> allowedOrigins = new ArrayList<>();
+
+    /** Whether to negotiate permessage-deflate compression on WebSocket connections. */
+    private boolean websocketCompression = false;
+
+    /** Netty I/O threads; 0 lets Netty choose (twice the number of cores). */
+    private int workerThreads = 0;
+
+    /** This node's name in logs; defaults to node-DATACENTER-WORKER from the flake-id settings. */
+    private @Nullable String nodeId;
+
+    /**
+     * Classpath folder served over HTTP on the gateway's port (for example "public" for a demo page);
+     * unset serves nothing.
+     */
+    private @Nullable String staticResources;
+
+    /**
+     * How long a user's queue of unacknowledged messages is kept after the user's last connection
+     * closed (a plain number means seconds, as in the older services' client_ttl); 0 keeps queues
+     * forever.
+     */
+    @DurationUnit(ChronoUnit.SECONDS)
+    private Duration clientTtl = Duration.ofSeconds(3600);
+
+    /**
+     * Most unacknowledged messages kept for one user; on overflow the queue is cleared and marked for
+     * resync (the client gets a resync event), never silently truncated.
+     */
+    private int maxPendingPerUser = 10_000;
+
+    /** Parts of the time-ordered message ids that keep them unique across gateway nodes. */
+    private final FlakeId flakeId = new FlakeId();
+
+    /**
+     * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
+     * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
+     * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN), auth-url, auth-scheme, auth-timeout, api-key,
+     * api-keys, user-room-prefix, tokens, rooms, authorizer-bean.
+     */
+    private Map<String, Site> sites = new LinkedHashMap<>();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public boolean isAutoStartup() {
+        return autoStartup;
+    }
+
+    public void setAutoStartup(boolean autoStartup) {
+        this.autoStartup = autoStartup;
+    }
+
+    public String getHost() {
+        return host;
+    }
+
+    public void setHost(String host) {
+        this.host = host;
+    }
+
+    public int getPort() {
+        return port;
+    }
+
+    public void setPort(int port) {
+        this.port = port;
+    }
+
+    public String getPath() {
+        return path;
+    }
+
+    public void setPath(String path) {
+        this.path = path;
+    }
+
+    public Duration getPingInterval() {
+        return pingInterval;
+    }
+
+    public void setPingInterval(Duration pingInterval) {
+        this.pingInterval = pingInterval;
+    }
+
+    public Duration getPingTimeout() {
+        return pingTimeout;
+    }
+
+    public void setPingTimeout(Duration pingTimeout) {
+        this.pingTimeout = pingTimeout;
+    }
+
+    public Duration getConnectTimeout() {
+        return connectTimeout;
+    }
+
+    public void setConnectTimeout(Duration connectTimeout) {
+        this.connectTimeout = connectTimeout;
+    }
+
+    public DataSize getMaxPayload() {
+        return maxPayload;
+    }
+
+    public void setMaxPayload(DataSize maxPayload) {
+        this.maxPayload = maxPayload;
+    }
+
+    public DataSize getMaxMessageSize() {
+        return maxMessageSize;
+    }
+
+    public void setMaxMessageSize(DataSize maxMessageSize) {
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    public int getMaxRoomsPerSend() {
+        return maxRoomsPerSend;
+    }
+
+    public void setMaxRoomsPerSend(int maxRoomsPerSend) {
+        this.maxRoomsPerSend = maxRoomsPerSend;
+    }
+
+    public int getMaxRoomNameLength() {
+        return maxRoomNameLength;
+    }
+
+    public void setMaxRoomNameLength(int maxRoomNameLength) {
+        this.maxRoomNameLength = maxRoomNameLength;
+    }
+
+    public int getMaxEventNameLength() {
+        return maxEventNameLength;
+    }
+
+    public void setMaxEventNameLength(int maxEventNameLength) {
+        this.maxEventNameLength = maxEventNameLength;
+    }
+
+    public List<String> getAllowedOrigins() {
+        return allowedOrigins;
+    }
+
+    public void setAllowedOrigins(List<String> allowedOrigins) {
+        this.allowedOrigins = allowedOrigins;
+    }
+
+    public boolean isWebsocketCompression() {
+        return websocketCompression;
+    }
+
+    public void setWebsocketCompression(boolean websocketCompression) {
+        this.websocketCompression = websocketCompression;
+    }
+
+    public int getWorkerThreads() {
+        return workerThreads;
+    }
+
+    public void setWorkerThreads(int workerThreads) {
+        this.workerThreads = workerThreads;
+    }
+
+    public @Nullable String getNodeId() {
+        return nodeId;
+    }
+
+    public void setNodeId(@Nullable String nodeId) {
+        this.nodeId = nodeId;
+    }
+
+    public @Nullable String getStaticResources() {
+        return staticResources;
+    }
+
+    public void setStaticResources(@Nullable String staticResources) {
+        this.staticResources = staticResources;
+    }
+
+    public Duration getClientTtl() {
+        return clientTtl;
+    }
+
+    public void setClientTtl(Duration clientTtl) {
+        this.clientTtl = clientTtl;
+    }
+
+    public int getMaxPendingPerUser() {
+        return maxPendingPerUser;
+    }
+
+    public void setMaxPendingPerUser(int maxPendingPerUser) {
+        this.maxPendingPerUser = maxPendingPerUser;
+    }
+
+    public FlakeId getFlakeId() {
+        return flakeId;
+    }
+
+    public Map<String, Site> getSites() {
+        return sites;
+    }
+
+    public void setSites(Map<String, Site> sites) {
+        this.sites = sites;
+    }
+
+    /** The {@code pushbridge.flake-id.*} properties. */
+    public static class FlakeId {
+
+        /** Datacenter id in message ids, 0..31; give each datacenter its own. */
+        private int datacenter = 0;
+
+        /** Worker id in message ids, 0..31; give each gateway node of a datacenter its own. */
+        private int worker = 0;
+
+        public int getDatacenter() {
+            return datacenter;
+        }
+
+        public void setDatacenter(int datacenter) {
+            this.datacenter = datacenter;
+        }
+
+        public int getWorker() {
+            return worker;
+        }
+
+        public void setWorker(int worker) {
+            this.worker = worker;
+        }
+    }
+
+    /** How a site decides which rooms a connecting client joins. */
+    public enum Authorizer {
+
+        /** Asks the site's auth-url with the client's token (the default when auth-url is set). */
+        WEBHOOK,
+
+        /** A fixed table of tokens and their rooms from the tokens property; for development and demos. */
+        STATIC,
+
+        /** Admits every client, without a token, to the rooms of the rooms property; for development. */
+        ALLOW_ALL,
+
+        /** A RoomAuthorizer bean of the application, named by authorizer-bean. */
+        BEAN
+    }
+
+    /** One entry of {@code pushbridge.sites}: a site (tenant), keyed by its name. */
+    public static class Site {
+
+        /** Socket.IO namespace of the site; defaults to "/" followed by the site's name. "/" is allowed. */
+        private @Nullable String namespace;
+
+        /**
+         * How clients are authorized: WEBHOOK, STATIC, ALLOW_ALL or BEAN. Defaults to WEBHOOK when
+         * auth-url is set; without either, start-up fails.
+         */
+        private @Nullable Authorizer authorizer;
+
+        /**
+         * URL the WEBHOOK authorizer calls (GET, with "Authorization: SCHEME TOKEN") to learn the rooms
+         * of a client's token; must be an absolute http(s) URL.
+         */
+        private @Nullable String authUrl;
+
+        /** Word before the token in the Authorization header sent to auth-url; empty sends the token alone. */
+        private String authScheme = "Bearer";
+
+        /** How long the WEBHOOK authorizer waits for auth-url to answer. */
+        private Duration authTimeout = Duration.ofSeconds(5);
+
+        /** API key for the HTTP send API (POST /send?site=NAME&apiKey=KEY); merged with api-keys. */
+        private @Nullable String apiKey;
+
+        /** More API keys for the send API, for example the old and the new one during a rotation. */
+        private List<String> apiKeys = new ArrayList<>();
+
+        /** Rooms starting with this prefix are user rooms, whose messages are queued until acked; empty: none. */
+        private String userRoomPrefix = "user_";
+
+        /** For the STATIC authorizer: each accepted token with the rooms it joins. */
+        private Map<String, List<String>> tokens = new LinkedHashMap<>();
+
+        /** For the ALLOW_ALL authorizer: the rooms every client joins (often none). */
+        private List<String> rooms = new ArrayList<>();
+
+        /** For the BEAN authorizer: the name of the RoomAuthorizer bean that authorizes this site's clients. */
+        private @Nullable String authorizerBean;
+
+        public @Nullable String getNamespace() {
+            return namespace;
+        }
+
+        public void setNamespace(@Nullable String namespace) {
+            this.namespace = namespace;
+        }
+
+        public @Nullable Authorizer getAuthorizer() {
+            return authorizer;
+        }
+
+        public void setAuthorizer(@Nullable Authorizer authorizer) {
+            this.authorizer = authorizer;
+        }
+
+        public @Nullable String getAuthUrl() {
+            return authUrl;
+        }
+
+        public void setAuthUrl(@Nullable String authUrl) {
+            this.authUrl = authUrl;
+        }
+
+        public String getAuthScheme() {
+            return authScheme;
+        }
+
+        public void setAuthScheme(String authScheme) {
+            this.authScheme = authScheme;
+        }
+
+        public Duration getAuthTimeout() {
+            return authTimeout;
+        }
+
+        public void setAuthTimeout(Duration authTimeout) {
+            this.authTimeout = authTimeout;
+        }
+
+        public @Nullable String getApiKey() {
+            return apiKey;
+        }
+
+        public void setApiKey(@Nullable String apiKey) {
+            this.apiKey = apiKey;
+        }
+
+        public List<String> getApiKeys() {
+            return apiKeys;
+        }
+
+        public void setApiKeys(List<String> apiKeys) {
+            this.apiKeys = apiKeys;
+        }
+
+        public String getUserRoomPrefix() {
+            return userRoomPrefix;
+        }
+
+        public void setUserRoomPrefix(String userRoomPrefix) {
+            this.userRoomPrefix = userRoomPrefix;
+        }
+
+        public Map<String, List<String>> getTokens() {
+            return tokens;
+        }
+
+        public void setTokens(Map<String, List<String>> tokens) {
+            this.tokens = tokens;
+        }
+
+        public List<String> getRooms() {
+            return rooms;
+        }
+
+        public void setRooms(List<String> rooms) {
+            this.rooms = rooms;
+        }
+
+        public @Nullable String getAuthorizerBean() {
+            return authorizerBean;
+        }
+
+        public void setAuthorizerBean(@Nullable String authorizerBean) {
+            this.authorizerBean = authorizerBean;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package io.pushbridge.boot;
+
+import io.pushbridge.PushBridgeException;
+import java.net.BindException;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+
+/**
+ * Reports a gateway that could not bind its port (most often: the port is in use). Other
+ * {@link PushBridgeException}s are left to other analyzers. Registered in
+ * {@code META-INF/spring.factories}.
+ */
+class PushBridgeStartFailureAnalyzer extends AbstractFailureAnalyzer<PushBridgeException> {
+
+    @Override
+    protected @Nullable FailureAnalysis analyze(Throwable rootFailure, PushBridgeException cause) {
+        if (cause instanceof InvalidPushBridgePropertyException) {
+            return null;
+        }
+        String message = cause.getMessage() == null ? "" : cause.getMessage();
+        if (findCause(cause, BindException.class) == null && !message.startsWith("Could not listen on")) {
+            return null;
+        }
+        String description = "The PushBridge gateway could not start. " + message;
+        String action = message.toLowerCase(Locale.ROOT).contains("in use")
+                ? "Stop the process that is listening on that port, or set pushbridge.port to another port "
+                        + "(0 picks a free one)."
+                : "Check pushbridge.host and pushbridge.port: the host must be an address of this machine, and "
+                        + "ports below 1024 usually need extra privileges.";
+        return new FailureAnalysis(description, action, cause);
+    }
+}

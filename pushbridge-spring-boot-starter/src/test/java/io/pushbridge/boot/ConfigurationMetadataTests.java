@@ -1,0 +1,53 @@
+package io.pushbridge.boot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The metadata that the configuration processor generates from {@link PushBridgeProperties}' Javadoc. */
+class ConfigurationMetadataTests {
+
+    private static final Map<String, JsonNode> properties = new HashMap<>();
+
+    @BeforeAll
+    static void readMetadata() throws IOException {
+        try (InputStream in = ConfigurationMetadataTests.class.getClassLoader()
+                .getResourceAsStream("META-INF/spring-configuration-metadata.json")) {
+            assertThat(in).as("generated metadata on the classpath").isNotNull();
+            for (JsonNode property : new ObjectMapper().readTree(in).get("properties")) {
+                properties.put(property.get("name").asText(), property);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"pushbridge.port", "pushbridge.client-ttl", "pushbridge.sites", "pushbridge.enabled",
+            "pushbridge.auto-startup", "pushbridge.flake-id.datacenter", "pushbridge.flake-id.worker",
+            "pushbridge.max-payload", "pushbridge.allowed-origins"})
+    void propertyHasADescription(String name) {
+        assertThat(properties).containsKey(name);
+        assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);
+    }
+
+    @Test
+    void everyPropertyHasADescription() {
+        assertThat(properties).isNotEmpty();
+        properties.forEach((name, property) ->
+                assertThat(property.path("description").asText()).as(name).isNotBlank());
+    }
+
+    @Test
+    void defaultsAreShown() {
+        assertThat(properties.get("pushbridge.port").path("defaultValue").asInt()).isEqualTo(1337);
+        assertThat(properties.get("pushbridge.client-ttl").path("defaultValue").asText()).isEqualTo("3600s");
+    }
+}
