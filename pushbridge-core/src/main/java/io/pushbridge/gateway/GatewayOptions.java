@@ -129,7 +129,11 @@ public final class GatewayOptions {
         return "host=" + host + ", port=" + port + ", path=" + path + ", pingInterval=" + pingInterval.toMillis()
                 + "ms, pingTimeout=" + pingTimeout.toMillis() + "ms, connectTimeout=" + connectTimeout.toMillis()
                 + "ms, maxPayload=" + maxPayload + ", maxMessageSize=" + maxMessageSize + ", allowedOrigins="
-                + (allowedOrigins.isEmpty() ? "*" : allowedOrigins) + ", websocketCompression=" + websocketCompression;
+                + (allowedOrigins.isEmpty() ? "*" : allowedOrigins) + ", websocketCompression=" + websocketCompression
+                + ", workerThreads=" + (workerThreads == 0 ? "auto" : workerThreads) + ", maxRoomsPerSend=" + maxRoomsPerSend
+                + ", maxRoomNameLength=" + maxRoomNameLength + ", maxEventNameLength=" + maxEventNameLength
+                + ", flakeId=" + datacenterId + "/" + workerId + ", nodeId=" + nodeId
+                + ", staticResources=" + (staticResources == null ? "none" : staticResources);
     }
 
     /** Builds {@link GatewayOptions}. */
@@ -199,6 +203,9 @@ public final class GatewayOptions {
             require(datacenterId >= 0 && datacenterId <= 31, "datacenterId must be 0..31, was " + datacenterId);
             require(workerId >= 0 && workerId <= 31, "workerId must be 0..31, was " + workerId);
             require(clock != null, "clock must not be null");
+            require(staticResources == null || !staticResources.replaceAll("[/\\s]", "").isEmpty(),
+                    "staticResources must name a classpath folder (such as \"public\"), not the classpath root, was '"
+                            + staticResources + "'");
             return new GatewayOptions(this);
         }
 

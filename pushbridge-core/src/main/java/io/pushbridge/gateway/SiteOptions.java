@@ -156,6 +156,11 @@ public final class SiteOptions {
             if (userRoomPrefix == null) {
                 throw new IllegalArgumentException("site '" + name + "': userRoomPrefix must not be null (use \"\" for none)");
             }
+            for (int i = 0; i < userRoomPrefix.length(); i++) {
+                if (Character.isISOControl(userRoomPrefix.charAt(i))) {
+                    throw new IllegalArgumentException("site '" + name + "': userRoomPrefix must not contain control characters");
+                }
+            }
             return new SiteOptions(this);
         }
     }
