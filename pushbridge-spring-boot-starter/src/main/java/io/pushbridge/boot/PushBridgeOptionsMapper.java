@@ -98,10 +98,6 @@ final class PushBridgeOptionsMapper {
         }
         String staticResources = p.getStaticResources();
         if (staticResources != null && !staticResources.isBlank()) {
-            if (staticResources.replace("/", "").isBlank()) {
-                throw invalid("static-resources", "must name a classpath folder such as 'public', not the classpath root, was '"
-                        + staticResources + "'");
-            }
             b.staticResources(staticResources);
         }
         return build(PushBridgeProperties.PREFIX, GATEWAY_SETTINGS, b::build);
@@ -226,17 +222,13 @@ final class PushBridgeOptionsMapper {
     }
 
     /**
-     * Core accepts any prefix but {@code null}; a prefix that no room name could carry would silently
-     * turn off the ack queues of the site, so it is refused here.
+     * A prefix that no room name could carry (as long as the room name limit) would silently turn
+     * off the ack queues of the site, so it is refused here; core checks the prefix itself.
      */
     private static void checkUserRoomPrefix(String group, @Nullable String prefix, int maxRoomNameLength) {
         String property = group + ".user-room-prefix";
         if (prefix == null) {
             throw new InvalidPushBridgePropertyException(property, "must not be null (use \"\" for no user rooms)");
-        }
-        if (prefix.chars().anyMatch(Character::isISOControl)) {
-            throw new InvalidPushBridgePropertyException(property,
-                    "must not contain control characters, which room names cannot contain");
         }
         if (prefix.length() >= maxRoomNameLength) {
             throw new InvalidPushBridgePropertyException(property, "must be shorter than pushbridge.max-room-name-length ("
