@@ -37,6 +37,11 @@ public class AuthorizationDeniedException extends PushBridgeException {
         this.code = code;
     }
 
+    /** The refusal of a client that sent no token. */
+    public static AuthorizationDeniedException tokenMissing() {
+        return new AuthorizationDeniedException(TOKEN_MISSING, "A token is required");
+    }
+
     /** A short machine-readable code such as {@link #UNAUTHORIZED}. */
     public String code() {
         return code;

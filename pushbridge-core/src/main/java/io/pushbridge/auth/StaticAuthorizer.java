@@ -32,8 +32,7 @@ public final class StaticAuthorizer implements RoomAuthorizer {
     public CompletionStage<Set<String>> authorize(ConnectRequest request) {
         String token = request.token();
         if (token == null || token.isEmpty()) {
-            return CompletableFuture.failedFuture(new AuthorizationDeniedException(
-                    AuthorizationDeniedException.TOKEN_MISSING, "A token is required"));
+            return CompletableFuture.failedFuture(AuthorizationDeniedException.tokenMissing());
         }
         Set<String> rooms = roomsByToken.get(token);
         if (rooms == null) {

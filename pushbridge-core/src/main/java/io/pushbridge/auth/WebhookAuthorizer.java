@@ -75,8 +75,7 @@ public final class WebhookAuthorizer implements RoomAuthorizer {
     public CompletionStage<Set<String>> authorize(ConnectRequest request) {
         String token = request.token();
         if (token == null || token.isEmpty()) {
-            return CompletableFuture.failedFuture(new AuthorizationDeniedException(
-                    AuthorizationDeniedException.TOKEN_MISSING, "A token is required"));
+            return CompletableFuture.failedFuture(AuthorizationDeniedException.tokenMissing());
         }
         String forwardedFor = request.forwardedFor() == null || request.forwardedFor().isBlank()
                 ? request.remoteAddress()

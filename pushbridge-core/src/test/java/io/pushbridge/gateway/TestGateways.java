@@ -30,8 +30,7 @@ final class TestGateways {
     static final RoomAuthorizer ROOMS_FROM_TOKEN = request -> {
         String token = request.token();
         if (token == null) {
-            return CompletableFuture.failedFuture(
-                    new AuthorizationDeniedException(AuthorizationDeniedException.TOKEN_MISSING, "A token is required"));
+            return CompletableFuture.failedFuture(AuthorizationDeniedException.tokenMissing());
         }
         if (!token.startsWith("rooms:")) {
             return CompletableFuture.failedFuture(
