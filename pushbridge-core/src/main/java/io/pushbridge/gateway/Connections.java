@@ -294,6 +294,12 @@ final class Connections {
         session.connecting.remove(nsp);
         session.everAdmitted = true;
         site.register(socket);
+        if (!session.head.isConnected()) {
+            // the transport closed (on another thread) while the namespace client was being added
+            session.sockets.remove(nsp, socket);
+            socketClosed(socket);
+            return;
+        }
         readPending(socket).whenComplete((batches, storeFailure) -> loop.execute(() -> {
             if (storeFailure != null) {
                 failureLog.warn("Could not read the pending messages of {}: {}", socket, storeFailure.toString());
