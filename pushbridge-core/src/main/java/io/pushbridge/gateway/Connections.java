@@ -53,6 +53,8 @@ final class Connections {
         final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>();
         final Set<String> connecting = ConcurrentHashMap.newKeySet();
         volatile boolean everAdmitted;
+        /** A WebSocket probe arrived: the client is moving off long-polling. */
+        volatile boolean upgrading;
 
         Session(ClientHead head) {
             this.head = head;
@@ -138,10 +140,24 @@ final class Connections {
         session.connecting.clear();
     }
 
-    /** Whether an Engine.IO session id belongs to a live session of this gateway. */
-    boolean isKnownSession(UUID sessionId) {
+    /**
+     * The transport of a live session of this gateway ({@code WEBSOCKET} from its upgrade probe on),
+     * or {@code null} for an unknown id.
+     */
+    com.corundumstudio.socketio.@Nullable Transport sessionTransport(UUID sessionId) {
         Session session = sessions.get(sessionId);
-        return session != null && session.head.isConnected();
+        if (session == null || !session.head.isConnected()) {
+            return null;
+        }
+        return session.upgrading ? com.corundumstudio.socketio.Transport.WEBSOCKET : session.head.getCurrentTransport();
+    }
+
+    /** A WebSocket upgrade probe arrived for the session. */
+    void upgrading(UUID sessionId) {
+        Session session = sessions.get(sessionId);
+        if (session != null) {
+            session.upgrading = true;
+        }
     }
 
     @Nullable Session session(UUID sessionId) {

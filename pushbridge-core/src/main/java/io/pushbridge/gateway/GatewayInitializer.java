@@ -12,7 +12,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -41,6 +45,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     static final String ROUTES = "pushbridgeRoutes";
     static final String GATE = "pushbridgeGate";
     static final String BINARY_FIX = "pushbridgeBinaryFix";
+    static final String CLOSE_HEADER = "pushbridgeCloseHeader";
 
     private final long idleMillis;
     private final int maxHttpContent;
@@ -83,6 +88,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         pipeline.addBefore(PACKET_HANDLER, ROUTES, routes);
         pipeline.addBefore(PACKET_HANDLER, GATE, gate);
         pipeline.addAfter(HTTP_ENCODER, BINARY_FIX, BinaryFrameFix.INSTANCE);
+        pipeline.addAfter(HTTP_ENCODER, CLOSE_HEADER, CloseHeader.INSTANCE);
     }
 
     /** Closes a connection that has been silent for too long. */
@@ -116,6 +122,27 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
                 if (content.isReadable() && content.getByte(content.readerIndex()) == 4) {
                     content.skipBytes(1);
                 }
+            }
+            super.write(ctx, msg, promise);
+        }
+    }
+
+    /**
+     * netty-socketio closes the connection after every long-polling response and after its own
+     * errors, but does not say so: clients that keep connections alive (browsers, Node's agent)
+     * then send their next request on a closed socket. Those responses are the streamed ones
+     * ({@link HttpResponse} without content); PushBridge's own are full responses with the right
+     * header, and the WebSocket upgrade (101) must keep its own.
+     */
+    @Sharable
+    static final class CloseHeader extends ChannelOutboundHandlerAdapter {
+        static final CloseHeader INSTANCE = new CloseHeader();
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
+            if (msg instanceof HttpResponse response && !(msg instanceof FullHttpResponse)
+                    && response.status().code() != HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             }
             super.write(ctx, msg, promise);
         }

@@ -22,7 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Predicate;
+import java.util.function.Function;
+import com.corundumstudio.socketio.Transport;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,10 +44,10 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     private final GatewayStats stats;
     private final Map<String, byte[]> staticCache = new ConcurrentHashMap<>();
 
-    private final Predicate<UUID> knownSession;
+    private final Function<UUID, @Nullable Transport> sessionTransport;
 
-    HttpRoutes(GatewayOptions options, GatewayStats stats, Predicate<UUID> knownSession) {
-        this.knownSession = knownSession;
+    HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport) {
+        this.sessionTransport = sessionTransport;
         this.engineIoPath = options.path() + "/";
         this.allowedOrigins = options.allowedOrigins();
         String root = options.staticResources();
@@ -70,7 +71,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
                 // netty-socketio may have answered a handshake a moment before the gateway learnt of
                 // the session: look once more, shortly, before refusing
                 ctx.executor().schedule(() -> {
-                    if (knownSession.test(sessionId(query))) {
+                    if (sessionTransport.apply(sessionId(query)) != null) {
                         ctx.fireChannelRead(msg);
                     } else {
                         ReferenceCountUtil.release(request);
@@ -131,8 +132,14 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         } catch (IllegalArgumentException e) {
             return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
         }
-        if (!knownSession.test(sessionId)) {
+        Transport current = sessionTransport.apply(sessionId);
+        if (current == null) {
             return Verdict.UNKNOWN_SESSION;
+        }
+        List<String> transport = query.parameters().get("transport");
+        if (current == Transport.WEBSOCKET && transport != null && "polling".equals(transport.get(0))) {
+            // after an upgrade, a poll would hang: netty-socketio no longer answers it
+            return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "polling_after_upgrade");
         }
         return Verdict.ALLOW;
     }

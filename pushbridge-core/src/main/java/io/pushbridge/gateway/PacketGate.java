@@ -3,7 +3,9 @@ package io.pushbridge.gateway;
 import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.handler.ClientHead;
 import com.corundumstudio.socketio.messages.PacketsMessage;
+import com.corundumstudio.socketio.protocol.EngineIOVersion;
 import com.corundumstudio.socketio.protocol.Packet;
+import com.corundumstudio.socketio.protocol.PacketType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -72,7 +74,12 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                     forward.add(part);
                     close = true;
                 }
-                case '2', '3', '5', '6' -> forward.add(part);
+                case '2', '3', '5', '6' -> {
+                    if (part.equals("2probe") && message.getTransport() == Transport.WEBSOCKET) {
+                        connections.upgrading(head.getSessionId());
+                    }
+                    forward.add(part);
+                }
                 case '4' -> {
                     SioPacket packet;
                     try {
@@ -104,6 +111,10 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
             connections.afterClientDisconnect(head.getSessionId());
         }
         if (close) {
+            if (message.getTransport() == Transport.POLLING) {
+                // answer a poll the client may still have pending; netty-socketio leaves it hanging
+                head.send(new Packet(PacketType.NOOP, EngineIOVersion.V4), Transport.POLLING);
+            }
             Connections.Session session = connections.session(head.getSessionId());
             if (session != null) {
                 connections.closeSession(session);

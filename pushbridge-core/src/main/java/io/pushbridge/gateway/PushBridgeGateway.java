@@ -5,6 +5,12 @@ import com.corundumstudio.socketio.SocketIOServer;
 import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.listener.ExceptionListenerAdapter;
 import com.corundumstudio.socketio.namespace.Namespace;
+import com.corundumstudio.socketio.protocol.AuthPacket;
+import com.corundumstudio.socketio.protocol.JacksonJsonSupport;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -169,7 +175,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 return site == null ? null : site.options();
             }, options.maxMessageSize() + 64 * 1024);
             s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
-                    sendApi, new HttpRoutes(options, stats, connections::isKnownSession), new PacketGate(connections, stats), stats));
+                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport), new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
             root.addConnectListener(connections::sessionOpened);
@@ -242,7 +248,33 @@ public final class PushBridgeGateway implements AutoCloseable {
         c.getSocketConfig().setReuseAddress(true);
         c.getSocketConfig().setTcpNoDelay(true);
         c.setExceptionListener(new QuietExceptions());
+        c.setJsonSupport(new JacksonJsonSupport(handshakeWithMaxPayload(options.maxPayload())));
         return c;
+    }
+
+    /**
+     * Engine.IO 4's handshake tells the client {@code maxPayload}, so that it splits long-polling
+     * batches below the limit; netty-socketio's handshake packet has no such field.
+     */
+    private static SimpleModule handshakeWithMaxPayload(int maxPayload) {
+        SimpleModule module = new SimpleModule("pushbridge-handshake");
+        module.addSerializer(AuthPacket.class, new StdSerializer<>(AuthPacket.class) {
+            @Override
+            public void serialize(AuthPacket packet, JsonGenerator json, SerializerProvider provider) throws java.io.IOException {
+                json.writeStartObject();
+                json.writeStringField("sid", packet.getSid().toString());
+                json.writeArrayFieldStart("upgrades");
+                for (String upgrade : packet.getUpgrades()) {
+                    json.writeString(upgrade);
+                }
+                json.writeEndArray();
+                json.writeNumberField("pingInterval", packet.getPingInterval());
+                json.writeNumberField("pingTimeout", packet.getPingTimeout());
+                json.writeNumberField("maxPayload", maxPayload);
+                json.writeEndObject();
+            }
+        });
+        return module;
     }
 
     /** Stops within 10 seconds; see {@link #stop(Duration)}. */
