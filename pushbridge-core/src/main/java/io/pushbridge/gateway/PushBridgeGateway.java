@@ -149,6 +149,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         return runtime == null ? 0 : runtime.connectionCount();
     }
 
+    /** Engine.IO sessions this node tracks (for tests: sessions must not outlive their clients). */
+    int sessionCount() {
+        return connections.sessionCount();
+    }
+
     public boolean isRunning() {
         synchronized (lifecycle) {
             return server != null;

@@ -159,4 +159,23 @@ class DeliveryIntegrationTests {
             assertThat(aliceId).isNotEqualTo(bobId);
         }
     }
+
+    @Test
+    void sessionsAndSocketsDoNotOutliveTheirClients() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            try (TestClient ok = TestClient.connect(gateway.port(), "/news", "rooms:user_leak" + i + ",group_leak", "e");
+                    TestClient refused = TestClient.connect(gateway.port(), "/news", "deny", "e")) {
+                ok.awaitConnected();
+                refused.awaitConnectError();
+                assertThat(gateway.sessionCount()).isGreaterThanOrEqualTo(2);
+                assertThat(gateway.connectionCount("news")).isGreaterThanOrEqualTo(1);
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while ((gateway.sessionCount() != 0 || gateway.connectionCount("news") != 0) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(gateway.connectionCount("news")).isZero();
+        assertThat(gateway.sessionCount()).isZero();
+    }
 }
