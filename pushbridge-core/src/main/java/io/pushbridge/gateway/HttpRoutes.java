@@ -121,7 +121,8 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             if (eio == null || !"4".equals(eio.get(0))) {
                 return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 5, "Unsupported protocol version", "protocol_version");
             }
-            if (!HttpMethod.GET.equals(request.method())) {
+            if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.OPTIONS.equals(request.method())) {
+                // OPTIONS: a browser's CORS preflight, answered by netty-socketio
                 return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
             }
             return Verdict.ALLOW;

@@ -101,4 +101,19 @@ class PollingIntegrationTests {
             ws.abort();
         }
     }
+
+    @Test
+    void corsPreflightOfTheHandshakeIsAnswered() throws Exception {
+        HttpResponse<byte[]> preflight = RawClient.http().send(java.net.http.HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + gateway.port() + "/socket.io/?EIO=4&transport=polling"))
+                .method("OPTIONS", java.net.http.HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "http://app.example")
+                .header("Access-Control-Request-Method", "GET")
+                .header("Access-Control-Request-Headers", "x-custom")
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(preflight.statusCode()).isEqualTo(200);
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).contains("http://app.example");
+        HttpResponse<byte[]> post = RawClient.post(gateway.port(), "EIO=4&transport=polling", "", Map.of());
+        assertThat(post.statusCode()).isEqualTo(400);
+    }
 }
