@@ -132,6 +132,11 @@ final class Connections {
         // netty-socketio disconnects each namespace client, which unregisters its socket through
         // namespaceDisconnected; the session entry must still be there for that
         session.head.disconnect();
+        forget(session);
+    }
+
+    /** Drops a session whose transport is gone, closing whatever sockets it still has. */
+    private void forget(Session session) {
         sessions.remove(session.head.getSessionId(), session);
         for (SiteSocket left : session.sockets.values()) {
             socketClosed(left);
@@ -192,12 +197,7 @@ final class Connections {
             socketClosed(socket);
         }
         if (!nc.getBaseClient().isConnected()) {
-            sessions.remove(sessionId);
-            for (SiteSocket other : session.sockets.values()) {
-                socketClosed(other);
-            }
-            session.sockets.clear();
-            session.connecting.clear();
+            forget(session);
         }
     }
 
@@ -271,9 +271,14 @@ final class Connections {
                 handshake.getUrlParams(), headers, remote, handshake.getHttpHeaders().get("X-Forwarded-For"));
     }
 
+    /** The auth payload without its null-valued keys (the request's map holds no nulls). */
     private static Map<String, Object> nullSafe(Map<String, Object> map) {
         Map<String, Object> out = new LinkedHashMap<>();
-        map.forEach((k, v) -> out.put(k, v == null ? "" : v));
+        map.forEach((k, v) -> {
+            if (v != null) {
+                out.put(k, v);
+            }
+        });
         return out;
     }
 

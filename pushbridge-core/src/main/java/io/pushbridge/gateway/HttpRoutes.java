@@ -150,10 +150,9 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         return Verdict.REFUSED;
     }
 
-    private boolean refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
         stats.increment("refused.http." + reason);
         HttpJson.write(ctx, status, Map.of("code", code, "message", message), false, Map.of());
-        return false;
     }
 
     private @Nullable byte[] staticFile(String path) {

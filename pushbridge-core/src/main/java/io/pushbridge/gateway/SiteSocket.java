@@ -67,10 +67,6 @@ final class SiteSocket {
         return site;
     }
 
-    NamespaceClient client() {
-        return client;
-    }
-
     Set<String> rooms() {
         return rooms;
     }
