@@ -30,4 +30,22 @@ public interface PushTemplate {
 
     /** Sends a fully built request. */
     CompletionStage<SendResult> send(SendRequest request);
+
+    /**
+     * Makes a socket join rooms, on whichever node holds it. Joining a user room opens that user's
+     * queue for the socket: its pending messages arrive as a {@code batch}, later ones with acks.
+     * Completes once the command is handed to the router (nothing happens for a socket that is
+     * gone); fails with {@link PushRefusedException} for an unknown site or bad room names, and with
+     * {@link PushUnavailableException} when the router is down.
+     */
+    CompletionStage<Void> join(String site, String socketId, java.util.Set<String> rooms);
+
+    /** Makes a socket leave rooms, on whichever node holds it; completes and fails as {@link #join}. */
+    CompletionStage<Void> leave(String site, String socketId, java.util.Set<String> rooms);
+
+    /**
+     * Disconnects a socket from its site, on whichever node holds it; its user queues keep their
+     * messages. Completes and fails as {@link #join}.
+     */
+    CompletionStage<Void> disconnect(String site, String socketId);
 }

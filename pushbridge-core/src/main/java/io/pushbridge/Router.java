@@ -1,11 +1,13 @@
 package io.pushbridge;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * Carries messages between gateway nodes: a message reaches every node that may hold one of its
- * target sockets, where it is handed to that node's {@link Receiver}. The in-memory router hands it
- * straight back to its own node.
+ * Carries messages and socket commands between gateway nodes: a message reaches every node that
+ * may hold one of its target sockets, a command reaches the node that holds its socket; there each
+ * is handed to that node's {@link Receiver}. The in-memory router hands everything straight back
+ * to its own node.
  */
 public interface Router {
 
@@ -22,17 +24,49 @@ public interface Router {
      */
     CompletionStage<Void> publish(Message message);
 
+    /**
+     * Sends a command to the node that holds its socket. Completes when the command is handed over,
+     * also when no node holds that socket (then nothing happens, as for a message to a socket that
+     * is gone); fails with {@link PushUnavailableException} when it cannot be handed over.
+     */
+    CompletionStage<Void> command(SocketCommand command);
+
+    /**
+     * A socket was admitted on this node: from now on commands and messages for it must reach this
+     * node. The gateway calls it before the client learns it is connected, and refuses the connect
+     * if the stage fails. A router of one node has nothing to record.
+     */
+    default CompletionStage<Void> socketConnected(String site, String socketId) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** A socket admitted on this node is gone (called once per successful {@link #socketConnected}). */
+    default CompletionStage<Void> socketDisconnected(String site, String socketId) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Stops routing; messages published afterwards fail. */
     void stop();
 
-    /** What a node does with a message routed to it. */
-    @FunctionalInterface
+    /** What a node does with what is routed to it. Both methods must not block. */
     interface Receiver {
 
         /**
-         * Delivers a message to this node's sockets. Must not block: called on the thread that
-         * published (in memory) or on the router's I/O thread.
+         * Delivers a message to this node's sockets: called on the thread that published (in
+         * memory) or on the router's I/O thread.
          */
         void deliver(Message message);
+
+        /** Carries out a command for one of this node's sockets; a socket it does not hold is ignored. */
+        void execute(SocketCommand command);
+
+        /**
+         * Routing to this node was interrupted and is back (the router's connection to its broker
+         * dropped and has reconnected): messages published meanwhile may not have arrived. The
+         * gateway sends its sockets what their user queues hold that they have not received.
+         * Receivers that keep no queues have nothing to do.
+         */
+        default void resumed() {
+        }
     }
 }

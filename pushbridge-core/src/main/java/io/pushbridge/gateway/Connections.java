@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushbridge.AuthorizationDeniedException;
 import io.pushbridge.ConnectRequest;
-import io.pushbridge.MessageStore;
+import io.pushbridge.Router;
 import io.pushbridge.UserQueue;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
@@ -24,9 +24,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -41,8 +41,12 @@ import org.slf4j.LoggerFactory;
  * through after a refused CONNECT. Here a socket exists for a site only after its authorizer said
  * yes, CONNECT packets never reach netty-socketio, and a session that joins no site within the
  * connect timeout, or leaves its last one, is closed.
+ *
+ * <p>An admitted socket is recorded with the router ({@link Router#socketConnected}) while its
+ * pending messages are read, before the client learns it is connected; its close, whichever way it
+ * happens (the client leaves, the transport drops, a {@code disconnect} command), undoes that once.
  */
-final class Connections {
+final class Connections implements SiteSocket.Closer {
 
     private static final Logger log = LoggerFactory.getLogger(Connections.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -67,7 +71,8 @@ final class Connections {
 
     private final GatewayOptions options;
     private final Map<String, SiteRuntime> sitesByNamespace;
-    private final MessageStore store;
+    private final Router router;
+    private final QueueConnections queues;
     private final SiteSocket.AckSink ackSink;
     private final Executor executor;
     private final ScheduledExecutorService timer;
@@ -77,11 +82,13 @@ final class Connections {
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private volatile boolean accepting = true;
 
-    Connections(GatewayOptions options, Map<String, SiteRuntime> sitesByNamespace, MessageStore store,
-            SiteSocket.AckSink ackSink, Executor executor, ScheduledExecutorService timer, GatewayStats stats) {
+    Connections(GatewayOptions options, Map<String, SiteRuntime> sitesByNamespace, Router router,
+            QueueConnections queues, SiteSocket.AckSink ackSink, Executor executor, ScheduledExecutorService timer,
+            GatewayStats stats) {
         this.options = options;
         this.sitesByNamespace = sitesByNamespace;
-        this.store = store;
+        this.router = router;
+        this.queues = queues;
         this.ackSink = ackSink;
         this.executor = executor;
         this.timer = timer;
@@ -201,23 +208,108 @@ final class Connections {
         }
     }
 
+    /**
+     * The one cleanup of a socket, whichever way it ends (once; later calls do nothing): stops its
+     * delivery, unregisters it, closes the user queues it has open (each after its open completed),
+     * and tells the router it is gone if the router had recorded it.
+     */
     private void socketClosed(SiteSocket socket) {
         if (!socket.close()) {
             return;
         }
         socket.site().unregister(socket);
         stats.increment("disconnects");
-        socket.openedQueues().forEach((room, opened) -> opened.thenAcceptAsync(ok -> {
-            if (!ok) {
+        String site = socket.site().options().name();
+        socket.openedQueues().forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
+        socket.routed().thenAcceptAsync(recorded -> {
+            if (!recorded) {
                 return;
             }
-            UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            store.connectionClosed(queue).whenComplete((v, failure) -> {
+            CompletableFuture<Void> gone;
+            try {
+                gone = router.socketDisconnected(site, socket.id()).toCompletableFuture();
+            } catch (RuntimeException e) {
+                gone = CompletableFuture.failedFuture(e);
+            }
+            gone.whenComplete((v, failure) -> {
                 if (failure != null) {
-                    failureLog.warn("Could not record the closed connection of {}: {}", queue, failure.toString());
+                    stats.increment("router.disconnect_failed");
+                    failureLog.warn("Could not tell the router that {} is gone: {}", socket, failure.toString());
                 }
             });
-        }, executor));
+        }, executor);
+    }
+
+    // ---- disconnect by the server (a command) -------------------------------------------------
+
+    /**
+     * Disconnects a socket from the server side: the client gets a DISCONNECT packet for the
+     * namespace (its {@code disconnect} reason is {@code "io server disconnect"}), the socket is
+     * cleaned up as after a client's DISCONNECT, and the session is closed if that was its last
+     * site. Returns at once; the work runs on the event loop the socket was admitted on, ordered
+     * with its admission (a socket not yet acknowledged never gets its CONNECT ack).
+     */
+    @Override
+    public void disconnectFromServer(SiteSocket socket) {
+        try {
+            socket.loop().execute(() -> disconnectNow(socket));
+        } catch (RejectedExecutionException e) {
+            // the I/O threads are stopping, and the gateway's stop closes every connection
+            log.debug("Could not disconnect {}: its event loop is stopping", socket);
+        }
+    }
+
+    private void disconnectNow(SiteSocket socket) {
+        if (socket.isClosed()) {
+            return;
+        }
+        NamespaceClient client = socket.client();
+        UUID sessionId = client.getSessionId();
+        Session session = sessions.get(sessionId);
+        stats.increment("disconnects.server");
+        // the DISCONNECT packet for the namespace, before anything closes the transport
+        client.disconnect();
+        if (session != null) {
+            session.sockets.remove(socket.site().options().namespace(), socket);
+        }
+        socketClosed(socket);
+        if (!socket.site().isRoot() && client.getBaseClient().isConnected()
+                && client.getBaseClient().getChildClient(client.getNamespace()) == client) {
+            // netty-socketio's side, as for a client's DISCONNECT; its disconnect listener then finds
+            // nothing left to clean up. netty-socketio's client on "/" stays: it is the session's
+            // own (joined at the handshake), and Engine.IO pongs are dropped without it, so a
+            // session keeping another site would time out; the session's close ends it
+            client.onDisconnect();
+        }
+        closeWhenFlushed(sessionId, System.nanoTime()
+                + options.pingInterval().toNanos() + options.pingTimeout().toNanos());
+    }
+
+    /**
+     * After a server disconnect: closes the session if it has no site left (no zombies), but only
+     * once the client can have the DISCONNECT packet. Over WebSocket it is written already; over
+     * long-polling it waits in the session's queue for the client's next poll, and a session closed
+     * before would answer that poll with an error instead. So a polling session is closed when its
+     * queue is drained, or at the deadline. Runs on an I/O or timer thread.
+     */
+    private void closeWhenFlushed(UUID sessionId, long deadlineNanos) {
+        Session session = sessions.get(sessionId);
+        if (session == null || !session.idle()) {
+            return;
+        }
+        boolean unsent = session.head.isConnected()
+                && session.head.getCurrentTransport() == com.corundumstudio.socketio.Transport.POLLING
+                && !session.head.getPacketsQueue(com.corundumstudio.socketio.Transport.POLLING).isEmpty();
+        if (unsent && System.nanoTime() - deadlineNanos < 0) {
+            try {
+                timer.schedule(() -> closeWhenFlushed(sessionId, deadlineNanos), 20, TimeUnit.MILLISECONDS);
+                return;
+            } catch (RejectedExecutionException e) {
+                // the gateway is stopping: close now
+            }
+        }
+        log.debug("Session {} lost its last site to a server disconnect; closing it", sessionId);
+        closeSession(session);
     }
 
     // ---- CONNECT -----------------------------------------------------------------------------
@@ -310,7 +402,7 @@ final class Connections {
             session.connecting.remove(nsp);
             return;
         }
-        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink);
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink, this, loop);
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;
@@ -321,22 +413,39 @@ final class Connections {
             socketClosed(socket);
             return;
         }
-        readPending(socket).whenComplete((batches, storeFailure) -> loop.execute(() -> {
-            if (storeFailure != null) {
-                failureLog.warn("Could not read the pending messages of {}: {}", socket, storeFailure.toString());
-                stats.increment("refused.store_unavailable");
+        // in parallel: read the pending batches, and record the socket with the router
+        CompletableFuture<List<SiteSocket.PendingBatch>> pending = readPending(socket);
+        CompletableFuture<Void> routed = recordWithRouter(socket);
+        CompletableFuture.allOf(pending, routed).whenComplete((v, ignored) -> loop.execute(() -> {
+            if (socket.isClosed()) {
+                // the transport dropped, or a disconnect command came, meanwhile
+                return;
+            }
+            Throwable storeFailure = failureOf(pending);
+            Throwable routerFailure = failureOf(routed);
+            if (storeFailure != null || routerFailure != null) {
+                String code;
+                String message;
+                if (storeFailure != null) {
+                    failureLog.warn("Could not read the pending messages of {}: {}", socket, storeFailure.toString());
+                    code = "store_unavailable";
+                    message = "Message store is unavailable, retry later";
+                } else {
+                    failureLog.warn("Could not record {} with the router: {}", socket, routerFailure.toString());
+                    code = "cluster_unavailable";
+                    message = "Cluster registry is unavailable, retry later";
+                }
+                stats.increment("refused." + code);
                 session.sockets.remove(nsp, socket);
                 socketClosed(socket);
                 if (!site.isRoot()) {
                     session.head.removeNamespaceClient(client);
                     namespace.onDisconnect(client);
                 }
-                sendConnectError(session.head, nsp, "store_unavailable", "Message store is unavailable, retry later");
+                sendConnectError(session.head, nsp, code, message);
                 return;
             }
-            if (socket.isClosed()) {
-                return;
-            }
+            List<SiteSocket.PendingBatch> batches = pending.join();
             sendConnectAck(session.head, nsp);
             if (!site.isRoot()) {
                 namespace.onConnect(client);
@@ -372,22 +481,32 @@ final class Connections {
         return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_ERROR, "Authorization failed");
     }
 
-    /** Opens the user queues of a new socket and reads what is pending in each. */
-    private CompletionStage<List<SiteSocket.PendingBatch>> readPending(SiteSocket socket) {
+    /** Opens the user queues a new socket was admitted with and reads what is pending in each. */
+    private CompletableFuture<List<SiteSocket.PendingBatch>> readPending(SiteSocket socket) {
         List<CompletableFuture<SiteSocket.PendingBatch>> reads = new ArrayList<>();
-        Map<String, CompletableFuture<Boolean>> opened = new LinkedHashMap<>();
-        for (String room : socket.userRooms()) {
-            UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            CompletableFuture<Void> open = CompletableFuture.supplyAsync(() -> store.connectionOpened(queue), executor)
-                    .thenCompose(stage -> stage);
-            opened.put(room, open.handle((v, failure) -> failure == null));
-            reads.add(open.thenCompose(v -> store.takePending(queue))
-                    .thenApply(p -> new SiteSocket.PendingBatch(room, p.messages(), p.resyncRequired()))
-                    .toCompletableFuture());
-        }
-        socket.openedQueues(opened);
+        socket.initialQueues().forEach((room, opened) ->
+                reads.add(queues.open(new UserQueue(socket.site().options().name(), room), opened)));
         return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new))
                 .thenApply(v -> reads.stream().map(CompletableFuture::join).toList());
+    }
+
+    /**
+     * Records a new socket with the router ({@link Router#socketConnected}), on the workers, and
+     * completes {@link SiteSocket#routed} with whether it succeeded.
+     */
+    private CompletableFuture<Void> recordWithRouter(SiteSocket socket) {
+        String site = socket.site().options().name();
+        CompletableFuture<Void> recorded = CompletableFuture
+                .supplyAsync(() -> router.socketConnected(site, socket.id()), executor)
+                .thenCompose(stage -> stage);
+        recorded.whenComplete((v, failure) -> socket.routed().complete(failure == null));
+        return recorded;
+    }
+
+    /** The failure of a completed future, or {@code null} if it succeeded. */
+    private static @Nullable Throwable failureOf(CompletableFuture<?> done) {
+        Throwable failure = done.handle((v, t) -> t).join();
+        return failure == null ? null : Dispatcher.unwrap(failure);
     }
 
     // ---- packets to the client ----------------------------------------------------------------

@@ -11,6 +11,7 @@ import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
 import io.pushbridge.SendRequest;
 import io.pushbridge.SendResult;
+import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.UserQueue;
 import io.pushbridge.id.FlakeIdGenerator;
@@ -24,15 +25,18 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one send path (the template and the HTTP API both end here), local delivery of routed
- * messages, and the handling of client acks.
+ * messages, socket commands, and the handling of client acks.
  *
  * <p>Send: validate, append to every target user queue (durable before routing), publish. Deliver:
- * find this node's target sockets, once per socket. Ack: remove from the queue, with the resync check.
+ * find this node's target sockets, once per socket. Commands (join, leave, disconnect): validate
+ * as a send's rooms, route to the node holding the socket, carry out there. Ack: remove from the
+ * queue, with the resync check.
  */
 final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckSink {
 
@@ -52,11 +56,12 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final FlakeIdGenerator ids;
     private final Executor executor;
     private final GatewayStats stats;
+    private final QueueConnections queues;
     private final ObjectMapper json = new ObjectMapper();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
-            FlakeIdGenerator ids, Executor executor, GatewayStats stats) {
+            FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues) {
         this.options = options;
         this.sitesByName = sitesByName;
         this.store = store;
@@ -64,6 +69,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         this.ids = ids;
         this.executor = executor;
         this.stats = stats;
+        this.queues = queues;
     }
 
     // ---- send ------------------------------------------------------------------------------
@@ -143,20 +149,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             problems.add("event contains control characters");
         }
         Target target = request.target();
-        if (target.rooms().size() > options.maxRoomsPerSend()) {
-            problems.add("rooms has " + target.rooms().size() + " entries, more than the limit of " + options.maxRoomsPerSend());
-        }
-        for (String room : target.rooms()) {
-            if (room == null || room.isEmpty()) {
-                problems.add("rooms must not contain empty names");
-            } else if (room.length() > options.maxRoomNameLength()) {
-                problems.add("room '" + room.substring(0, Math.min(20, room.length())) + "...' is longer than " + options.maxRoomNameLength() + " characters");
-            } else if (hasControlCharacters(room)) {
-                problems.add("room names must not contain control characters");
-            }
-        }
-        if (target.socketId() != null && target.socketId().isEmpty()) {
-            problems.add("socket id must not be empty");
+        checkRooms(target.rooms(), problems);
+        if (target.socketId() != null) {
+            checkSocketId(target.socketId(), problems);
         }
         if (!problems.isEmpty()) {
             return new PushRefusedException(Reason.INVALID, problems);
@@ -172,6 +167,33 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                     List.of("message is " + size + " bytes, more than the limit of " + options.maxMessageSize()));
         }
         return null;
+    }
+
+    /**
+     * Checks room names as every request gives them (a send's target, a join or leave): at most
+     * {@code maxRoomsPerSend} of them, none empty, over {@code maxRoomNameLength} or with control
+     * characters. Adds one line per problem.
+     */
+    private void checkRooms(Collection<String> rooms, List<String> problems) {
+        if (rooms.size() > options.maxRoomsPerSend()) {
+            problems.add("rooms has " + rooms.size() + " entries, more than the limit of " + options.maxRoomsPerSend());
+        }
+        for (String room : rooms) {
+            if (room == null || room.isEmpty()) {
+                problems.add("rooms must not contain empty names");
+            } else if (room.length() > options.maxRoomNameLength()) {
+                problems.add("room '" + room.substring(0, Math.min(20, room.length())) + "...' is longer than " + options.maxRoomNameLength() + " characters");
+            } else if (hasControlCharacters(room)) {
+                problems.add("room names must not contain control characters");
+            }
+        }
+    }
+
+    /** Checks a socket id a request names (a send to one socket, a command). */
+    private static void checkSocketId(String socketId, List<String> problems) {
+        if (socketId.isEmpty()) {
+            problems.add("socket id must not be empty");
+        }
     }
 
     static boolean hasControlCharacters(String s) {
@@ -202,7 +224,167 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         return t;
     }
 
+    // ---- commands --------------------------------------------------------------------------
+
+    /**
+     * Validates and routes a join. Refused ({@link PushRefusedException}) for an unknown site
+     * ({@code UNKNOWN_SITE}), and ({@code INVALID}, every problem listed) for a missing or empty
+     * socket id, no rooms, or rooms a send would refuse; nothing changes then. Fails with
+     * {@link PushUnavailableException} when the router cannot take it.
+     */
+    @Override
+    public CompletionStage<Void> join(String site, String socketId, Set<String> rooms) {
+        return command(SocketCommand.Kind.JOIN, site, socketId, rooms);
+    }
+
+    /** Validates and routes a leave; refused and failing as {@link #join}. */
+    @Override
+    public CompletionStage<Void> leave(String site, String socketId, Set<String> rooms) {
+        return command(SocketCommand.Kind.LEAVE, site, socketId, rooms);
+    }
+
+    /** Validates and routes a disconnect; refused and failing as {@link #join} (it names no rooms). */
+    @Override
+    public CompletionStage<Void> disconnect(String site, String socketId) {
+        return command(SocketCommand.Kind.DISCONNECT, site, socketId, Set.of());
+    }
+
+    /**
+     * The one command path: validation (the send's room checks), then {@link Router#command}.
+     * Counts {@code commands.accepted}, {@code commands.refused.<reason>}, {@code commands.failed}.
+     */
+    private CompletionStage<Void> command(SocketCommand.Kind kind, @Nullable String site, @Nullable String socketId,
+            @Nullable Set<String> rooms) {
+        SiteRuntime runtime = site == null ? null : sitesByName.get(site);
+        if (runtime == null) {
+            return refused(new PushRefusedException(Reason.UNKNOWN_SITE,
+                    List.of(site == null ? "site is required" : "site '" + site + "' is not configured")));
+        }
+        List<String> problems = new ArrayList<>();
+        if (socketId == null) {
+            problems.add("socket id is required");
+        } else {
+            checkSocketId(socketId, problems);
+        }
+        if (kind != SocketCommand.Kind.DISCONNECT) {
+            if (rooms == null || rooms.isEmpty()) {
+                problems.add("rooms must not be empty");
+            } else {
+                checkRooms(rooms, problems);
+            }
+        }
+        if (!problems.isEmpty()) {
+            return refused(new PushRefusedException(Reason.INVALID, problems));
+        }
+        SocketCommand command = new SocketCommand(runtime.options().name(), socketId, kind,
+                kind == SocketCommand.Kind.DISCONNECT ? Set.of() : rooms);
+        CompletionStage<Void> routed;
+        try {
+            routed = router.command(command);
+        } catch (RuntimeException e) {
+            routed = CompletableFuture.failedFuture(e);
+        }
+        return routed.handle((v, failure) -> {
+            if (failure != null) {
+                stats.increment("commands.failed");
+                throw new CompletionException(unavailable("router", failure));
+            }
+            stats.increment("commands.accepted");
+            return null;
+        });
+    }
+
+    private CompletionStage<Void> refused(PushRefusedException refused) {
+        stats.increment("commands.refused." + refused.reason().name().toLowerCase(java.util.Locale.ROOT));
+        return CompletableFuture.failedFuture(refused);
+    }
+
+    /**
+     * Carries out a routed command for a socket of this node; a socket this node does not hold is
+     * ignored ({@code commands.unknown_socket}). Does not block: store calls go to the workers, the
+     * disconnect to the socket's event loop.
+     */
+    @Override
+    public void execute(SocketCommand command) {
+        SiteRuntime site = sitesByName.get(command.site());
+        if (site == null) {
+            stats.increment("commands.unknown_site");
+            failureLog.warn("Ignored a routed command for unknown site '{}'", command.site());
+            return;
+        }
+        SiteSocket socket = site.socket(command.socketId());
+        if (socket == null) {
+            stats.increment("commands.unknown_socket");
+            return;
+        }
+        stats.increment("commands.executed");
+        switch (command.kind()) {
+            case JOIN -> join(socket, command.rooms());
+            case LEAVE -> leave(socket, command.rooms());
+            case DISCONNECT -> socket.disconnectFromServer();
+        }
+    }
+
+    /**
+     * Joins the rooms; for each new user room, opens the user's queue and reads what is pending
+     * (on the workers), then hands the batch to the socket, which sends it before the live messages
+     * of that room it held meanwhile.
+     */
+    private void join(SiteSocket socket, Set<String> rooms) {
+        String site = socket.site().options().name();
+        socket.join(rooms).forEach((room, opened) -> {
+            UserQueue queue = new UserQueue(site, room);
+            queues.open(queue, opened).whenComplete((batch, failure) -> {
+                if (failure != null) {
+                    stats.increment("commands.join_failed");
+                    failureLog.warn("Could not open {} for {} joining it: {}", queue, socket, unwrap(failure).toString());
+                    socket.joinFailed(room, opened);
+                } else {
+                    socket.joined(room, opened, batch);
+                }
+            });
+        });
+    }
+
+    /** Leaves the rooms; closes the queue of each user room left (once, after its open). */
+    private void leave(SiteSocket socket, Set<String> rooms) {
+        String site = socket.site().options().name();
+        socket.leave(rooms).forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
+    }
+
     // ---- local delivery --------------------------------------------------------------------
+
+    /**
+     * Routing was interrupted (the router's broker connection dropped and came back): every local
+     * socket gets, from its user queues, what it may have missed meanwhile. The queues are read on
+     * the workers; failures are logged and counted and leave the messages queued for the next
+     * connect.
+     */
+    @Override
+    public void resumed() {
+        stats.increment("routing.resumed");
+        for (SiteRuntime site : sitesByName.values()) {
+            for (SiteSocket socket : site.sockets()) {
+                if (!socket.isOpen()) {
+                    continue; // its first batches are being read from the queues right now
+                }
+                for (String room : socket.userRooms()) {
+                    UserQueue queue = new UserQueue(site.options().name(), room);
+                    CompletableFuture.supplyAsync(() -> store.takePending(queue), executor)
+                            .thenCompose(stage -> stage)
+                            .whenComplete((pending, failure) -> {
+                                if (failure != null) {
+                                    stats.increment("routing.resume_failed");
+                                    failureLog.warn("Could not re-read {} after routing resumed: {}", queue, failure.toString());
+                                    return;
+                                }
+                                int sent = socket.resumed(new SiteSocket.PendingBatch(room, pending.messages(), pending.resyncRequired()));
+                                stats.add("routing.resent", sent);
+                            });
+                }
+            }
+        }
+    }
 
     @Override
     public void deliver(Message message) {

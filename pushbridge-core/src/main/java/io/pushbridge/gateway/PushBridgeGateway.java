@@ -109,8 +109,9 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
-        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats);
-        this.connections = new Connections(options, sitesByNamespace, store, dispatcher, workers, timer, stats);
+        QueueConnections queues = new QueueConnections(store, workers, stats);
+        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues);
+        this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, timer, stats);
     }
 
     public static Builder builder() {

@@ -23,25 +23,44 @@ final class SiteRuntime {
         return "/".equals(options.namespace());
     }
 
+    /**
+     * Makes a new socket findable: by room first, then by id, so that a command (which finds the
+     * socket by id) never sees a socket whose initial rooms are not indexed yet.
+     */
     void register(SiteSocket socket) {
-        socketsById.put(socket.id(), socket);
         for (String room : socket.rooms()) {
-            socketsByRoom.compute(room, (r, set) -> {
-                Set<SiteSocket> s = set != null ? set : ConcurrentHashMap.newKeySet();
-                s.add(socket);
-                return s;
-            });
+            joined(socket, room);
+        }
+        socketsById.put(socket.id(), socket);
+        if (socket.isClosed()) {
+            // closed on another thread meanwhile: its unregister may have run before this register
+            unregister(socket);
         }
     }
 
+    /** Forgets a closed socket (its rooms no longer change once it is closed). */
     void unregister(SiteSocket socket) {
         socketsById.remove(socket.id(), socket);
         for (String room : socket.rooms()) {
-            socketsByRoom.computeIfPresent(room, (r, set) -> {
-                set.remove(socket);
-                return set.isEmpty() ? null : set;
-            });
+            left(socket, room);
         }
+    }
+
+    /** Indexes one more room of a socket; {@link SiteSocket} calls it under its lock when it joins. */
+    void joined(SiteSocket socket, String room) {
+        socketsByRoom.compute(room, (r, set) -> {
+            Set<SiteSocket> s = set != null ? set : ConcurrentHashMap.newKeySet();
+            s.add(socket);
+            return s;
+        });
+    }
+
+    /** Drops one room of a socket from the index; {@link SiteSocket} calls it under its lock when it leaves. */
+    void left(SiteSocket socket, String room) {
+        socketsByRoom.computeIfPresent(room, (r, set) -> {
+            set.remove(socket);
+            return set.isEmpty() ? null : set;
+        });
     }
 
     SiteSocket socket(String id) {

@@ -2,15 +2,19 @@ package io.pushbridge.gateway;
 
 import com.corundumstudio.socketio.AckCallback;
 import com.corundumstudio.socketio.transport.NamespaceClient;
+import io.netty.util.concurrent.EventExecutor;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import org.jspecify.annotations.Nullable;
 
 /**
  * One admitted socket: a client's connection to one site, with its rooms.
@@ -18,8 +22,16 @@ import org.jspecify.annotations.Nullable;
  * <p>Starts in the {@code batching} state, in which live messages are held back while the pending
  * queues are read; {@link #open} sends the batches first, then the held messages, skipping any that
  * a batch already carried. That ordering is what makes a reconnect lose nothing and deliver
- * nothing twice. Thread-safe: deliveries arrive from any thread, emits happen under this socket's
- * lock (they only enqueue to netty-socketio's per-session queue).
+ * nothing twice.
+ *
+ * <p>Rooms change at run time ({@link #join}, {@link #leave}). Joining a user room repeats that
+ * ordering for the one room: from the moment the socket is a member, live messages for that room
+ * are held back until the room's {@code batch} is sent ({@link #joined}); then they follow it,
+ * minus those the batch carried. Messages for other rooms keep flowing meanwhile.
+ *
+ * <p>Thread-safe: deliveries and commands arrive from any thread; the state, the rooms and the
+ * emits are guarded by this socket's lock (emits only enqueue to netty-socketio's per-session
+ * queue).
  */
 final class SiteSocket {
 
@@ -30,33 +42,66 @@ final class SiteSocket {
         void batchAcked(SiteSocket socket, String room, List<Long> messageIds);
     }
 
+    /** Ends a socket from the server side ({@link Connections} does it, on the session's event loop). */
+    interface Closer {
+        /** Disconnects the socket as a client disconnect would, and tells the client; must not block. */
+        void disconnectFromServer(SiteSocket socket);
+    }
+
     private enum State { BATCHING, OPEN, CLOSED }
 
     private final SiteRuntime site;
     private final NamespaceClient client;
     private final String id;
-    private final Set<String> rooms;
-    private final Set<String> userRooms;
     private final AckSink ackSink;
+    private final Closer closer;
+    private final EventExecutor loop;
+    /** The user queues of the rooms the authorizer gave, to open at admission. */
+    private final Map<String, CompletableFuture<Boolean>> initialQueues;
+    /** Completes with whether the router recorded this socket ({@code Router.socketConnected}). */
+    private final CompletableFuture<Boolean> routed = new CompletableFuture<>();
 
+    // guarded by this
     private State state = State.BATCHING;
-    private Map<String, CompletableFuture<Boolean>> openedQueues = Map.of();
-    private @Nullable List<Message> held = new ArrayList<>();
-    private Set<Long> batchedIds = Set.of();
+    private final Set<String> rooms;
+    private final Set<String> userRooms = new HashSet<>();
+    /** Every user queue this socket opened and has not closed yet, by room. */
+    private final Map<String, CompletableFuture<Boolean>> openedQueues = new LinkedHashMap<>();
+    /** User rooms joined by command whose batch is not sent yet, with the open that is under way. */
+    private final Map<String, CompletableFuture<Boolean>> joining = new HashMap<>();
+    /** Batches of joined rooms that arrived before {@link #open}; sent by it. */
+    private final Map<String, PendingBatch> joinedWhileBatching = new LinkedHashMap<>();
+    /** Live messages held back: all of them while batching, then those for a room in {@link #joining}. */
+    private final List<Message> held = new ArrayList<>();
+    /** The ids of every message a batch carried: never emitted on their own. */
+    private final Set<Long> batchedIds = new HashSet<>();
+    /** Ids this socket was sent with an ack callback (live or in a batch) whose ack has not come. */
+    private final Set<Long> unacked = new HashSet<>();
+    /** A resync mark was read by a resume while the first batches were being assembled. */
+    private boolean resyncOnOpen;
 
-    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink) {
+    /**
+     * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
+     * @param closer what {@link #disconnectFromServer} calls
+     */
+    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Closer closer,
+            EventExecutor loop) {
         this.site = site;
         this.client = client;
         this.id = client.getSessionId().toString();
-        this.rooms = Set.copyOf(rooms);
-        Set<String> users = new HashSet<>();
+        this.rooms = new LinkedHashSet<>(rooms);
+        Map<String, CompletableFuture<Boolean>> initial = new LinkedHashMap<>();
         for (String room : rooms) {
             if (site.options().isUserRoom(room)) {
-                users.add(room);
+                userRooms.add(room);
+                initial.put(room, new CompletableFuture<>());
             }
         }
-        this.userRooms = Set.copyOf(users);
+        this.initialQueues = Map.copyOf(initial);
+        this.openedQueues.putAll(initial);
         this.ackSink = ackSink;
+        this.closer = closer;
+        this.loop = loop;
     }
 
     String id() {
@@ -67,27 +112,52 @@ final class SiteSocket {
         return site;
     }
 
-    Set<String> rooms() {
-        return rooms;
+    NamespaceClient client() {
+        return client;
     }
 
-    Set<String> userRooms() {
-        return userRooms;
+    EventExecutor loop() {
+        return loop;
+    }
+
+    /** A snapshot of the socket's rooms. */
+    synchronized Set<String> rooms() {
+        return Set.copyOf(rooms);
+    }
+
+    /** A snapshot of the socket's user rooms (those whose messages it gets with an ack callback). */
+    synchronized Set<String> userRooms() {
+        return Set.copyOf(userRooms);
     }
 
     /**
-     * The user queues this socket opened ({@code MessageStore.connectionOpened}), by room; each
-     * completes with whether the open succeeded, so that a close is recorded only after its open.
+     * The user queues of the rooms the socket was admitted with, by room: the admission opens them
+     * ({@code MessageStore.connectionOpened}) and completes each with whether the open succeeded.
      */
-    synchronized void openedQueues(Map<String, CompletableFuture<Boolean>> opened) {
-        this.openedQueues = Map.copyOf(opened);
+    Map<String, CompletableFuture<Boolean>> initialQueues() {
+        return initialQueues;
     }
 
+    /**
+     * The user queues this socket opened (or is opening) and has not closed, by room; each completes
+     * with whether the open succeeded, so that a close is recorded only after its open. Once the
+     * socket is closed this no longer changes: its close records a close for each of them.
+     */
     synchronized Map<String, CompletableFuture<Boolean>> openedQueues() {
-        return openedQueues;
+        return Map.copyOf(openedQueues);
     }
 
-    /** Delivers a routed message, or holds it while batching. */
+    /** Completed by the admission with whether the router recorded the socket; its close then tells the router. */
+    CompletableFuture<Boolean> routed() {
+        return routed;
+    }
+
+    /** Disconnects the socket from the server side (a {@code disconnect} command). Does not block. */
+    void disconnectFromServer() {
+        closer.disconnectFromServer(this);
+    }
+
+    /** Delivers a routed message, or holds it while batching (the socket, or a room it is joining). */
     synchronized void deliver(Message message) {
         switch (state) {
             case CLOSED -> {
@@ -101,6 +171,10 @@ final class SiteSocket {
                 if (!batchedIds.isEmpty() && batchedIds.contains(message.id())) {
                     return;
                 }
+                if (!joining.isEmpty() && concernsJoining(message)) {
+                    held.add(message);
+                    return;
+                }
                 emit(message);
             }
         }
@@ -108,47 +182,149 @@ final class SiteSocket {
 
     /**
      * Ends batching: sends {@code resync} where an overflow asked for it, one {@code batch} per user
-     * room with pending messages, then the messages held meanwhile minus those in a batch.
+     * room with pending messages (also those of rooms joined meanwhile), then the messages held
+     * meanwhile minus those in a batch.
      */
     synchronized void open(List<PendingBatch> batches) {
         if (state != State.BATCHING) {
             return;
         }
-        Set<Long> ids = new HashSet<>();
-        for (PendingBatch batch : batches) {
-            if (batch.resync()) {
-                client.sendEvent(Dispatcher.RESYNC_EVENT);
-            }
-            if (!batch.messages().isEmpty()) {
-                // one entry per message: [event, ...args]
-                List<Object> events = new ArrayList<>(batch.messages().size());
-                List<Long> batchIds = new ArrayList<>(batch.messages().size());
-                for (QueuedMessage m : batch.messages()) {
-                    List<Object> entry = new ArrayList<>(m.args().size() + 1);
-                    entry.add(m.event());
-                    entry.addAll(m.args());
-                    events.add(entry);
-                    batchIds.add(m.id());
-                }
-                ids.addAll(batchIds);
-                String room = batch.room();
-                client.sendEvent(Dispatcher.BATCH_EVENT, new AckCallback<>(Object.class) {
-                    @Override
-                    public void onSuccess(Object result) {
-                        ackSink.batchAcked(SiteSocket.this, room, batchIds);
-                    }
-                }, events);
-            }
-        }
-        batchedIds = ids.isEmpty() ? Set.of() : ids;
         state = State.OPEN;
-        List<Message> pending = held;
-        held = null;
-        for (Message m : pending) {
-            if (!batchedIds.contains(m.id())) {
-                emit(m);
+        if (resyncOnOpen && batches.stream().noneMatch(PendingBatch::resync)) {
+            client.sendEvent(Dispatcher.RESYNC_EVENT);
+        }
+        resyncOnOpen = false;
+        for (PendingBatch batch : batches) {
+            // a room left (and maybe joined again) while batching has no batch of its admission
+            if (openedQueues.get(batch.room()) == initialQueues.get(batch.room())) {
+                sendBatch(batch);
             }
         }
+        for (PendingBatch batch : joinedWhileBatching.values()) {
+            sendBatch(batch);
+        }
+        joinedWhileBatching.clear();
+        release();
+    }
+
+    /**
+     * Joins rooms (those it has already are skipped) and indexes it in them. For each new user room,
+     * acks are attached from now on and live messages for it are held until {@link #joined} (or
+     * {@link #joinFailed}); the answer lists those rooms with a new open, to be completed with
+     * whether the store recorded it and passed back to {@link #joined}. Nothing for a closed socket.
+     */
+    synchronized Map<String, CompletableFuture<Boolean>> join(Collection<String> newRooms) {
+        if (state == State.CLOSED) {
+            return Map.of();
+        }
+        Map<String, CompletableFuture<Boolean>> toOpen = new LinkedHashMap<>();
+        for (String room : newRooms) {
+            if (!rooms.add(room)) {
+                continue;
+            }
+            if (site.options().isUserRoom(room)) {
+                CompletableFuture<Boolean> opened = new CompletableFuture<>();
+                userRooms.add(room);
+                openedQueues.put(room, opened);
+                joining.put(room, opened);
+                toOpen.put(room, opened);
+            }
+            site.joined(this, room);
+        }
+        return toOpen;
+    }
+
+    /**
+     * The pending messages of a joined user room were read: sends its {@code resync} (if asked) and
+     * {@code batch} now (after {@link #open} if the socket is still batching), then the messages
+     * held for the room minus those in the batch. Ignored if the room was left meanwhile.
+     *
+     * @param opened the open {@link #join} answered for the room
+     */
+    synchronized void joined(String room, CompletableFuture<Boolean> opened, PendingBatch batch) {
+        if (state == State.CLOSED || joining.get(room) != opened) {
+            return;
+        }
+        joining.remove(room);
+        if (state == State.BATCHING) {
+            joinedWhileBatching.put(room, batch);
+            return;
+        }
+        sendBatch(batch);
+        release();
+    }
+
+    /**
+     * Opening a joined user room's queue failed: the room stays joined without a batch, and the
+     * messages held for it are sent.
+     */
+    synchronized void joinFailed(String room, CompletableFuture<Boolean> opened) {
+        if (state == State.CLOSED || joining.get(room) != opened) {
+            return;
+        }
+        joining.remove(room);
+        if (state == State.OPEN) {
+            release();
+        }
+    }
+
+    /**
+     * Leaves rooms (those it is not in are skipped) and drops it from their index; acks are no
+     * longer attached for a user room left. Answers the user queues to close, by room, each with its
+     * open; they are no longer the socket's, so its close will not close them again. Nothing for a
+     * closed socket.
+     */
+    synchronized Map<String, CompletableFuture<Boolean>> leave(Collection<String> oldRooms) {
+        if (state == State.CLOSED) {
+            return Map.of();
+        }
+        Map<String, CompletableFuture<Boolean>> toClose = new LinkedHashMap<>();
+        boolean wasJoining = false;
+        for (String room : oldRooms) {
+            if (!rooms.remove(room)) {
+                continue;
+            }
+            site.left(this, room);
+            if (userRooms.remove(room)) {
+                wasJoining |= joining.remove(room) != null;
+                joinedWhileBatching.remove(room);
+                CompletableFuture<Boolean> opened = openedQueues.remove(room);
+                if (opened != null) {
+                    toClose.put(room, opened);
+                }
+            }
+        }
+        if (wasJoining && state == State.OPEN) {
+            release();
+        }
+        return toClose;
+    }
+
+    /**
+     * Routing was interrupted and is back: of what a user room's queue holds now, sends as one
+     * {@code batch} what this socket was never sent (messages it was sent and has not acked yet are
+     * its to ack, and a live copy arriving later is skipped as for any batch). Nothing while the
+     * socket or that room is still assembling its first batch, which reads the queue anyway.
+     *
+     * @return how many messages the batch carried
+     */
+    synchronized int resumed(PendingBatch pending) {
+        String room = pending.room();
+        if (state != State.OPEN || !userRooms.contains(room) || joining.containsKey(room)) {
+            if (pending.resync() && state != State.CLOSED && userRooms.contains(room)) {
+                // this read took the queue's resync mark from under the batch being assembled
+                resyncOnOpen = true;
+            }
+            return 0;
+        }
+        List<QueuedMessage> missed = new ArrayList<>();
+        for (QueuedMessage m : pending.messages()) {
+            if (!unacked.contains(m.id()) && !batchedIds.contains(m.id())) {
+                missed.add(m);
+            }
+        }
+        sendBatch(new PendingBatch(room, missed, pending.resync()));
+        return missed.size();
     }
 
     /** Stops all delivery; returns whether this call closed it. */
@@ -157,12 +333,80 @@ final class SiteSocket {
             return false;
         }
         state = State.CLOSED;
-        held = null;
+        held.clear();
+        joining.clear();
+        joinedWhileBatching.clear();
+        unacked.clear();
         return true;
+    }
+
+    synchronized boolean isOpen() {
+        return state == State.OPEN;
     }
 
     synchronized boolean isClosed() {
         return state == State.CLOSED;
+    }
+
+    /** One {@code resync} if the batch asks for it, one {@code batch} with an ack if it holds messages. */
+    private void sendBatch(PendingBatch batch) {
+        if (batch.resync()) {
+            client.sendEvent(Dispatcher.RESYNC_EVENT);
+        }
+        if (batch.messages().isEmpty()) {
+            return;
+        }
+        // one entry per message: [event, ...args]
+        List<Object> events = new ArrayList<>(batch.messages().size());
+        List<Long> batchIds = new ArrayList<>(batch.messages().size());
+        for (QueuedMessage m : batch.messages()) {
+            List<Object> entry = new ArrayList<>(m.args().size() + 1);
+            entry.add(m.event());
+            entry.addAll(m.args());
+            events.add(entry);
+            batchIds.add(m.id());
+        }
+        batchedIds.addAll(batchIds);
+        unacked.addAll(batchIds);
+        String room = batch.room();
+        client.sendEvent(Dispatcher.BATCH_EVENT, new AckCallback<>(Object.class) {
+            @Override
+            public void onSuccess(Object result) {
+                synchronized (SiteSocket.this) {
+                    batchIds.forEach(unacked::remove);
+                }
+                ackSink.batchAcked(SiteSocket.this, room, batchIds);
+            }
+        }, events);
+    }
+
+    /** Sends the held messages that no joining room holds back any more, minus those a batch carried. */
+    private void release() {
+        if (held.isEmpty()) {
+            return;
+        }
+        List<Message> pending = new ArrayList<>(held);
+        held.clear();
+        for (Message m : pending) {
+            if (batchedIds.contains(m.id())) {
+                continue;
+            }
+            if (!joining.isEmpty() && concernsJoining(m)) {
+                held.add(m);
+            } else {
+                emit(m);
+            }
+        }
+    }
+
+    /** Whether the message is for a room whose join batch is not sent yet. */
+    private boolean concernsJoining(Message message) {
+        for (String room : joining.keySet()) {
+            if (message.queuedRooms().contains(room) || message.target().rooms().contains(room)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void emit(Message message) {
@@ -172,9 +416,13 @@ final class SiteSocket {
             client.sendEvent(message.event(), args);
         } else {
             long messageId = message.id();
+            unacked.add(messageId);
             client.sendEvent(message.event(), new AckCallback<>(Object.class) {
                 @Override
                 public void onSuccess(Object result) {
+                    synchronized (SiteSocket.this) {
+                        unacked.remove(messageId);
+                    }
                     ackSink.acked(SiteSocket.this, messageId, ackRooms);
                 }
             }, args);
@@ -197,7 +445,7 @@ final class SiteSocket {
         return out == null ? Set.of() : out;
     }
 
-    /** The pending messages of one user room, read when the socket connected. */
+    /** The pending messages of one user room, read when the socket connected or joined the room. */
     record PendingBatch(String room, List<QueuedMessage> messages, boolean resync) {
     }
 

@@ -3,6 +3,7 @@ package io.pushbridge.memory;
 import io.pushbridge.Message;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
+import io.pushbridge.SocketCommand;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -11,16 +12,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Router} of a single node: {@link #publish} hands the message straight to this node's
- * {@link Router.Receiver}.
+ * The {@link Router} of a single node: {@link #publish} hands the message, and {@link #command} the
+ * socket command, straight to this node's {@link Router.Receiver}.
  *
- * <p><b>Threading.</b> Thread-safe; one instance per gateway. {@link #publish} calls the receiver
- * synchronously on the publishing thread and completes once it returns; the receiver must therefore
- * not block (see {@link Router.Receiver#deliver}). An exception thrown by the receiver is logged and
- * does not fail the publish: the message was handed over, only its delivery went wrong.
+ * <p><b>Threading.</b> Thread-safe; one instance per gateway. {@link #publish} and {@link #command}
+ * call the receiver synchronously on the calling thread and complete once it returns; the receiver
+ * must therefore not block (see {@link Router.Receiver}). An exception thrown by the receiver is
+ * logged and does not fail the call: the message or command was handed over, only carrying it out
+ * went wrong.
  *
  * <p><b>Lifecycle.</b> {@link #start} once, then {@link #stop}; a stopped router may be started
- * again. A publish while the router is not running fails with {@link PushUnavailableException}.
+ * again. A publish or command while the router is not running fails with
+ * {@link PushUnavailableException}. {@link #socketConnected} and {@link #socketDisconnected} have
+ * nothing to record on one node and always succeed.
  */
 public final class LocalRouter implements Router {
 
@@ -59,7 +63,28 @@ public final class LocalRouter implements Router {
         return CompletableFuture.completedFuture(null);
     }
 
-    /** Stops routing; later publishes fail. Does nothing if the router is not running. */
+    /**
+     * Hands the command to the receiver's {@link Router.Receiver#execute} on the calling thread; the
+     * receiver ignores a socket it does not hold, and the stage completes normally then too.
+     */
+    @Override
+    public CompletionStage<Void> command(SocketCommand command) {
+        Objects.requireNonNull(command, "command");
+        Receiver r = receiver;
+        if (r == null) {
+            return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
+                    new IllegalStateException("command before start() or after stop()")));
+        }
+        try {
+            r.execute(command);
+        } catch (RuntimeException e) {
+            log.error("Receiver failed to execute {} for socket {} (site {}); the command still succeeds",
+                    command.kind(), command.socketId(), command.site(), e);
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /** Stops routing; later publishes and commands fail. Does nothing if the router is not running. */
     @Override
     public synchronized void stop() {
         receiver = null;

@@ -121,6 +121,59 @@ class RootNamespaceIntegrationTests {
         }
     }
 
+    @Test
+    void aServerDisconnectOfOneSiteKeepsTheSessionForTheOtherAndTheLastOneClosesIt() throws Exception {
+        try (RawClient both = RawClient.connect(gateway.port())) {
+            String rootAck = both.join("/", "{\"token\":\"rooms:cmd_r\"}");
+            String newsAck = both.join("/news", "{\"token\":\"rooms:cmd_n\"}");
+            String rootId = RawClient.JSON.readTree(rootAck.substring(2)).get("sid").asText();
+            String newsId = RawClient.JSON.readTree(newsAck.substring("40/news,".length())).get("sid").asText();
+
+            gateway.pushTemplate().disconnect("news", newsId).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(both.nextText(t -> t.startsWith("41"), WAIT)).isEqualTo("41/news,");
+            send(gateway.pushTemplate().site("news").to("cmd_n").event("n").args("gone"));
+            send(gateway.pushTemplate().site("main").to("cmd_r").event("m").args("still here"));
+            assertThat(both.nextText(t -> t.startsWith("42"), WAIT)).isEqualTo("42[\"m\",\"still here\"]");
+            assertThat(both.closed).as("the session still has the root site").isNotDone();
+
+            gateway.pushTemplate().disconnect("main", rootId).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(both.nextText(t -> t.startsWith("41"), WAIT)).isEqualTo("41");
+            assertThat(both.awaitClosed(WAIT)).as("no site left: the session is closed").isTrue();
+        }
+    }
+
+    @Test
+    void aServerDisconnectOfTheRootSiteKeepsTheSessionForTheOther() throws Exception {
+        try (RawClient both = RawClient.connect(gateway.port())) {
+            String rootAck = both.join("/", "{\"token\":\"rooms:cmd_r2\"}");
+            String newsAck = both.join("/news", "{\"token\":\"rooms:cmd_n2\"}");
+            String rootId = RawClient.JSON.readTree(rootAck.substring(2)).get("sid").asText();
+            String newsId = RawClient.JSON.readTree(newsAck.substring("40/news,".length())).get("sid").asText();
+
+            gateway.pushTemplate().disconnect("main", rootId).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(both.nextText(t -> t.startsWith("41"), WAIT)).isEqualTo("41");
+            send(gateway.pushTemplate().site("main").to("cmd_r2").event("m").args("gone"));
+            send(gateway.pushTemplate().site("news").to("cmd_n2").event("n").args("still here"));
+            assertThat(both.nextText(t -> t.startsWith("42"), WAIT)).isEqualTo("42/news,[\"n\",\"still here\"]");
+            assertThat(both.closed).isNotDone();
+
+            gateway.pushTemplate().disconnect("news", newsId).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(both.nextText(t -> t.startsWith("41"), WAIT)).isEqualTo("41/news,");
+            assertThat(both.awaitClosed(WAIT)).isTrue();
+        }
+    }
+
+    @Test
+    void aServerDisconnectOnTheMainNamespaceReachesTheJavaClient() throws Exception {
+        try (TestClient client = TestClient.connect(gateway.port(), "", "rooms:cmd_j", "hello")) {
+            String id = client.awaitConnected();
+            gateway.pushTemplate().disconnect("main", id).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(client.disconnected.get(10, TimeUnit.SECONDS)).isEqualTo("io server disconnect");
+            send(gateway.pushTemplate().site("main").to("cmd_j").event("hello").args("gone"));
+            assertThat(client.poll(Duration.ofMillis(300))).isNull();
+        }
+    }
+
     private static void send(io.pushbridge.SendBuilder builder) throws Exception {
         builder.send().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }

@@ -15,25 +15,28 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.json.JSONObject;
 
-/** A real Java Socket.IO client that records what it receives. */
-final class TestClient implements AutoCloseable {
+/**
+ * A real Java Socket.IO client that records what it receives. Public (and in the test-jar) so that
+ * the Redis module's multi-node tests use the same client.
+ */
+public final class TestClient implements AutoCloseable {
 
     /** One received event: its name, its arguments (without the ack), and the ack if any. */
-    record Received(String event, List<Object> args, Ack ack) {
-        boolean hasAck() {
+    public record Received(String event, List<Object> args, Ack ack) {
+        public boolean hasAck() {
             return ack != null;
         }
 
-        void ackNow() {
+        public void ackNow() {
             ack.call();
         }
     }
 
-    final Socket socket;
-    final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
-    final CompletableFuture<String> connected = new CompletableFuture<>();
-    final CompletableFuture<JSONObject> connectError = new CompletableFuture<>();
-    final CompletableFuture<String> disconnected = new CompletableFuture<>();
+    public final Socket socket;
+    public final BlockingQueue<Received> received = new LinkedBlockingQueue<>();
+    public final CompletableFuture<String> connected = new CompletableFuture<>();
+    public final CompletableFuture<JSONObject> connectError = new CompletableFuture<>();
+    public final CompletableFuture<String> disconnected = new CompletableFuture<>();
 
     private TestClient(Socket socket, List<String> events) {
         this.socket = socket;
@@ -50,8 +53,19 @@ final class TestClient implements AutoCloseable {
         }
     }
 
-    static TestClient connect(int port, String namespace, Map<String, String> auth, String query, boolean websocketOnly,
+    public static TestClient connect(int port, String namespace, Map<String, String> auth, String query, boolean websocketOnly,
             String... events) {
+        return connect(port, namespace, auth, query, websocketOnly ? new String[] {"websocket"} : null, events);
+    }
+
+    /** A client that stays on HTTP long-polling (no upgrade to WebSocket). */
+    public static TestClient connectPolling(int port, String namespace, String token, String... events) {
+        return connect(port, namespace, token == null ? null : Map.of("token", token), null, new String[] {"polling"},
+                events);
+    }
+
+    private static TestClient connect(int port, String namespace, Map<String, String> auth, String query,
+            String[] transports, String... events) {
         io.socket.client.SocketOptionBuilder options = IO.Options.builder()
                 .setForceNew(true)
                 .setReconnection(false)
@@ -62,8 +76,8 @@ final class TestClient implements AutoCloseable {
         if (query != null) {
             options.setQuery(query);
         }
-        if (websocketOnly) {
-            options.setTransports(new String[] {"websocket"});
+        if (transports != null) {
+            options.setTransports(transports);
         }
         Socket socket = IO.socket(URI.create("http://127.0.0.1:" + port + namespace), options.build());
         List<String> all = new ArrayList<>(Arrays.asList(events));
@@ -74,19 +88,19 @@ final class TestClient implements AutoCloseable {
         return client;
     }
 
-    static TestClient connect(int port, String namespace, String token, String... events) {
+    public static TestClient connect(int port, String namespace, String token, String... events) {
         return connect(port, namespace, token == null ? null : Map.of("token", token), null, true, events);
     }
 
-    String awaitConnected() throws Exception {
+    public String awaitConnected() throws Exception {
         return connected.get(10, TimeUnit.SECONDS);
     }
 
-    JSONObject awaitConnectError() throws Exception {
+    public JSONObject awaitConnectError() throws Exception {
         return connectError.get(10, TimeUnit.SECONDS);
     }
 
-    Received next() throws InterruptedException {
+    public Received next() throws InterruptedException {
         Received r = received.poll(10, TimeUnit.SECONDS);
         if (r == null) {
             throw new AssertionError("no event received within 10 s");
@@ -95,7 +109,7 @@ final class TestClient implements AutoCloseable {
     }
 
     /** Returns the next event if one arrives within {@code wait}, else null. */
-    Received poll(Duration wait) throws InterruptedException {
+    public Received poll(Duration wait) throws InterruptedException {
         return received.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
     }
 

@@ -15,10 +15,10 @@ import java.util.function.Consumer;
  * seconds (Netty's graceful shutdown), so test classes share one and keep their tests apart by
  * using distinct rooms.
  */
-final class TestGateways {
+public final class TestGateways {
 
-    static final String API_KEY = "key-1";
-    static final String API_KEY_2 = "key-2";
+    public static final String API_KEY = "key-1";
+    public static final String API_KEY_2 = "key-2";
 
     private TestGateways() {
     }
@@ -27,7 +27,7 @@ final class TestGateways {
      * An authorizer for tests: the token {@code rooms:a,b,c} joins rooms a, b and c; the token
      * {@code deny} and a missing token are refused.
      */
-    static final RoomAuthorizer ROOMS_FROM_TOKEN = request -> {
+    public static final RoomAuthorizer ROOMS_FROM_TOKEN = request -> {
         String token = request.token();
         if (token == null) {
             return CompletableFuture.failedFuture(AuthorizationDeniedException.tokenMissing());
@@ -41,17 +41,17 @@ final class TestGateways {
                 list.isEmpty() ? new LinkedHashSet<>() : new LinkedHashSet<>(Arrays.asList(list.split(","))));
     };
 
-    static GatewayOptions.Builder options() {
+    public static GatewayOptions.Builder options() {
         return GatewayOptions.builder().host("127.0.0.1").port(0).pingInterval(Duration.ofSeconds(5))
                 .pingTimeout(Duration.ofSeconds(5)).connectTimeout(Duration.ofSeconds(5)).workerThreads(2);
     }
 
     /** Site "news" on /news with {@link #ROOMS_FROM_TOKEN} and keys {@link #API_KEY}, {@link #API_KEY_2}. */
-    static SiteOptions newsSite() {
+    public static SiteOptions newsSite() {
         return SiteOptions.builder("news").authorizer(ROOMS_FROM_TOKEN).apiKey(API_KEY).apiKey(API_KEY_2).build();
     }
 
-    static PushBridgeGateway start(GatewayOptions options, Consumer<PushBridgeGateway.Builder> customizer) {
+    public static PushBridgeGateway start(GatewayOptions options, Consumer<PushBridgeGateway.Builder> customizer) {
         PushBridgeGateway.Builder builder = PushBridgeGateway.builder().options(options);
         customizer.accept(builder);
         PushBridgeGateway gateway = builder.build();
@@ -59,11 +59,11 @@ final class TestGateways {
         return gateway;
     }
 
-    static PushBridgeGateway startNews(MessageStore store) {
+    public static PushBridgeGateway startNews(MessageStore store) {
         return start(options().build(), b -> b.site(newsSite()).store(store));
     }
 
-    static InMemoryMessageStore memoryStore() {
+    public static InMemoryMessageStore memoryStore() {
         return InMemoryMessageStore.builder().build();
     }
 }

@@ -437,5 +437,20 @@ class PushBridgeAutoConfigurationTests {
         public CompletionStage<SendResult> send(SendRequest request) {
             return CompletableFuture.completedFuture(new SendResult(1, java.util.List.of(), 0));
         }
+
+        @Override
+        public CompletionStage<Void> join(String site, String socketId, Set<String> rooms) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<Void> leave(String site, String socketId, Set<String> rooms) {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public CompletionStage<Void> disconnect(String site, String socketId) {
+            return CompletableFuture.completedFuture(null);
+        }
     }
 }
