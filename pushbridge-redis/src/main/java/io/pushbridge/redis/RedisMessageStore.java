@@ -1,0 +1,311 @@
+package io.pushbridge.redis;
+
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.pushbridge.MessageStore;
+import io.pushbridge.PushUnavailableException;
+import io.pushbridge.QueuedMessage;
+import io.pushbridge.UserQueue;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ack queues in Redis, shared by every gateway node: the same contract as the in-memory store
+ * (see {@link MessageStore}), held by the same contract tests.
+ *
+ * <p><b>Layout.</b> Each queue is three keys with one hash tag, so that a queue lives on one Redis
+ * Cluster shard (see {@link RedisKeys}): a meta hash (arrival counter, resync mark, deadline, open
+ * connections per node), a sorted set of message ids scored by arrival, and a hash of the stored
+ * messages. Every operation is one Lua script: atomic, and one round trip.
+ *
+ * <p><b>Presence and expiry.</b> Each node counts its own open connections of a user in the queue's
+ * meta hash, and notes in its own registry hash which queues it counts in; when a node dies, the
+ * {@link RedisNodeRegistry} of a surviving node subtracts its counts ({@link #nodeGone}). After the
+ * user's last connection anywhere closes, the deadline is set {@code clientTtl} ahead; each script
+ * treats a queue past its deadline as absent (time from the injected clock), and Redis' own key
+ * expiry, set a grace period later, frees the memory of queues nobody touches again.
+ *
+ * <p><b>Failures.</b> Every stage fails with {@link PushUnavailableException} when Redis cannot be
+ * reached or answers with an error; nothing is retried here (a failed append was not stored, or
+ * was stored and will be found by the id on a retry: an append with a known id keeps its place).
+ *
+ * <p>Thread-safe; stages complete on Lettuce's I/O threads.
+ */
+public final class RedisMessageStore implements MessageStore {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisMessageStore.class);
+
+    /** How much later than the deadline Redis itself drops an abandoned queue's keys. */
+    static final Duration EXPIRY_GRACE = Duration.ofSeconds(60);
+
+    private static final LuaScript APPEND = LuaScript.load("append", true);
+    private static final LuaScript TAKE = LuaScript.load("take", true);
+    private static final LuaScript ACK = LuaScript.load("ack", true);
+    private static final LuaScript REMOVE = LuaScript.load("remove", true);
+    private static final LuaScript CLEAR = LuaScript.load("clear", true);
+    private static final LuaScript OPENED = LuaScript.load("opened", true);
+    private static final LuaScript CLOSED = LuaScript.load("closed", true);
+    private static final LuaScript DEPTH = LuaScript.load("depth", true);
+    static final LuaScript COUNTER = LuaScript.load("counter", false);
+
+    private final RedisClusterAsyncCommands<byte[], byte[]> redis;
+    private final RedisKeys keys;
+    private final String nodeId;
+    private final int maxPendingPerUser;
+    private final Duration clientTtl;
+    private final byte[] ttlArg;
+    private final byte[] graceArg;
+    private final Clock clock;
+
+    private RedisMessageStore(Builder b) {
+        this.redis = b.redis;
+        this.keys = b.keys;
+        this.nodeId = b.nodeId;
+        this.maxPendingPerUser = b.maxPendingPerUser;
+        this.clientTtl = b.clientTtl;
+        long ttlMillis = b.clientTtl.isZero() ? 0 : Math.max(1, saturatedMillis(b.clientTtl));
+        this.ttlArg = arg(ttlMillis);
+        this.graceArg = arg(EXPIRY_GRACE.toMillis());
+        this.clock = b.clock;
+    }
+
+    /**
+     * A builder.
+     *
+     * @param redis the command API of a {@link RedisConnector}
+     * @param nodeId this gateway node's id (unique among running nodes)
+     */
+    public static Builder builder(RedisClusterAsyncCommands<byte[], byte[]> redis, String nodeId) {
+        return new Builder(redis, nodeId);
+    }
+
+    public int maxPendingPerUser() {
+        return maxPendingPerUser;
+    }
+
+    public Duration clientTtl() {
+        return clientTtl;
+    }
+
+    @Override
+    public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
+        Objects.requireNonNull(message, "message");
+        byte[] value = Wire.encodeQueued(message);
+        return this.<Long>run(APPEND, ScriptOutputType.INTEGER, queue, arg(maxPendingPerUser), arg(message.id()), value)
+                .thenApply(r -> r == 1L ? AppendOutcome.OVERFLOWED : AppendOutcome.APPENDED);
+    }
+
+    @Override
+    public CompletionStage<Pending> takePending(UserQueue queue) {
+        return this.<List<Object>>run(TAKE, ScriptOutputType.MULTI, queue).thenApply(reply -> {
+            boolean resync = ((Number) reply.get(0)).longValue() == 1L;
+            List<QueuedMessage> messages = new ArrayList<>(reply.size() - 1);
+            for (int i = 1; i < reply.size(); i++) {
+                try {
+                    messages.add(Wire.decodeQueued((byte[]) reply.get(i)));
+                } catch (RuntimeException e) {
+                    // never expected: only this class writes queue entries; skip it rather than
+                    // lose the whole queue, and say so loudly
+                    log.error("Skipped an unreadable stored message in {}: {}", queue, e.toString());
+                }
+            }
+            return new Pending(messages, resync);
+        });
+    }
+
+    @Override
+    public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
+        return this.<Long>run(ACK, ScriptOutputType.INTEGER, queue, arg(messageId)).thenApply(r -> switch (r.intValue()) {
+            case 1 -> AckOutcome.REMOVED;
+            case 2 -> AckOutcome.RESYNC;
+            default -> AckOutcome.NOT_FOUND;
+        });
+    }
+
+    @Override
+    public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
+        Objects.requireNonNull(messageIds, "messageIds");
+        if (messageIds.isEmpty()) {
+            return CompletableFuture.completedFuture(0);
+        }
+        byte[][] ids = new byte[messageIds.size()][];
+        int i = 0;
+        for (Long id : messageIds) {
+            ids[i++] = arg(id);
+        }
+        return this.<Long>run(REMOVE, ScriptOutputType.INTEGER, queue, ids).thenApply(Long::intValue);
+    }
+
+    @Override
+    public CompletionStage<Void> clear(UserQueue queue) {
+        return this.<Long>run(CLEAR, ScriptOutputType.INTEGER, queue).thenApply(r -> null);
+    }
+
+    @Override
+    public CompletionStage<Void> connectionOpened(UserQueue queue) {
+        // the node's own note first: if the node dies between the two, the note names a queue
+        // it holds nothing on, which its cleanup skips harmlessly
+        return counter(queue, 1)
+                .thenCompose(v -> this.<Long>run(OPENED, ScriptOutputType.INTEGER, queue, arg(nodeId)))
+                .thenApply(r -> null);
+    }
+
+    @Override
+    public CompletionStage<Void> connectionClosed(UserQueue queue) {
+        return this.<Long>run(CLOSED, ScriptOutputType.INTEGER, queue, arg(nodeId), arg(1))
+                .thenCompose(held -> counter(queue, -1))
+                .thenApply(r -> null);
+    }
+
+    /**
+     * Removes every connection a dead node held on a queue, by the queue's meta key as the node's
+     * registry hash names it; starts the ttl where that was the user's last connection.
+     */
+    CompletionStage<Void> nodeGone(String queueKey, String deadNodeId) {
+        byte[][] k = queueKeys(queueKey);
+        return CLOSED.<Long>run(redis, ScriptOutputType.INTEGER, k, now(), ttlArg, graceArg, arg(deadNodeId), arg("all"))
+                .handle((r, failure) -> {
+                    if (failure != null) {
+                        throw new CompletionException(unavailable(failure));
+                    }
+                    return null;
+                });
+    }
+
+    /** Pending messages and open connections (cluster-wide) of a queue; for administration and tests. */
+    public CompletionStage<QueueInfo> info(UserQueue queue) {
+        return this.<List<Object>>run(DEPTH, ScriptOutputType.MULTI, queue)
+                .thenApply(r -> new QueueInfo(((Number) r.get(0)).intValue(), ((Number) r.get(1)).intValue()));
+    }
+
+    /** What {@link #info} answers. */
+    public record QueueInfo(int depth, int connections) {
+    }
+
+    private CompletionStage<Long> counter(UserQueue queue, int delta) {
+        return COUNTER.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {RedisKeys.bytes(keys.nodeQueues(nodeId))},
+                RedisKeys.bytes(keys.queue(queue)), arg(delta))
+                .handle((r, failure) -> {
+                    if (failure != null) {
+                        throw new CompletionException(unavailable(failure));
+                    }
+                    return r;
+                });
+    }
+
+    private <T> CompletionStage<T> run(LuaScript script, ScriptOutputType type, UserQueue queue, byte[]... extra) {
+        Objects.requireNonNull(queue, "queue");
+        byte[][] args = new byte[3 + extra.length][];
+        args[0] = now();
+        args[1] = ttlArg;
+        args[2] = graceArg;
+        System.arraycopy(extra, 0, args, 3, extra.length);
+        return script.<T>run(redis, type, queueKeys(keys.queue(queue)), args)
+                .handle((r, failure) -> {
+                    if (failure != null) {
+                        throw new CompletionException(unavailable(failure));
+                    }
+                    return r;
+                });
+    }
+
+    private static byte[][] queueKeys(String meta) {
+        return new byte[][] {RedisKeys.bytes(meta), RedisKeys.bytes(meta + ":i"), RedisKeys.bytes(meta + ":m")};
+    }
+
+    private byte[] now() {
+        return arg(clock.millis());
+    }
+
+    private static byte[] arg(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] arg(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static PushUnavailableException unavailable(Throwable failure) {
+        Throwable cause = failure;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof PushUnavailableException u) {
+            return u;
+        }
+        return new PushUnavailableException("Redis is unavailable: " + cause.getMessage(), cause);
+    }
+
+    private static long saturatedMillis(Duration d) {
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisMessageStore[node=" + nodeId + ", prefix=" + keys.prefix() + ", maxPendingPerUser=" + maxPendingPerUser
+                + ", clientTtl=" + clientTtl + "]";
+    }
+
+    /** Builds a {@link RedisMessageStore}; setters check their value and name it when out of range. */
+    public static final class Builder {
+
+        private final RedisClusterAsyncCommands<byte[], byte[]> redis;
+        private final String nodeId;
+        private RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
+        private int maxPendingPerUser = 10_000;
+        private Duration clientTtl = Duration.ofSeconds(3600);
+        private Clock clock = Clock.systemUTC();
+
+        private Builder(RedisClusterAsyncCommands<byte[], byte[]> redis, String nodeId) {
+            this.redis = Objects.requireNonNull(redis, "redis");
+            require(nodeId != null && !nodeId.isEmpty(), "nodeId must not be empty");
+            this.nodeId = nodeId;
+        }
+
+        public Builder keys(RedisKeys keys) {
+            this.keys = Objects.requireNonNull(keys, "keys");
+            return this;
+        }
+
+        public Builder maxPendingPerUser(int max) {
+            require(max >= 1, "maxPendingPerUser must be >= 1, was " + max);
+            this.maxPendingPerUser = max;
+            return this;
+        }
+
+        public Builder clientTtl(Duration ttl) {
+            require(ttl != null && !ttl.isNegative(), "clientTtl must be >= 0 (0 keeps queues forever), was " + ttl);
+            this.clientTtl = ttl;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        public RedisMessageStore build() {
+            return new RedisMessageStore(this);
+        }
+
+        private static void require(boolean ok, String message) {
+            if (!ok) {
+                throw new IllegalArgumentException(message);
+            }
+        }
+    }
+}

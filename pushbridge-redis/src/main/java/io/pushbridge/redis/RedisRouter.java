@@ -1,0 +1,405 @@
+package io.pushbridge.redis;
+
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
+import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
+import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.pushbridge.Message;
+import io.pushbridge.PushBridgeException;
+import io.pushbridge.PushUnavailableException;
+import io.pushbridge.Router;
+import io.pushbridge.SocketCommand;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes messages and socket commands between gateway nodes over Redis pub/sub.
+ *
+ * <p><b>Channels.</b> Every node subscribes to one channel per configured site and to its own node
+ * channel. A message for rooms or for the whole site goes to the site channel, so every node
+ * receives every such message of the site and delivers it to its local members (docs/cluster.md
+ * gives the measurements behind this choice over one channel per room). A message for one socket
+ * and a command go only to the node channel of the node that holds the socket, found in the
+ * {@link RedisNodeRegistry} (and remembered: a socket never moves between nodes).
+ *
+ * <p><b>Modes.</b> On standalone Redis and Sentinel, {@code PUBLISH}/{@code SUBSCRIBE}. On Redis
+ * Cluster, sharded pub/sub ({@code SPUBLISH}/{@code SSUBSCRIBE}): each channel lives on the shard
+ * that owns its slot, instead of every message being broadcast over the cluster bus to every shard.
+ * The subscriptions follow the slot owners: they are checked every few seconds and moved after a
+ * failover or resharding.
+ *
+ * <p><b>Failures.</b> While Redis is unreachable {@link #publish} and {@link #command} fail at once
+ * with {@link PushUnavailableException}. Lettuce reconnects and re-subscribes by itself; each
+ * re-subscription after the first tells the receiver that routing {@link Router.Receiver#resumed()
+ * resumed}, so that the gateway re-sends from the user queues whatever its sockets missed. A
+ * message that cannot be decoded is dropped, counted and logged (rate limited).
+ *
+ * <p>Thread-safe. Received messages are handed to the receiver on Lettuce's I/O thread.
+ */
+public final class RedisRouter implements Router {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisRouter.class);
+    private static final int SOCKET_CACHE_SIZE = 100_000;
+    private static final long RESUME_DEBOUNCE_MILLIS = 100;
+
+    private final RedisConnector connector;
+    private final RedisNodeRegistry registry;
+    private final RedisKeys keys;
+    private final String nodeId;
+    private final List<String> sites;
+    private final byte[] nodeChannel;
+    private final Map<String, Boolean> subscribedOnce = new ConcurrentHashMap<>();
+    /** Local sockets (id to site), for the disconnect-all after this node was reaped. */
+    private final Map<String, String> localSockets = new ConcurrentHashMap<>();
+    /** Remote sockets' nodes; sockets never move, so entries are never stale, only evicted. */
+    private final Map<String, String> socketNodes = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > SOCKET_CACHE_SIZE;
+        }
+    });
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong publishFailures = new AtomicLong();
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong resumes = new AtomicLong();
+    private final AtomicLong lastDropLog = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicBoolean resumePending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Map<String, String> shardOwners = new ConcurrentHashMap<>();
+
+    private volatile @Nullable Receiver receiver;
+    private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
+    private @Nullable ScheduledExecutorService watcher;
+
+    /**
+     * @param connector the application's Redis connections
+     * @param registry this node's registry (same node id, same keys)
+     * @param sites the names of the sites this node serves
+     */
+    public RedisRouter(RedisConnector connector, RedisNodeRegistry registry, Collection<String> sites) {
+        this.connector = Objects.requireNonNull(connector, "connector");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.keys = registry.keys();
+        this.nodeId = registry.nodeId();
+        this.sites = List.copyOf(sites);
+        if (this.sites.isEmpty()) {
+            throw new IllegalArgumentException("a router needs at least one site");
+        }
+        this.nodeChannel = bytes(keys.nodeChannel(nodeId));
+        registry.onReaped(this::disconnectAll);
+    }
+
+    /**
+     * Subscribes and starts handing messages to {@code receiver}. Blocks until Redis confirmed the
+     * subscriptions (at most a few seconds).
+     *
+     * @throws PushBridgeException when the subscriptions fail
+     */
+    @Override
+    public synchronized void start(Receiver receiver) {
+        Objects.requireNonNull(receiver, "receiver");
+        if (this.receiver != null) {
+            throw new IllegalStateException("router is already running");
+        }
+        List<byte[]> channels = new ArrayList<>();
+        for (String site : sites) {
+            channels.add(bytes(keys.siteChannel(site)));
+        }
+        channels.add(nodeChannel);
+        StatefulRedisPubSubConnection<byte[], byte[]> c = connector.newPubSub();
+        this.pubSub = c;
+        this.receiver = receiver;
+        try {
+            if (connector.isCluster()) {
+                StatefulRedisClusterPubSubConnection<byte[], byte[]> cc = RedisConnector.asCluster(c);
+                cc.setNodeMessagePropagation(true);
+                cc.addListener(new RedisClusterPubSubAdapter<>() {
+                    @Override
+                    public void smessage(RedisClusterNode node, byte[] channel, byte[] message) {
+                        onMessage(message);
+                    }
+
+                    @Override
+                    public void ssubscribed(RedisClusterNode node, byte[] channel, long count) {
+                        onSubscribed(channel);
+                    }
+                });
+                List<CompletableFuture<?>> subs = new ArrayList<>();
+                for (byte[] channel : channels) {
+                    subs.add(shardSubscribe(cc, channel));
+                }
+                CompletableFuture.allOf(subs.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+                watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "pushbridge-shards-" + nodeId);
+                    t.setDaemon(true);
+                    return t;
+                });
+                watcher.scheduleWithFixedDelay(() -> followShards(cc, channels), 2, 2, TimeUnit.SECONDS);
+            } else {
+                c.addListener(new RedisPubSubAdapter<>() {
+                    @Override
+                    public void message(byte[] channel, byte[] message) {
+                        onMessage(message);
+                    }
+
+                    @Override
+                    public void subscribed(byte[] channel, long count) {
+                        onSubscribed(channel);
+                    }
+                });
+                c.async().subscribe(channels.toArray(byte[][]::new)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            stop();
+            throw new PushBridgeException("Could not subscribe to the routing channels in Redis (" + connector.description()
+                    + "): " + e.getMessage(), e);
+        }
+        log.info("[{}] Routing through Redis {} pub/sub on {} site channel(s) and node channel {}", nodeId,
+                connector.isCluster() ? "sharded" : "classic", sites.size(), keys.nodeChannel(nodeId));
+    }
+
+    @Override
+    public CompletionStage<Void> publish(Message message) {
+        Objects.requireNonNull(message, "message");
+        if (receiver == null) {
+            return notRunning();
+        }
+        String socketId = message.target().socketId();
+        if (socketId != null) {
+            return toNodeOf(socketId, Wire.encode(message));
+        }
+        return send(bytes(keys.siteChannel(message.site())), Wire.encode(message));
+    }
+
+    @Override
+    public CompletionStage<Void> command(SocketCommand command) {
+        Objects.requireNonNull(command, "command");
+        if (receiver == null) {
+            return notRunning();
+        }
+        return toNodeOf(command.socketId(), Wire.encode(command));
+    }
+
+    @Override
+    public CompletionStage<Void> socketConnected(String site, String socketId) {
+        localSockets.put(socketId, site);
+        return registry.socketConnected(site, socketId);
+    }
+
+    @Override
+    public CompletionStage<Void> socketDisconnected(String site, String socketId) {
+        localSockets.remove(socketId);
+        return registry.socketDisconnected(site, socketId);
+    }
+
+    @Override
+    public synchronized void stop() {
+        receiver = null;
+        if (watcher != null) {
+            watcher.shutdownNow();
+            watcher = null;
+        }
+        StatefulRedisPubSubConnection<byte[], byte[]> c = pubSub;
+        pubSub = null;
+        if (c != null) {
+            c.closeAsync();
+        }
+    }
+
+    public boolean isRunning() {
+        return receiver != null;
+    }
+
+    /** Whether the subscription connection is up (for health checks). */
+    public boolean isSubscribed() {
+        StatefulRedisPubSubConnection<byte[], byte[]> c = pubSub;
+        return c != null && c.isOpen();
+    }
+
+    /** Counters: published, publish failures, received, dropped (malformed), resumes. */
+    public Map<String, Long> stats() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("published", published.get());
+        m.put("publish_failures", publishFailures.get());
+        m.put("received", received.get());
+        m.put("dropped", dropped.get());
+        m.put("resumes", resumes.get());
+        return m;
+    }
+
+    // ---- sending -----------------------------------------------------------------------------
+
+    private CompletionStage<Void> toNodeOf(String socketId, byte[] payload) {
+        if (localSockets.containsKey(socketId)) {
+            return send(nodeChannel, payload);
+        }
+        String known = socketNodes.get(socketId);
+        if (known != null) {
+            return send(bytes(keys.nodeChannel(known)), payload);
+        }
+        return registry.nodeOf(socketId).handle((node, failure) -> {
+            if (failure != null) {
+                publishFailures.incrementAndGet();
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            return node;
+        }).thenCompose(node -> {
+            if (node == null) {
+                return CompletableFuture.completedFuture(null); // no node holds it: nothing to deliver
+            }
+            socketNodes.put(socketId, node);
+            return send(bytes(keys.nodeChannel(node)), payload);
+        });
+    }
+
+    private CompletionStage<Void> send(byte[] channel, byte[] payload) {
+        CompletionStage<Long> sent = connector.isCluster()
+                ? connector.commands().spublish(channel, payload)
+                : connector.commands().publish(channel, payload);
+        return sent.handle((n, failure) -> {
+            if (failure != null) {
+                publishFailures.incrementAndGet();
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            published.incrementAndGet();
+            return null;
+        });
+    }
+
+    private static CompletionStage<Void> notRunning() {
+        return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
+                new IllegalStateException("publish before start() or after stop()")));
+    }
+
+    // ---- receiving ---------------------------------------------------------------------------
+
+    private void onMessage(byte[] payload) {
+        Receiver r = receiver;
+        if (r == null) {
+            return;
+        }
+        Object item;
+        try {
+            item = Wire.decode(payload);
+        } catch (RuntimeException e) {
+            dropped.incrementAndGet();
+            long now = System.currentTimeMillis();
+            long last = lastDropLog.get();
+            if (now - last >= 1000 && lastDropLog.compareAndSet(last, now)) {
+                log.warn("[{}] Dropped a malformed routed message ({} bytes): {} ({} dropped so far)", nodeId, payload.length,
+                        e.getMessage(), dropped.get());
+            }
+            return;
+        }
+        received.incrementAndGet();
+        try {
+            if (item instanceof Message m) {
+                r.deliver(m);
+            } else {
+                r.execute((SocketCommand) item);
+            }
+        } catch (RuntimeException e) {
+            log.error("[{}] The receiver failed on a routed message", nodeId, e);
+        }
+    }
+
+    private void onSubscribed(byte[] channel) {
+        if (subscribedOnce.putIfAbsent(new String(channel, StandardCharsets.UTF_8), Boolean.TRUE) == null) {
+            return; // the first subscription of this channel, at start
+        }
+        // a reconnect re-subscribes every channel of the connection, one callback each: resume once
+        if (resumePending.compareAndSet(false, true)) {
+            CompletableFuture.delayedExecutor(RESUME_DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS).execute(this::resume);
+        }
+    }
+
+    private void resume() {
+        resumePending.set(false);
+        Receiver r = receiver;
+        if (r != null) {
+            resumes.incrementAndGet();
+            log.info("[{}] Routing resumed after a Redis reconnect; re-sending what sockets may have missed", nodeId);
+            try {
+                r.resumed();
+            } catch (RuntimeException e) {
+                log.error("[{}] The receiver failed to resume", nodeId, e);
+            }
+        }
+    }
+
+    /** Disconnects every local socket: this node was declared dead and its registrations are gone. */
+    private void disconnectAll() {
+        Receiver r = receiver;
+        if (r == null) {
+            return;
+        }
+        for (Map.Entry<String, String> e : Set.copyOf(localSockets.entrySet())) {
+            r.execute(SocketCommand.disconnect(e.getValue(), e.getKey()));
+        }
+    }
+
+    // ---- sharded subscriptions on Redis Cluster ------------------------------------------------
+
+    private CompletableFuture<Void> shardSubscribe(StatefulRedisClusterPubSubConnection<byte[], byte[]> cc, byte[] channel) {
+        RedisClusterNode owner = cc.getPartitions().getMasterBySlot(SlotHash.getSlot(channel));
+        if (owner == null) {
+            return CompletableFuture.failedFuture(new PushUnavailableException("no shard owns the slot of channel "
+                    + new String(channel, StandardCharsets.UTF_8), null));
+        }
+        String key = new String(channel, StandardCharsets.UTF_8);
+        return cc.getConnectionAsync(owner.getNodeId())
+                .thenCompose(node -> node.async().ssubscribe(channel).toCompletableFuture())
+                .thenAccept(v -> shardOwners.put(key, owner.getNodeId()));
+    }
+
+    /** Moves a subscription whose slot changed owner (failover, resharding). */
+    private void followShards(StatefulRedisClusterPubSubConnection<byte[], byte[]> cc, List<byte[]> channels) {
+        try {
+            for (byte[] channel : channels) {
+                String key = new String(channel, StandardCharsets.UTF_8);
+                RedisClusterNode owner = cc.getPartitions().getMasterBySlot(SlotHash.getSlot(channel));
+                String was = shardOwners.get(key);
+                if (owner != null && !owner.getNodeId().equals(was)) {
+                    log.info("[{}] Channel {} moved to shard {}; subscribing there", nodeId, key, owner.getUri());
+                    shardSubscribe(cc, channel).whenComplete((v, failure) -> {
+                        if (failure != null) {
+                            log.warn("[{}] Could not follow channel {} to its new shard: {}", nodeId, key, failure.toString());
+                        } else if (was != null && resumePending.compareAndSet(false, true)) {
+                            CompletableFuture.delayedExecutor(RESUME_DEBOUNCE_MILLIS, TimeUnit.MILLISECONDS).execute(this::resume);
+                        }
+                    });
+                }
+            }
+        } catch (RuntimeException e) {
+            log.debug("[{}] Shard check failed: {}", nodeId, e.toString());
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisRouter[" + nodeId + ", " + connector.description() + "]";
+    }
+}

@@ -1,0 +1,215 @@
+package io.pushbridge.redis;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.pushbridge.Message;
+import io.pushbridge.QueuedMessage;
+import io.pushbridge.SocketCommand;
+import io.pushbridge.Target;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How messages look in Redis: queued messages in the store and routed messages and commands on
+ * channels. The body is CBOR, which keeps {@code byte[]} arguments apart from strings.
+ *
+ * <p>A queued message is {@code <flag><event>\n<CBOR [id, args, createdAt]>}, where the flag is
+ * {@code r} for a message with the resync check and {@code -} otherwise: the store's Lua scripts
+ * read the flag and the event without decoding the body. A routed item is a CBOR map with a format
+ * version {@code v}. Decoding checks every field and throws {@link IllegalArgumentException} for
+ * anything malformed, so that a bad Redis message is dropped and counted, never half applied.
+ */
+final class Wire {
+
+    static final int VERSION = 1;
+    private static final ObjectMapper CBOR = new CBORMapper();
+
+    private Wire() {
+    }
+
+    // ---- queued messages -----------------------------------------------------------------------
+
+    static byte[] encodeQueued(QueuedMessage m) {
+        byte[] header = ((m.resync() ? "r" : "-") + m.event() + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] body = write(List.of(m.id(), m.args(), m.createdAtMillis()));
+        byte[] out = Arrays.copyOf(header, header.length + body.length);
+        System.arraycopy(body, 0, out, header.length, body.length);
+        return out;
+    }
+
+    static QueuedMessage decodeQueued(byte[] value) {
+        int nl = indexOf(value, (byte) '\n');
+        if (nl < 1) {
+            throw new IllegalArgumentException("stored message has no header");
+        }
+        boolean resync = value[0] == 'r';
+        String event = new String(value, 1, nl - 1, StandardCharsets.UTF_8);
+        Object body = read(value, nl + 1, value.length - nl - 1);
+        if (!(body instanceof List<?> list) || list.size() != 3) {
+            throw new IllegalArgumentException("stored message body is not [id, args, createdAt]");
+        }
+        return new QueuedMessage(number(list.get(0), "id"), event, args(list.get(1)), resync, number(list.get(2), "createdAt"));
+    }
+
+    // ---- routed messages and commands ----------------------------------------------------------
+
+    static byte[] encode(Message m) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("v", VERSION);
+        map.put("k", "m");
+        map.put("id", m.id());
+        map.put("s", m.site());
+        Target t = m.target();
+        if (t.socketId() != null) {
+            map.put("sk", t.socketId());
+        } else if (t.wholeSite()) {
+            map.put("all", true);
+        } else {
+            map.put("r", List.copyOf(t.rooms()));
+        }
+        if (!t.except().isEmpty()) {
+            map.put("x", List.copyOf(t.except()));
+        }
+        map.put("e", m.event());
+        map.put("a", m.args());
+        if (!m.queuedRooms().isEmpty()) {
+            map.put("q", List.copyOf(m.queuedRooms()));
+        }
+        if (m.resync()) {
+            map.put("rs", true);
+        }
+        map.put("t", m.createdAtMillis());
+        return write(map);
+    }
+
+    static byte[] encode(SocketCommand c) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("v", VERSION);
+        map.put("k", "c");
+        map.put("s", c.site());
+        map.put("sk", c.socketId());
+        map.put("c", c.kind().name());
+        if (!c.rooms().isEmpty()) {
+            map.put("r", List.copyOf(c.rooms()));
+        }
+        return write(map);
+    }
+
+    /** A {@link Message} or a {@link SocketCommand}. */
+    static Object decode(byte[] bytes) {
+        Object value = read(bytes, 0, bytes.length);
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("not a map");
+        }
+        Object v = map.get("v");
+        if (!(v instanceof Number n) || n.intValue() != VERSION) {
+            throw new IllegalArgumentException("unsupported format version " + v);
+        }
+        String kind = string(map.get("k"), "k");
+        String site = string(map.get("s"), "s");
+        if ("c".equals(kind)) {
+            SocketCommand.Kind ck;
+            try {
+                ck = SocketCommand.Kind.valueOf(string(map.get("c"), "c"));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown command " + map.get("c"));
+            }
+            return new SocketCommand(site, string(map.get("sk"), "sk"), ck, strings(map.get("r"), "r"));
+        }
+        if (!"m".equals(kind)) {
+            throw new IllegalArgumentException("unknown kind " + kind);
+        }
+        Target target;
+        if (map.get("sk") != null) {
+            target = Target.socket(string(map.get("sk"), "sk"));
+        } else if (Boolean.TRUE.equals(map.get("all"))) {
+            target = Target.site();
+        } else {
+            Set<String> rooms = strings(map.get("r"), "r");
+            if (rooms.isEmpty()) {
+                throw new IllegalArgumentException("message names no target");
+            }
+            target = Target.rooms(rooms);
+        }
+        Set<String> except = strings(map.get("x"), "x");
+        if (!except.isEmpty()) {
+            target = target.except(except);
+        }
+        return new Message(number(map.get("id"), "id"), site, target, string(map.get("e"), "e"), args(map.get("a")),
+                strings(map.get("q"), "q"), Boolean.TRUE.equals(map.get("rs")), number(map.get("t"), "t"));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static byte[] write(Object value) {
+        try {
+            return CBOR.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Object read(byte[] bytes, int offset, int length) {
+        try {
+            return CBOR.readValue(bytes, offset, length, Object.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not CBOR: " + e.getMessage(), e);
+        }
+    }
+
+    private static int indexOf(byte[] bytes, byte b) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static long number(Object value, String field) {
+        if (value instanceof Integer || value instanceof Long) {
+            return ((Number) value).longValue();
+        }
+        throw new IllegalArgumentException("field " + field + " is not an integer");
+    }
+
+    private static String string(Object value, String field) {
+        if (value instanceof String s && !s.isEmpty()) {
+            return s;
+        }
+        throw new IllegalArgumentException("field " + field + " is not a non-empty string");
+    }
+
+    private static Set<String> strings(Object value, String field) {
+        if (value == null) {
+            return Set.of();
+        }
+        if (!(value instanceof Collection<?> list)) {
+            throw new IllegalArgumentException("field " + field + " is not a list");
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (Object o : list) {
+            out.add(string(o, field));
+        }
+        return out;
+    }
+
+    private static List<Object> args(Object value) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> list)) {
+            throw new IllegalArgumentException("args is not a list");
+        }
+        return new ArrayList<>(list);
+    }
+}

@@ -1,0 +1,24 @@
+-- ARGV[4] message id. Returns 0 not found, 1 removed, 2 resync (queue cleared).
+local id = ARGV[4]
+if not alive() then return 0 end
+local value = redis.call('HGET', msgs, id)
+if not value then return 0 end
+local event, checked = header(value)
+if checked then
+  local rank = redis.call('ZRANK', ids, id)
+  if rank and rank > 0 then
+    local earlier = redis.call('ZRANGE', ids, 0, rank - 1)
+    local vals = values(earlier, 1, #earlier)
+    for i = 1, #vals do
+      if vals[i] and header(vals[i]) == event then
+        redis.call('DEL', ids, msgs)
+        settle()
+        return 2
+      end
+    end
+  end
+end
+redis.call('ZREM', ids, id)
+redis.call('HDEL', msgs, id)
+settle()
+return 1

@@ -1,0 +1,11 @@
+-- ARGV[4..] message ids. Returns how many were there.
+if not alive() then return 0 end
+local n = 0
+for i = 4, #ARGV do
+  if redis.call('HDEL', msgs, ARGV[i]) == 1 then
+    redis.call('ZREM', ids, ARGV[i])
+    n = n + 1
+  end
+end
+settle()
+return n

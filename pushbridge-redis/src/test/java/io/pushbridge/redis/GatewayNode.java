@@ -1,0 +1,75 @@
+package io.pushbridge.redis;
+
+import io.pushbridge.gateway.GatewayOptions;
+import io.pushbridge.gateway.PushBridgeGateway;
+import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.gateway.TestGateways;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * One gateway node on Redis, as the starter wires it: its own connections, registry, store and
+ * router, like a separate process. {@link #crash()} leaves Redis as a killed process would.
+ */
+final class GatewayNode implements AutoCloseable {
+
+    static final Duration HEARTBEAT = Duration.ofMillis(200);
+    static final Duration NODE_TIMEOUT = Duration.ofMillis(1000);
+
+    final String nodeId;
+    final RedisConnector connector;
+    final RedisNodeRegistry registry;
+    final RedisMessageStore store;
+    final RedisRouter router;
+    final PushBridgeGateway gateway;
+
+    private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites, Duration clientTtl) {
+        this.nodeId = nodeId;
+        this.connector = connector;
+        this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId)
+                .heartbeatInterval(HEARTBEAT).nodeTimeout(NODE_TIMEOUT).build();
+        this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl).build();
+        registry.cleanUp(store);
+        registry.start();
+        int slot = registry.claimWorkerSlot();
+        this.router = new RedisRouter(connector, registry, sites.stream().map(SiteOptions::name).toList());
+        GatewayOptions options = TestGateways.options().nodeId(nodeId).datacenterId(slot / 32).workerId(slot % 32).build();
+        this.gateway = TestGateways.start(options, b -> b.sites(sites).store(store).router(router));
+    }
+
+    /** A node serving the test site "news" on the given Redis (one URI, or cluster seeds comma-joined). */
+    static GatewayNode start(String nodeId, String redisUri) {
+        return start(nodeId, redisUri, Duration.ofHours(1));
+    }
+
+    static GatewayNode start(String nodeId, String redisUri, Duration clientTtl) {
+        RedisConnector.Builder b = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2));
+        if (redisUri.contains(",") && !redisUri.startsWith("redis-sentinel")) {
+            b.cluster(List.of(redisUri.split(",")));
+        } else {
+            b.uri(redisUri);
+        }
+        return new GatewayNode(nodeId, b.build(), List.of(TestGateways.newsSite()), clientTtl);
+    }
+
+    int port() {
+        return gateway.port();
+    }
+
+    /** Stops as a killed process would look from Redis: no cleanup, heartbeats just stop. */
+    void crash() {
+        registry.abandonForTests();
+        router.stop();
+        connector.close(); // whatever the stopping gateway still sends to Redis now fails
+        gateway.stop(Duration.ofSeconds(1));
+    }
+
+    @Override
+    public void close() {
+        if (gateway.isRunning()) {
+            gateway.stop();
+            registry.close();
+            connector.close();
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package io.pushbridge.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.lettuce.core.cluster.SlotHash;
+import io.pushbridge.MessageStore;
+import io.pushbridge.MessageStoreContractTests;
+import io.pushbridge.PushUnavailableException;
+import io.pushbridge.QueuedMessage;
+import io.pushbridge.UserQueue;
+import io.pushbridge.redis.testing.RedisExtension;
+import io.pushbridge.redis.testing.RedisServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The {@link MessageStore} contract, and what is particular to Redis, against a real standalone server. */
+class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
+
+    @RegisterExtension
+    static final RedisExtension redis = RedisExtension.standalone();
+
+    static RedisConnector connector;
+
+    @BeforeAll
+    static void connect() {
+        connector = RedisConnector.builder().uri(redis.uri()).build();
+    }
+
+    @AfterAll
+    static void disconnect() {
+        connector.close();
+    }
+
+    @Override
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
+        return RedisMessageStore.builder(connector.commands(), "node-a")
+                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock).build();
+    }
+
+    private static UserQueue someQueue() {
+        return new UserQueue("/site-" + UUID.randomUUID(), "user_1");
+    }
+
+    @Test
+    void binaryAndNestedArgumentsSurviveTheRoundTrip() throws Exception {
+        UserQueue q = someQueue();
+        QueuedMessage m = new QueuedMessage(7, "file", List.of(new byte[] {1, 2, 3}, "text", Map.of("n", 1, "list", List.of(true, 2.5)),
+                Long.MAX_VALUE), false, 1_700_000_000_000L);
+        await(store.append(q, m));
+
+        QueuedMessage back = await(store.takePending(q)).messages().get(0);
+        assertThat(back.args().get(0)).isEqualTo(new byte[] {1, 2, 3});
+        assertThat(back.args().subList(1, 4)).containsExactly("text", Map.of("n", 1, "list", List.of(true, 2.5)), Long.MAX_VALUE);
+    }
+
+    @Test
+    void eventNamesWithUnicodeAndSeparatorsKeepTheResyncCheckExact() throws Exception {
+        UserQueue q = someQueue();
+        await(store.append(q, new QueuedMessage(1, "prïce:a|b", List.of(), true, 1)));
+        await(store.append(q, new QueuedMessage(2, "prïce:a", List.of(), true, 2)));
+
+        // a different event, even with a common prefix, does not fail the check
+        assertThat(await(store.ack(q, 2))).isEqualTo(MessageStore.AckOutcome.REMOVED);
+    }
+
+    @Test
+    void aQueuesKeysShareOneClusterSlotWhateverTheNames() {
+        RedisKeys keys = new RedisKeys("app:");
+        for (UserQueue q : List.of(new UserQueue("/news", "user_1"), new UserQueue("/a}b", "user_{x}"), new UserQueue("/", "u}"))) {
+            String meta = keys.queue(q);
+            int slot = SlotHash.getSlot(meta);
+            assertThat(SlotHash.getSlot(meta + ":i")).isEqualTo(slot);
+            assertThat(SlotHash.getSlot(meta + ":m")).isEqualTo(slot);
+        }
+        // the site name's length keeps (site, room) pairs apart
+        assertThat(keys.queue(new UserQueue("a:b", "c"))).isNotEqualTo(keys.queue(new UserQueue("a", "b:c")));
+    }
+
+    @Test
+    void prefixesKeepDeploymentsApart() throws Exception {
+        UserQueue q = someQueue();
+        MessageStore blue = RedisMessageStore.builder(connector.commands(), "n").keys(new RedisKeys("blue:")).build();
+        MessageStore green = RedisMessageStore.builder(connector.commands(), "n").keys(new RedisKeys("green:")).build();
+        await(blue.append(q, message(1, "news")));
+
+        assertThat(await(green.takePending(q)).messages()).isEmpty();
+        assertThat(await(blue.takePending(q)).messages()).hasSize(1);
+        assertThat(redis.server().command("EXISTS", "blue:q:{" + q.site().length() + ":" + q.site() + ":user_1}:i")).isEqualTo("1");
+    }
+
+    @Test
+    void prefixWithHashTagBracesIsRefused() {
+        assertThatThrownBy(() -> new RedisKeys("a{b}:")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("prefix");
+    }
+
+    @Test
+    void anAbandonedQueueAlsoGetsRedisExpirySoItsMemoryIsFreed() throws Exception {
+        UserQueue q = someQueue();
+        await(store.append(q, message(1, "news")));
+        String meta = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q);
+
+        long pttl = Long.parseLong(redis.server().command("PTTL", meta + ":i"));
+        assertThat(pttl).isBetween(TTL.toMillis(), TTL.plus(RedisMessageStore.EXPIRY_GRACE).toMillis());
+
+        await(store.connectionOpened(q));
+        assertThat(redis.server().command("PTTL", meta + ":i")).isEqualTo("-1");
+    }
+
+    @Test
+    void anIdleQueueLeavesNoKeysBehind() throws Exception {
+        UserQueue q = someQueue();
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.ack(q, 1));
+        await(store.connectionClosed(q));
+
+        String meta = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q);
+        assertThat(redis.server().command("EXISTS", meta, meta + ":i", meta + ":m")).isEqualTo("0");
+        assertThat(redis.server().command("HEXISTS", RedisKeys.DEFAULT_PREFIX + "node:{node-a}:queues", meta)).isEqualTo("0");
+    }
+
+    @Test
+    void connectionsAreCountedPerNodeAndADeadNodesAreReleased() throws Exception {
+        UserQueue q = someQueue();
+        RedisMessageStore a = (RedisMessageStore) store;
+        RedisMessageStore b = RedisMessageStore.builder(connector.commands(), "node-b").clientTtl(TTL).clock(clock).build();
+        await(a.connectionOpened(q));
+        await(b.connectionOpened(q));
+        await(b.connectionOpened(q));
+        await(a.append(q, message(1, "news")));
+        assertThat(await(a.info(q))).isEqualTo(new RedisMessageStore.QueueInfo(1, 3));
+
+        // node-b dies: its two connections are released, node-a's one keeps the queue
+        await(a.nodeGone(new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q), "node-b"));
+        assertThat(await(a.info(q))).isEqualTo(new RedisMessageStore.QueueInfo(1, 1));
+        advance(clock, TTL.multipliedBy(2));
+        assertThat(await(a.takePending(q)).messages()).hasSize(1);
+
+        // node-a's last connection closes: the ttl runs
+        await(a.connectionClosed(q));
+        advance(clock, TTL.plusSeconds(1));
+        assertThat(await(a.takePending(q)).messages()).isEmpty();
+    }
+
+    @Test
+    void everyOperationFailsWithPushUnavailableWhileRedisIsDownAndWorksAgainAfterItReturns() throws Exception {
+        try (RedisServer own = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
+                RedisConnector c = RedisConnector.builder().uri(own.uri()).build()) {
+            MessageStore s = RedisMessageStore.builder(c.commands(), "node-a").build();
+            UserQueue q = someQueue();
+            await(s.append(q, message(1, "news")));
+
+            own.kill();
+            for (java.util.function.Supplier<java.util.concurrent.CompletionStage<?>> op : List.<java.util.function.Supplier<java.util.concurrent.CompletionStage<?>>>of(
+                    () -> s.append(q, message(2, "news")), () -> s.takePending(q), () -> s.ack(q, 1),
+                    () -> s.remove(q, List.of(1L)), () -> s.clear(q), () -> s.connectionOpened(q), () -> s.connectionClosed(q))) {
+                assertThatThrownBy(() -> op.get().toCompletableFuture().get(10, TimeUnit.SECONDS))
+                        .isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(PushUnavailableException.class).hasMessageContaining("Redis is unavailable");
+            }
+
+            own.restart();
+            // Lettuce reconnects by itself; the message accepted before the crash is still there
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            MessageStore.Pending pending = null;
+            while (pending == null) {
+                try {
+                    pending = s.takePending(q).toCompletableFuture().get(5, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(pending.messages()).extracting(QueuedMessage::id).containsExactly(1L);
+        }
+    }
+}
