@@ -1,5 +1,6 @@
 package io.pushbridge.boot;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pushbridge.MessageStore;
 import io.pushbridge.PushTemplate;
 import io.pushbridge.RoomAuthorizer;
@@ -10,11 +11,16 @@ import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanNotOfRequiredTypeException;
 import org.springframework.beans.factory.NoSuchBeanDefinitionException;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
 
 /**
  * Auto-configuration of a PushBridge gateway from {@code pushbridge.*} ({@link PushBridgeProperties}).
@@ -27,7 +33,16 @@ import org.springframework.context.annotation.Bean;
  *   <li>{@link PushBridgeGateway}: the gateway with every {@code pushbridge.sites.*} entry;</li>
  *   <li>{@link PushTemplate}: the gateway's, to send from the application.</li>
  * </ul>
- * The gateway binds its port in {@link PushBridgeGatewayLifecycle}, a {@code SmartLifecycle} in a late
+ * With {@code pushbridge.redis.url} or {@code pushbridge.redis.cluster.nodes} set,
+ * {@link PushBridgeRedisAutoConfiguration} runs first and defines the Redis store and router (and a
+ * {@link PushBridgeNodeIdentity}, whose node id and flake ids the gateway's options take), so that
+ * the two in-memory beans above are not defined.
+ *
+ * <p>With Spring Boot's health support ({@code spring-boot-health}) on the classpath, a
+ * {@code HealthIndicator} named {@code pushbridge} ({@link PushBridgeHealthIndicator}); with
+ * Micrometer and a {@code MeterRegistry} bean, the meters listed in {@link PushBridgeMetrics}.
+ *
+ * <p>The gateway binds its port in {@link PushBridgeGatewayLifecycle}, a {@code SmartLifecycle} in a late
  * phase (after connection factories such as Redis' have started, stopped before them), and stops
  * gracefully when the context closes ({@code pushbridge.auto-startup=false} leaves starting to the
  * application). Disabled as a whole by {@code pushbridge.enabled=false}.
@@ -52,9 +67,9 @@ public final class PushBridgeAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     PushBridgeGateway pushBridgeGateway(PushBridgeProperties properties, MessageStore store, Router router,
-            BeanFactory beanFactory) {
+            ObjectProvider<PushBridgeNodeIdentity> identity, BeanFactory beanFactory) {
         PushBridgeGateway.Builder builder = PushBridgeGateway.builder()
-                .options(PushBridgeOptionsMapper.gatewayOptions(properties))
+                .options(PushBridgeOptionsMapper.gatewayOptions(properties, identity.getIfAvailable()))
                 .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property)))
                 .store(store)
                 .router(router);
@@ -67,7 +82,11 @@ public final class PushBridgeAutoConfiguration {
     }
 
     @Bean
-    PushBridgeGatewayLifecycle pushBridgeGatewayLifecycle(PushBridgeGateway gateway, PushBridgeProperties properties) {
+    PushBridgeGatewayLifecycle pushBridgeGatewayLifecycle(PushBridgeGateway gateway, PushBridgeProperties properties,
+            ObjectProvider<PushBridgeNodeIdentity> identity) {
+        // with Redis, the node registers while its identity is made: before the gateway can start,
+        // also for a gateway bean of the application's own or with lazy initialization
+        identity.getIfAvailable();
         return new PushBridgeGatewayLifecycle(gateway, properties.isAutoStartup());
     }
 
@@ -75,6 +94,31 @@ public final class PushBridgeAutoConfiguration {
     @ConditionalOnMissingBean
     PushTemplate pushTemplate(PushBridgeGateway gateway) {
         return gateway.pushTemplate();
+    }
+
+    /** The {@code pushbridge} health indicator, with Spring Boot's health support on the classpath. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(HealthIndicator.class)
+    @ConditionalOnEnabledHealthIndicator("pushbridge")
+    static class HealthConfiguration {
+
+        @Bean(name = "pushbridge")
+        @ConditionalOnMissingBean(name = "pushbridge")
+        HealthIndicator pushBridgeHealthIndicator(PushBridgeGateway gateway, ObjectProvider<PushBridgeHealthCheck> checks) {
+            return new PushBridgeHealthIndicator(gateway, checks.orderedStream().toList());
+        }
+    }
+
+    /** The {@code pushbridge.connections} gauge, with Micrometer on the classpath. */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(MeterRegistry.class)
+    static class MetricsConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        PushBridgeMetrics pushBridgeMetrics(ObjectProvider<MeterRegistry> meters, PushBridgeGateway gateway) {
+            return new PushBridgeMetrics(meters.getIfUnique(), gateway);
+        }
     }
 
     private static RoomAuthorizer authorizerBean(BeanFactory beanFactory, String name, String property) {

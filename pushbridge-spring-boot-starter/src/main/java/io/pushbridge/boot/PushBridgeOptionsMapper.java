@@ -72,6 +72,14 @@ final class PushBridgeOptionsMapper {
     }
 
     static GatewayOptions gatewayOptions(PushBridgeProperties p) {
+        return gatewayOptions(p, null);
+    }
+
+    /**
+     * The gateway's options; with an {@code identity} (Redis), its node id and flake ids replace
+     * {@code pushbridge.node-id} and {@code pushbridge.flake-id.*}.
+     */
+    static GatewayOptions gatewayOptions(PushBridgeProperties p, @Nullable PushBridgeNodeIdentity identity) {
         GatewayOptions.Builder b = GatewayOptions.builder()
                 .host(p.getHost())
                 .port(p.getPort())
@@ -96,6 +104,9 @@ final class PushBridgeOptionsMapper {
             }
             b.nodeId(nodeId);
         }
+        if (identity != null) {
+            b.nodeId(identity.nodeId()).datacenterId(identity.datacenterId()).workerId(identity.workerId());
+        }
         String staticResources = p.getStaticResources();
         if (staticResources != null && !staticResources.isBlank()) {
             b.staticResources(staticResources);
@@ -118,14 +129,19 @@ final class PushBridgeOptionsMapper {
      *     when there is no such bean
      */
     static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans) {
-        if (p.getSites().isEmpty()) {
-            throw invalid("sites", "at least one site is required, for example "
-                    + "pushbridge.sites.mysite.auth-url=https://mysite.example/socketrooms");
-        }
+        requireSites(p);
         List<SiteOptions> sites = new ArrayList<>();
         p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans)));
         // what is left to check across sites (a namespace used twice) is checked when the gateway is built
         return sites;
+    }
+
+    /** Fails naming {@code pushbridge.sites} when no site is configured. */
+    static void requireSites(PushBridgeProperties p) {
+        if (p.getSites().isEmpty()) {
+            throw invalid("sites", "at least one site is required, for example "
+                    + "pushbridge.sites.mysite.auth-url=https://mysite.example/socketrooms");
+        }
     }
 
     private static SiteOptions site(String name, Site site, PushBridgeProperties p,

@@ -14,8 +14,9 @@ import org.springframework.util.unit.DataSize;
 /**
  * The {@code pushbridge.*} properties. They are only a binding surface: {@link PushBridgeAutoConfiguration}
  * maps them onto core's immutable {@code GatewayOptions}, {@code SiteOptions}, authorizers and
- * {@code InMemoryMessageStore}, whose builders check every value; a bad value fails start-up with a
- * {@link InvalidPushBridgePropertyException} naming the property.
+ * {@code InMemoryMessageStore} (and, with {@code pushbridge.redis.*}, {@link PushBridgeRedisAutoConfiguration}
+ * onto pushbridge-redis' connector, registry, store and router), whose builders check every value; a
+ * bad value fails start-up with a {@link InvalidPushBridgePropertyException} naming the property.
  *
  * <p>Defaults written here are those of core's {@code DEFAULT_*} constants (a test keeps them equal);
  * they are repeated so that the generated metadata shows them in IDEs.
@@ -89,7 +90,11 @@ public class PushBridgeProperties {
     /** Netty I/O threads; 0 lets Netty choose (twice the number of cores). */
     private int workerThreads = 0;
 
-    /** This node's name in logs; defaults to node-DATACENTER-WORKER from the flake-id settings. */
+    /**
+     * This node's id, in logs and, with Redis, in the node registry, where it must be unique among
+     * running nodes. Defaults to node-DATACENTER-WORKER from the flake-id settings; with Redis to the
+     * host name followed by 8 random hex digits, new for each start.
+     */
     private @Nullable String nodeId;
 
     /**
@@ -114,6 +119,9 @@ public class PushBridgeProperties {
 
     /** Parts of the time-ordered message ids that keep them unique across gateway nodes. */
     private final FlakeId flakeId = new FlakeId();
+
+    /** Redis, for ack queues shared by several gateway nodes and routing between them. */
+    private final Redis redis = new Redis();
 
     /**
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
@@ -287,6 +295,10 @@ public class PushBridgeProperties {
         return flakeId;
     }
 
+    public Redis getRedis() {
+        return redis;
+    }
+
     public Map<String, Site> getSites() {
         return sites;
     }
@@ -295,29 +307,179 @@ public class PushBridgeProperties {
         this.sites = sites;
     }
 
-    /** The {@code pushbridge.flake-id.*} properties. */
+    /**
+     * The {@code pushbridge.flake-id.*} properties. Unset, they mean 0 without Redis; with Redis
+     * ({@code pushbridge.redis.*}) each node leases a free (datacenter, worker) pair instead, so
+     * that nodes never mint the same message id. Set them both to choose the pair yourself.
+     */
     public static class FlakeId {
 
-        /** Datacenter id in message ids, 0..31; give each datacenter its own. */
-        private int datacenter = 0;
+        /**
+         * Datacenter id in message ids, 0..31; give each datacenter its own. Unset: 0, or with Redis
+         * leased together with the worker id.
+         */
+        private @Nullable Integer datacenter;
 
-        /** Worker id in message ids, 0..31; give each gateway node of a datacenter its own. */
-        private int worker = 0;
+        /**
+         * Worker id in message ids, 0..31; give each gateway node of a datacenter its own. Unset: 0,
+         * or with Redis leased together with the datacenter id.
+         */
+        private @Nullable Integer worker;
 
+        /** The datacenter id as configured, 0 when unset (see {@link #configuredDatacenter()}). */
         public int getDatacenter() {
-            return datacenter;
+            return datacenter == null ? 0 : datacenter;
         }
 
-        public void setDatacenter(int datacenter) {
+        public void setDatacenter(@Nullable Integer datacenter) {
             this.datacenter = datacenter;
         }
 
+        /** The worker id as configured, 0 when unset (see {@link #configuredWorker()}). */
         public int getWorker() {
-            return worker;
+            return worker == null ? 0 : worker;
         }
 
-        public void setWorker(int worker) {
+        public void setWorker(@Nullable Integer worker) {
             this.worker = worker;
+        }
+
+        /** The datacenter id, or {@code null} when it was not set. */
+        @Nullable Integer configuredDatacenter() {
+            return datacenter;
+        }
+
+        /** The worker id, or {@code null} when it was not set. */
+        @Nullable Integer configuredWorker() {
+            return worker;
+        }
+    }
+
+    /**
+     * The {@code pushbridge.redis.*} properties. Setting {@code url} or {@code cluster.nodes}
+     * switches the store, the router and the node registry to Redis (pushbridge-redis must be on the
+     * classpath); without either, PushBridge runs as one node in memory.
+     */
+    public static class Redis {
+
+        /**
+         * Redis to use, as one URI: redis://[[user]:password@]host[:port][/database] for a standalone
+         * server, rediss://... for TLS, or redis-sentinel://[:password@]host1:26379,host2:26379[/database]#master
+         * for Sentinel. Mutually exclusive with cluster.nodes.
+         */
+        private @Nullable String url;
+
+        /** Redis Cluster; mutually exclusive with url. */
+        private final Cluster cluster = new Cluster();
+
+        /**
+         * Prefix of every Redis key and channel PushBridge uses; give each deployment sharing one Redis
+         * its own. Must not contain '{' or '}' (they mark Redis Cluster hash tags), spaces or control
+         * characters.
+         */
+        private String prefix = "pushbridge:";
+
+        /** How long a Redis command may take before it fails (a plain number means milliseconds). */
+        private Duration commandTimeout = Duration.ofSeconds(2);
+
+        /** How long connecting to Redis may take (a plain number means milliseconds). */
+        private Duration connectTimeout = Duration.ofSeconds(2);
+
+        /**
+         * How often this node renews its heartbeat in the node registry (a plain number means
+         * milliseconds); at least 10ms.
+         */
+        private Duration heartbeatInterval = Duration.ofSeconds(5);
+
+        /**
+         * After how long without a heartbeat a node counts as dead, and the other nodes release its
+         * connections and sockets (a plain number means milliseconds); at least twice
+         * heartbeat-interval.
+         */
+        private Duration nodeTimeout = Duration.ofSeconds(15);
+
+        /**
+         * Name of PushBridge's connections in Redis' CLIENT LIST; defaults to "pushbridge-" followed by
+         * the node id. No spaces.
+         */
+        private @Nullable String clientName;
+
+        public @Nullable String getUrl() {
+            return url;
+        }
+
+        public void setUrl(@Nullable String url) {
+            this.url = url;
+        }
+
+        public Cluster getCluster() {
+            return cluster;
+        }
+
+        public String getPrefix() {
+            return prefix;
+        }
+
+        public void setPrefix(String prefix) {
+            this.prefix = prefix;
+        }
+
+        public Duration getCommandTimeout() {
+            return commandTimeout;
+        }
+
+        public void setCommandTimeout(Duration commandTimeout) {
+            this.commandTimeout = commandTimeout;
+        }
+
+        public Duration getConnectTimeout() {
+            return connectTimeout;
+        }
+
+        public void setConnectTimeout(Duration connectTimeout) {
+            this.connectTimeout = connectTimeout;
+        }
+
+        public Duration getHeartbeatInterval() {
+            return heartbeatInterval;
+        }
+
+        public void setHeartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+        }
+
+        public Duration getNodeTimeout() {
+            return nodeTimeout;
+        }
+
+        public void setNodeTimeout(Duration nodeTimeout) {
+            this.nodeTimeout = nodeTimeout;
+        }
+
+        public @Nullable String getClientName() {
+            return clientName;
+        }
+
+        public void setClientName(@Nullable String clientName) {
+            this.clientName = clientName;
+        }
+    }
+
+    /** The {@code pushbridge.redis.cluster.*} properties. */
+    public static class Cluster {
+
+        /**
+         * Seed nodes of a Redis Cluster, as redis:// or rediss:// URIs (with the password, if any); the
+         * rest of the topology is discovered from them and followed through failovers and resharding.
+         */
+        private List<String> nodes = new ArrayList<>();
+
+        public List<String> getNodes() {
+            return nodes;
+        }
+
+        public void setNodes(List<String> nodes) {
+            this.nodes = nodes;
         }
     }
 

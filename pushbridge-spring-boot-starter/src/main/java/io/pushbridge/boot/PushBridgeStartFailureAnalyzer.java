@@ -8,11 +8,15 @@ import org.springframework.boot.diagnostics.AbstractFailureAnalyzer;
 import org.springframework.boot.diagnostics.FailureAnalysis;
 
 /**
- * Reports a gateway that could not bind its port (most often: the port is in use). Other
- * {@link PushBridgeException}s are left to other analyzers. Registered in
+ * Reports a gateway that could not bind its port (most often: the port is in use), and Redis that
+ * could not be reached at start-up ({@code pushbridge.redis.*}). Other {@link PushBridgeException}s
+ * are left to other analyzers. Registered in
  * {@code META-INF/spring.factories}.
  */
 class PushBridgeStartFailureAnalyzer extends AbstractFailureAnalyzer<PushBridgeException> {
+
+    /** How {@link PushBridgeRedisSupport#connector} starts its message when Redis cannot be reached. */
+    static final String REDIS_UNREACHABLE = "Could not connect to Redis at ";
 
     @Override
     protected @Nullable FailureAnalysis analyze(Throwable rootFailure, PushBridgeException cause) {
@@ -20,6 +24,15 @@ class PushBridgeStartFailureAnalyzer extends AbstractFailureAnalyzer<PushBridgeE
             return null;
         }
         String message = cause.getMessage() == null ? "" : cause.getMessage();
+        if (message.startsWith(REDIS_UNREACHABLE)) {
+            String property = message.contains("(pushbridge.redis.cluster.nodes)") ? "pushbridge.redis.cluster.nodes"
+                    : "pushbridge.redis.url";
+            return new FailureAnalysis("PushBridge could not start. " + message,
+                    "Check that Redis is running and reachable from this host at the address in " + property
+                            + ", and its password, database and TLS (rediss://) settings; pushbridge.redis.connect-timeout "
+                            + "bounds the wait. Remove pushbridge.redis.url and pushbridge.redis.cluster.nodes to run a "
+                            + "single node in memory instead.", cause);
+        }
         if (findCause(cause, BindException.class) == null && !message.startsWith("Could not listen on")) {
             return null;
         }

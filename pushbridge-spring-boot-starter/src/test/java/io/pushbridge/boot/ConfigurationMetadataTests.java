@@ -32,7 +32,9 @@ class ConfigurationMetadataTests {
     @ParameterizedTest
     @ValueSource(strings = {"pushbridge.port", "pushbridge.client-ttl", "pushbridge.sites", "pushbridge.enabled",
             "pushbridge.auto-startup", "pushbridge.flake-id.datacenter", "pushbridge.flake-id.worker",
-            "pushbridge.max-payload", "pushbridge.allowed-origins"})
+            "pushbridge.max-payload", "pushbridge.allowed-origins", "pushbridge.redis.url", "pushbridge.redis.cluster.nodes",
+            "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
+            "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name"})
     void propertyHasADescription(String name) {
         assertThat(properties).containsKey(name);
         assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);
@@ -49,5 +51,20 @@ class ConfigurationMetadataTests {
     void defaultsAreShown() {
         assertThat(properties.get("pushbridge.port").path("defaultValue").asInt()).isEqualTo(1337);
         assertThat(properties.get("pushbridge.client-ttl").path("defaultValue").asText()).isEqualTo("3600s");
+    }
+
+    @Test
+    void redisDefaultsAreShown() {
+        assertThat(properties.get("pushbridge.redis.prefix").path("defaultValue").asText()).isEqualTo("pushbridge:");
+        assertThat(properties.get("pushbridge.redis.command-timeout").path("defaultValue").asText()).isEqualTo("2s");
+        assertThat(properties.get("pushbridge.redis.connect-timeout").path("defaultValue").asText()).isEqualTo("2s");
+        assertThat(properties.get("pushbridge.redis.heartbeat-interval").path("defaultValue").asText()).isEqualTo("5s");
+        assertThat(properties.get("pushbridge.redis.node-timeout").path("defaultValue").asText()).isEqualTo("15s");
+        assertThat(properties.get("pushbridge.redis.url").has("defaultValue")).isFalse();
+        assertThat(properties.get("pushbridge.redis.cluster.nodes").path("type").asText())
+                .isEqualTo("java.util.List<java.lang.String>");
+        // unset flake ids mean 0 without Redis and a leased pair with it: no single default
+        assertThat(properties.get("pushbridge.flake-id.datacenter").has("defaultValue")).isFalse();
+        assertThat(properties.get("pushbridge.flake-id.worker").path("type").asText()).isEqualTo("java.lang.Integer");
     }
 }

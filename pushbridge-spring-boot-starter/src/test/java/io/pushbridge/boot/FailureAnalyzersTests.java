@@ -52,6 +52,20 @@ class FailureAnalyzersTests {
     }
 
     @Test
+    void unreachableRedisIsDescribedWithAnAction() {
+        PushBridgeException unreachable = new PushBridgeException("Could not connect to Redis at redis://***@redis.internal:6379 "
+                + "(pushbridge.redis.url): Unable to connect to redis.internal/<unresolved>:6379: Connection refused");
+        FailureAnalysis analysis = new PushBridgeStartFailureAnalyzer()
+                .analyze(new BeanCreationException("pushBridgeRedisConnector", "failed", unreachable));
+        assertThat(analysis).isNotNull();
+        assertThat(analysis.getDescription()).contains("redis://***@redis.internal:6379").contains("Connection refused");
+        assertThat(analysis.getAction()).contains("pushbridge.redis.url").contains("in memory");
+        PushBridgeException cluster = new PushBridgeException("Could not connect to Redis at redis://a:7000,redis://b:7000 "
+                + "(pushbridge.redis.cluster.nodes): Connection refused");
+        assertThat(new PushBridgeStartFailureAnalyzer().analyze(cluster).getAction()).contains("pushbridge.redis.cluster.nodes");
+    }
+
+    @Test
     void otherPushBridgeExceptionsAreLeftToOthers() {
         assertThat(new PushBridgeStartFailureAnalyzer().analyze(new PushBridgeException("something else"))).isNull();
         assertThat(new PushBridgeStartFailureAnalyzer()
