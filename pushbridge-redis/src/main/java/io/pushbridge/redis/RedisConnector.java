@@ -16,6 +16,7 @@ import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,7 +71,11 @@ public final class RedisConnector implements AutoCloseable {
 
     private RedisConnector(Builder b) {
         this.ownsResources = b.resources == null;
-        this.resources = b.resources != null ? b.resources : DefaultClientResources.create();
+        // reconnect attempts back off from 100 ms to at most 2 s (Lettuce's default waits up to
+        // 30 s), so that routing resumes soon after Redis is back
+        this.resources = b.resources != null ? b.resources : DefaultClientResources.builder()
+                .reconnectDelay(() -> Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
+                .build();
         TimeoutOptions timeouts = TimeoutOptions.builder().fixedTimeout(b.commandTimeout).build();
         SocketOptions socket = SocketOptions.builder().connectTimeout(b.connectTimeout).keepAlive(true).build();
         try {
@@ -196,7 +201,9 @@ public final class RedisConnector implements AutoCloseable {
         try {
             uri = RedisURI.create(text);
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("not a Redis URI: " + redacted(List.of(text)) + " (" + e.getMessage() + ")", e);
+            // Lettuce's message may quote the whole URI, password included
+            throw new IllegalArgumentException("not a Redis URI: " + redacted(List.of(text)) + " ("
+                    + redacted(List.of(String.valueOf(e.getMessage()))) + ")");
         }
         uri.setTimeout(b.commandTimeout);
         if (b.clientName != null) {
@@ -205,8 +212,8 @@ public final class RedisConnector implements AutoCloseable {
         return uri;
     }
 
-    /** URIs with any password replaced by {@code ***}. */
-    static String redacted(List<String> uris) {
+    /** URIs (or text quoting them) with any user and password replaced by {@code ***}; comma-joined. */
+    public static String redacted(List<String> uris) {
         List<String> out = new ArrayList<>();
         for (String u : uris) {
             out.add(u == null ? "null" : u.replaceAll("(?<=://)([^@/]*)@", "***@"));

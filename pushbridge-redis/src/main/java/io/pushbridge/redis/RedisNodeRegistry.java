@@ -135,6 +135,8 @@ public final class RedisNodeRegistry implements AutoCloseable {
     /**
      * Leases a flake id slot 0..1023 (datacenter = slot / 32, worker = slot % 32) for this node,
      * renewed with each heartbeat and released by {@link #close()}. Blocks until Redis answered.
+     * Call it after {@link #start()}: only a started registry renews the lease, which otherwise
+     * expires after the node timeout.
      *
      * @throws IllegalStateException when all 1,024 slots are leased
      */

@@ -29,6 +29,8 @@ class RedisConnectorTests {
     void malformedUrisAreRefusedWithoutShowingThePassword() {
         assertThatIllegalArgumentException().isThrownBy(() -> RedisConnector.builder().uri("http://:s3cret@host:1").build())
                 .withMessageContaining("not a Redis URI").withMessageNotContaining("s3cret");
+        assertThatIllegalArgumentException().isThrownBy(() -> RedisConnector.builder().uri("redis://:s3cret@bad host:1").build())
+                .withMessageContaining("not a Redis URI").withMessageNotContaining("s3cret");
     }
 
     @Test
