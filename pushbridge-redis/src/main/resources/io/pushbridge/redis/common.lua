@@ -29,23 +29,20 @@ local function start_ttl()
 end
 
 -- After a change: drop a queue with nothing worth keeping, and give every key of a queue with a
--- deadline Redis' own expiry (so that abandoned queues free their memory), or none.
+-- deadline Redis' own expiry (so that abandoned queues free their memory). Keys of a queue without
+-- a deadline carry no expiry: the only script that removes a deadline (opened) persists them.
 local function settle()
-  if redis.call('EXISTS', ids) == 0 and redis.call('HGET', meta, 'rs') ~= '1' and connections() <= 0 then
+  local m = redis.call('HMGET', meta, 'rs', 'n', 'exp')
+  if m[1] ~= '1' and tonumber(m[2] or '0') <= 0 and redis.call('EXISTS', ids) == 0 then
     redis.call('DEL', meta, ids, msgs)
     return
   end
-  local exp = redis.call('HGET', meta, 'exp')
-  if exp then
-    local ms = tonumber(exp) - now + grace
+  if m[3] then
+    local ms = tonumber(m[3]) - now + grace
     if ms < 1 then ms = 1 end
     redis.call('PEXPIRE', meta, ms)
     redis.call('PEXPIRE', ids, ms)
     redis.call('PEXPIRE', msgs, ms)
-  else
-    redis.call('PERSIST', meta)
-    redis.call('PERSIST', ids)
-    redis.call('PERSIST', msgs)
   end
 end
 

@@ -3,5 +3,8 @@ alive()
 redis.call('HINCRBY', meta, 'n', 1)
 redis.call('HINCRBY', meta, 'c:' .. ARGV[4], 1)
 redis.call('HDEL', meta, 'exp')
+redis.call('PERSIST', meta)
+redis.call('PERSIST', ids)
+redis.call('PERSIST', msgs)
 settle()
 return 1
