@@ -68,5 +68,15 @@ public interface Router {
          */
         default void resumed() {
         }
+
+        /**
+         * This node's registrations in the router's broker are gone (it was declared dead while
+         * alive, or the broker lost its data): closes every connection without a Socket.IO
+         * disconnect, so that clients reconnect by themselves (to this node or another) and
+         * register again. Their user queues keep their messages. Receivers that hold no
+         * connections have nothing to close.
+         */
+        default void reconnectAll() {
+        }
     }
 }

@@ -240,6 +240,34 @@ final class Connections implements SiteSocket.Closer {
         }, executor);
     }
 
+    // ---- closing a connection so that the client reconnects ----------------------------------
+
+    /**
+     * Closes the Engine.IO session of a socket (and so every site it is on) without a Socket.IO
+     * disconnect: an Engine.IO {@code close} packet, then the channel closes. Socket.IO clients see
+     * a transport close and reconnect by themselves; a long-polling client whose next poll finds
+     * the session gone (HTTP 400) does the same. Runs on the socket's event loop.
+     */
+    @Override
+    public void closeTransport(SiteSocket socket) {
+        try {
+            socket.loop().execute(() -> {
+                Session session = sessions.get(socket.client().getSessionId());
+                if (session == null) {
+                    return;
+                }
+                stats.increment("sessions.closed_for_reconnect");
+                io.netty.channel.ChannelFuture sent = session.head.send(new Packet(PacketType.CLOSE, EngineIOVersion.V4));
+                if (sent != null) {
+                    sent.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                }
+                forget(session);
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("Could not close {}: its event loop is stopping", socket);
+        }
+    }
+
     // ---- disconnect by the server (a command) -------------------------------------------------
 
     /**

@@ -386,6 +386,17 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
     }
 
+    /** Closes every local connection so that clients reconnect and register again (see {@link Router.Receiver#reconnectAll}). */
+    @Override
+    public void reconnectAll() {
+        stats.increment("routing.reconnect_all");
+        for (SiteRuntime site : sitesByName.values()) {
+            for (SiteSocket socket : site.sockets()) {
+                socket.closeTransport();
+            }
+        }
+    }
+
     @Override
     public void deliver(Message message) {
         SiteRuntime site = sitesByName.get(message.site());

@@ -46,6 +46,9 @@ final class SiteSocket {
     interface Closer {
         /** Disconnects the socket as a client disconnect would, and tells the client; must not block. */
         void disconnectFromServer(SiteSocket socket);
+
+        /** Closes the socket's whole connection without a disconnect, so that its client reconnects; must not block. */
+        void closeTransport(SiteSocket socket);
     }
 
     private enum State { BATCHING, OPEN, CLOSED }
@@ -155,6 +158,11 @@ final class SiteSocket {
     /** Disconnects the socket from the server side (a {@code disconnect} command). Does not block. */
     void disconnectFromServer() {
         closer.disconnectFromServer(this);
+    }
+
+    /** Closes the socket's connection so that its client reconnects by itself. Does not block. */
+    void closeTransport() {
+        closer.closeTransport(this);
     }
 
     /** Delivers a routed message, or holds it while batching (the socket, or a room it is joining). */

@@ -118,4 +118,31 @@ class RoutingResumeIntegrationTests {
             assertThat(gateway.stats().get("routing.resumed")).isEqualTo(2);
         }
     }
+
+    @Test
+    void reconnectAllClosesEveryConnectionSoThatClientsReconnectByThemselves() throws Exception {
+        send("user_again", "queued");
+        try (TestClient ws = TestClient.connect(gateway.port(), "/news", "rooms:user_again", "update");
+                TestClient polling = TestClient.connectPolling(gateway.port(), "/news", "rooms:group_again", "update")) {
+            ws.awaitConnected();
+            polling.awaitConnected();
+            assertThat(ws.next().event()).isEqualTo("batch"); // not acked: it must survive
+
+            router.receiver.reconnectAll();
+
+            // not "io server disconnect", after which Socket.IO clients would stay away
+            assertThat(ws.disconnected.get(10, TimeUnit.SECONDS)).isIn("transport close", "transport error");
+            assertThat(polling.disconnected.get(10, TimeUnit.SECONDS)).isIn("transport close", "transport error");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (gateway.connectionCount("news") != 0 || gateway.sessionCount() != 0) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                Thread.sleep(20);
+            }
+        }
+        assertThat(store.depth(new UserQueue("news", "user_again"))).as("the queue keeps its messages").isEqualTo(1);
+        try (TestClient again = TestClient.connect(gateway.port(), "/news", "rooms:user_again", "update")) {
+            again.awaitConnected();
+            assertThat(again.next().event()).isEqualTo("batch");
+        }
+    }
 }

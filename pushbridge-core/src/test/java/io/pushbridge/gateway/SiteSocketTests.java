@@ -64,8 +64,21 @@ class SiteSocketTests {
     };
     private long nextId = 1;
 
+    /** These tests never close a socket from the server side. */
+    private static final SiteSocket.Closer NO_CLOSER = new SiteSocket.Closer() {
+        @Override
+        public void disconnectFromServer(SiteSocket socket) {
+            throw new AssertionError("unexpected disconnect");
+        }
+
+        @Override
+        public void closeTransport(SiteSocket socket) {
+            throw new AssertionError("unexpected close");
+        }
+    };
+
     private SiteSocket socket(String... rooms) {
-        SiteSocket socket = new SiteSocket(site, client, Set.of(rooms), ackSink, s -> { }, ImmediateEventExecutor.INSTANCE);
+        SiteSocket socket = new SiteSocket(site, client, Set.of(rooms), ackSink, NO_CLOSER, ImmediateEventExecutor.INSTANCE);
         site.register(socket);
         return socket;
     }

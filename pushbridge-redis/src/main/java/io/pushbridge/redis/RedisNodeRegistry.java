@@ -1,5 +1,6 @@
 package io.pushbridge.redis;
 
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +50,7 @@ import org.slf4j.LoggerFactory;
 public final class RedisNodeRegistry implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisNodeRegistry.class);
+    private static final LuaScript RENEW_LEASE = LuaScript.load("lease", false);
 
     /** The number of (datacenter, worker) pairs of a flake id. */
     public static final int WORKER_SLOTS = 1024;
@@ -68,6 +70,9 @@ public final class RedisNodeRegistry implements AutoCloseable {
     private final AtomicLong heartbeatFailures = new AtomicLong();
     private volatile int workerSlot = -1;
     private volatile long pausedUntilNanos;
+    /** The last heartbeat found this node reaped (so a missing membership is no news). */
+    private volatile boolean reapedNow;
+    private volatile boolean slotLost;
     private volatile boolean running;
     private volatile boolean lastHeartbeatOk;
     private @Nullable ScheduledFuture<?> task;
@@ -162,6 +167,32 @@ public final class RedisNodeRegistry implements AutoCloseable {
         throw new IllegalStateException("all " + WORKER_SLOTS + " flake id slots are leased; set pushbridge.flake-id explicitly");
     }
 
+    /**
+     * Leases a given flake id slot (configured ids), so that no other node leases it: renewed and
+     * released like {@link #claimWorkerSlot()}. Call it after {@link #start()}.
+     *
+     * @throws IllegalStateException naming the node that holds the slot when it is taken
+     */
+    public synchronized void reserveWorkerSlot(int slot) {
+        if (slot < 0 || slot >= WORKER_SLOTS) {
+            throw new IllegalArgumentException("flake id slot must be 0.." + (WORKER_SLOTS - 1) + ", was " + slot);
+        }
+        try {
+            Long ok = RENEW_LEASE.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {b(keys.worker(slot))}, b(nodeId),
+                    b(Long.toString(nodeTimeout.toMillis()))).get(timeoutMillis(), TimeUnit.MILLISECONDS);
+            if (ok == 0L) {
+                byte[] holder = redis.get(b(keys.worker(slot))).toCompletableFuture().get(timeoutMillis(), TimeUnit.MILLISECONDS);
+                throw new IllegalStateException("flake id datacenter " + slot / 32 + ", worker " + slot % 32 + " is already used by node "
+                        + (holder == null ? "?" : new String(holder, StandardCharsets.UTF_8)));
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Exception e) {
+            throw RedisMessageStore.unavailable(e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e);
+        }
+        workerSlot = slot;
+    }
+
     /** Records that this node holds a socket. */
     public CompletionStage<Void> socketConnected(String site, String socketId) {
         CompletableFuture<?> index = redis.set(b(keys.socket(socketId)), b(nodeId)).toCompletableFuture();
@@ -209,7 +240,12 @@ public final class RedisNodeRegistry implements AutoCloseable {
 
     /** Whether the last heartbeat reached Redis. */
     public boolean isHealthy() {
-        return running && lastHeartbeatOk;
+        return running && lastHeartbeatOk && !slotLost;
+    }
+
+    /** Whether another node took this node's flake id slot (message ids may collide; restart the node). */
+    public boolean hasLostWorkerSlot() {
+        return slotLost;
     }
 
     /** Dead nodes this node cleaned up after. */
@@ -284,15 +320,52 @@ public final class RedisNodeRegistry implements AutoCloseable {
         });
     }
 
+    /**
+     * One heartbeat. First checks that this node is still a member of the node set: when it is
+     * not and no other node reaped it, Redis lost its data (a restart without persistence, a
+     * flush), and with it this node's socket entries and connection counts; the node is then
+     * treated as reaped, so that its clients reconnect and register again.
+     */
     private CompletionStage<Void> beat() {
+        if (!running) {
+            return register();
+        }
+        return redis.sismember(b(keys.nodes()), b(nodeId)).toCompletableFuture()
+                .handle((member, failure) -> failure == null && Boolean.FALSE.equals(member))
+                .thenCompose(lost -> register().thenApply(v -> {
+                    if (lost && !reapedNow) {
+                        log.warn("[{}] This node's registration is gone from Redis (restarted without persistence, or flushed);"
+                                + " closing its connections so that clients register again", nodeId);
+                        notifyReaped();
+                    }
+                    reapedNow = false;
+                    return null;
+                }));
+    }
+
+    private void notifyReaped() {
+        for (Runnable listener : reapedListeners) {
+            try {
+                listener.run();
+            } catch (RuntimeException e) {
+                log.error("[{}] A reaped listener failed", nodeId, e);
+            }
+        }
+    }
+
+    private CompletionStage<Void> register() {
         String info = "{\"node\":\"" + nodeId.replace("\"", "") + "\",\"started\":" + startedAt + ",\"beat\":" + clock.millis()
                 + (workerSlot >= 0 ? ",\"flakeSlot\":" + workerSlot : "") + "}";
         long px = nodeTimeout.toMillis();
         List<CompletableFuture<?>> ops = new ArrayList<>();
         ops.add(redis.set(b(keys.node(nodeId)), b(info), SetArgs.Builder.px(px)).toCompletableFuture());
         ops.add(redis.sadd(b(keys.nodes()), b(nodeId)).toCompletableFuture());
-        if (workerSlot >= 0) {
-            ops.add(redis.set(b(keys.worker(workerSlot)), b(nodeId), SetArgs.Builder.px(px)).toCompletableFuture());
+        // the flake id lease is renewed only while it is still this node's (or free again): never
+        // taken from another node
+        CompletableFuture<Long> lease = workerSlot < 0 ? null : RENEW_LEASE.<Long>run(redis, ScriptOutputType.INTEGER,
+                new byte[][] {b(keys.worker(workerSlot))}, b(nodeId), b(Long.toString(px)));
+        if (lease != null) {
+            ops.add(lease);
         }
         CompletableFuture<Long> reaped = redis.del(b(keys.nodeReaped(nodeId))).toCompletableFuture();
         ops.add(reaped);
@@ -310,14 +383,14 @@ public final class RedisNodeRegistry implements AutoCloseable {
             }
             lastHeartbeatOk = true;
             if (running && reaped.join() > 0) {
-                log.warn("[{}] Other nodes declared this node dead and released its sockets; disconnecting its clients so that they register again", nodeId);
-                for (Runnable listener : reapedListeners) {
-                    try {
-                        listener.run();
-                    } catch (RuntimeException e) {
-                        log.error("[{}] A reaped listener failed", nodeId, e);
-                    }
-                }
+                log.warn("[{}] Other nodes declared this node dead and released its sockets; closing its connections so that clients register again", nodeId);
+                reapedNow = true;
+                notifyReaped();
+            }
+            if (running && lease != null && lease.join() == 0L) {
+                slotLost = true;
+                log.error("[{}] Flake id slot {} is leased by another node (this node was cut off from Redis for longer than {} ms):"
+                        + " message ids may collide; restart this node", nodeId, workerSlot, nodeTimeout.toMillis());
             }
             return null;
         });

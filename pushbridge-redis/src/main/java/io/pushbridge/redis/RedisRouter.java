@@ -68,7 +68,7 @@ public final class RedisRouter implements Router {
     private final List<String> sites;
     private final byte[] nodeChannel;
     private final Map<String, Boolean> subscribedOnce = new ConcurrentHashMap<>();
-    /** Local sockets (id to site), for the disconnect-all after this node was reaped. */
+    /** Local sockets (id to site): commands for them need no registry lookup. */
     private final Map<String, String> localSockets = new ConcurrentHashMap<>();
     /** Remote sockets' nodes; sockets never move, so entries are never stale, only evicted. */
     private final Map<String, String> socketNodes = java.util.Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
@@ -105,7 +105,7 @@ public final class RedisRouter implements Router {
             throw new IllegalArgumentException("a router needs at least one site");
         }
         this.nodeChannel = bytes(keys.nodeChannel(nodeId));
-        registry.onReaped(this::disconnectAll);
+        registry.onReaped(this::reconnectAll);
     }
 
     /**
@@ -346,14 +346,14 @@ public final class RedisRouter implements Router {
         }
     }
 
-    /** Disconnects every local socket: this node was declared dead and its registrations are gone. */
-    private void disconnectAll() {
+    /**
+     * This node's registrations are gone from Redis (it was declared dead, or Redis lost its
+     * data): every local connection is closed so that its client reconnects and registers again.
+     */
+    private void reconnectAll() {
         Receiver r = receiver;
-        if (r == null) {
-            return;
-        }
-        for (Map.Entry<String, String> e : Set.copyOf(localSockets.entrySet())) {
-            r.execute(SocketCommand.disconnect(e.getValue(), e.getKey()));
+        if (r != null) {
+            r.reconnectAll();
         }
     }
 

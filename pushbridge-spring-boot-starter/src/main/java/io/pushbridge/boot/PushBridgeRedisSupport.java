@@ -358,7 +358,7 @@ final class PushBridgeRedisSupport {
     /**
      * Registers this node: hands the registry the stores whose connections it releases after dead
      * nodes (and after an earlier life of this node id), starts its heartbeat, and leases a flake id
-     * slot unless {@code pushbridge.flake-id.*} is set. Blocks until Redis answered.
+     * slot, or reserves the one {@code pushbridge.flake-id.*} sets. Blocks until Redis answered.
      */
     static PushBridgeNodeIdentity register(RedisNodeRegistry registry, List<RedisMessageStore> stores,
             PushBridgeProperties p, String redisDescription) {
@@ -379,7 +379,18 @@ final class PushBridgeRedisSupport {
                     + "): " + describe(e), e);
         }
         if (datacenter != null && worker != null) {
-            log.info("[{}] Message ids use datacenter {} and worker {} from {}*; every node needs its own pair",
+            // reserved in Redis like a leased pair, so that a second node configured with the same
+            // pair, or a node leasing one, cannot mint the same message ids
+            try {
+                registry.reserveWorkerSlot(datacenter * 32 + worker);
+            } catch (IllegalStateException e) {
+                throw new InvalidPushBridgePropertyException(flake + "worker", e.getMessage()
+                        + "; every node needs its own (datacenter, worker) pair, or leave both unset to lease one", e);
+            } catch (RuntimeException e) {
+                throw new PushBridgeException("Could not reserve the flake id pair in Redis (" + redisDescription + "): "
+                        + describe(e), e);
+            }
+            log.info("[{}] Message ids use datacenter {} and worker {} from {}*, reserved in Redis",
                     registry.nodeId(), datacenter, worker, flake);
             return new PushBridgeNodeIdentity(registry.nodeId(), datacenter, worker, false);
         }

@@ -180,9 +180,23 @@ class PushBridgeRedisAutoConfigurationTests {
                     assertThat(options.datacenterId()).isEqualTo(3);
                     assertThat(options.workerId()).isEqualTo(7);
                     assertThat(context.getBean(RedisNodeRegistry.class).nodeId()).isEqualTo("edge-1");
-                    assertThat(redis.server().command("KEYS", prefix + "worker:*")).as("no slot leased").isEmpty();
+                    assertThat(redis.server().command("GET", prefix + "worker:" + (3 * 32 + 7)))
+                            .as("the configured pair is reserved, no other slot leased").isEqualTo("edge-1");
+                    assertThat(redis.server().command("KEYS", prefix + "worker:*")).isEqualTo(prefix + "worker:" + (3 * 32 + 7));
                     assertThat(redis.server().command("EXISTS", prefix + "node:{edge-1}")).isEqualTo("1");
                     assertThat(redis.server().command("CLIENT", "LIST")).contains("name=pushbridge-edge-1 ");
+                });
+    }
+
+    @Test
+    void aFlakeIdPairAnotherNodeUsesFailsStartupNamingTheProperty() {
+        String prefix = prefix();
+        onRedis(prefix).withPropertyValues("pushbridge.flake-id.datacenter=1", "pushbridge.flake-id.worker=2",
+                "pushbridge.node-id=first").run(first -> {
+                    assertThat(first).hasNotFailed();
+                    onRedis(prefix).withPropertyValues("pushbridge.flake-id.datacenter=1", "pushbridge.flake-id.worker=2",
+                            "pushbridge.node-id=second").run(second -> assertThat(failure(second))
+                                    .hasMessageStartingWith("pushbridge.flake-id.worker: flake id datacenter 1, worker 2 is already used by node first"));
                 });
     }
 
