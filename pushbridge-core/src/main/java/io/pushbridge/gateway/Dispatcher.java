@@ -48,6 +48,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             "newListener", "removeListener", "error", "message_ack", BATCH_EVENT, RESYNC_EVENT);
 
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    /** A socket still assembling its first batch is tried again this often, this many times, after a resume. */
+    private static final long RESUME_RETRY_MILLIS = 100;
+    private static final int RESUME_RETRIES = 600;
 
     private final GatewayOptions options;
     private final Map<String, SiteRuntime> sitesByName;
@@ -317,6 +320,18 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             stats.increment("commands.unknown_socket");
             return;
         }
+        if (command.kind() != SocketCommand.Kind.DISCONNECT) {
+            // a routed command comes from another node or straight from Redis: checked again here,
+            // so that a malformed one changes nothing
+            List<String> problems = new ArrayList<>();
+            checkRooms(command.rooms(), problems);
+            if (command.rooms().isEmpty() || !problems.isEmpty()) {
+                stats.increment("commands.invalid");
+                failureLog.warn("Ignored an invalid routed {} for {}: {}", command.kind(), socket,
+                        problems.isEmpty() ? "no rooms" : problems);
+                return;
+            }
+        }
         stats.increment("commands.executed");
         switch (command.kind()) {
             case JOIN -> join(socket, command.rooms());
@@ -365,24 +380,42 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         stats.increment("routing.resumed");
         for (SiteRuntime site : sitesByName.values()) {
             for (SiteSocket socket : site.sockets()) {
-                if (!socket.isOpen()) {
-                    continue; // its first batches are being read from the queues right now
-                }
-                for (String room : socket.userRooms()) {
-                    UserQueue queue = new UserQueue(site.options().name(), room);
-                    CompletableFuture.supplyAsync(() -> store.takePending(queue), executor)
-                            .thenCompose(stage -> stage)
-                            .whenComplete((pending, failure) -> {
-                                if (failure != null) {
-                                    stats.increment("routing.resume_failed");
-                                    failureLog.warn("Could not re-read {} after routing resumed: {}", queue, failure.toString());
-                                    return;
-                                }
-                                int sent = socket.resumed(new SiteSocket.PendingBatch(room, pending.messages(), pending.resyncRequired()));
-                                stats.add("routing.resent", sent);
-                            });
-                }
+                resume(socket, socket.userRooms(), 0);
             }
+        }
+    }
+
+    /**
+     * Re-reads these user queues of a socket and sends what it missed. A socket still assembling
+     * its first batches, or a room still being joined, read its queue before the interruption may
+     * have ended: it is tried again shortly after, until it is open (or closed).
+     */
+    private void resume(SiteSocket socket, Set<String> rooms, int attempt) {
+        Set<String> later = new java.util.HashSet<>();
+        for (String room : rooms) {
+            if (socket.isClosed()) {
+                return;
+            }
+            if (!socket.isOpen() || socket.isJoining(room)) {
+                later.add(room);
+                continue;
+            }
+            UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            CompletableFuture.supplyAsync(() -> store.takePending(queue), executor)
+                    .thenCompose(stage -> stage)
+                    .whenComplete((pending, failure) -> {
+                        if (failure != null) {
+                            stats.increment("routing.resume_failed");
+                            failureLog.warn("Could not re-read {} after routing resumed: {}", queue, failure.toString());
+                            return;
+                        }
+                        int sent = socket.resumed(new SiteSocket.PendingBatch(room, pending.messages(), pending.resyncRequired()));
+                        stats.add("routing.resent", sent);
+                    });
+        }
+        if (!later.isEmpty() && attempt < RESUME_RETRIES) {
+            CompletableFuture.delayedExecutor(RESUME_RETRY_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
+                    .execute(() -> resume(socket, later, attempt + 1));
         }
     }
 

@@ -77,9 +77,11 @@ final class SiteSocket {
     /** Live messages held back: all of them while batching, then those for a room in {@link #joining}. */
     private final List<Message> held = new ArrayList<>();
     /** The ids of every message a batch carried: never emitted on their own. */
-    private final Set<Long> batchedIds = new HashSet<>();
+    private final Set<Long> batchedIds = new BoundedIdSet(ID_MEMORY);
     /** Ids this socket was sent with an ack callback (live or in a batch) whose ack has not come. */
-    private final Set<Long> unacked = new HashSet<>();
+    private final Set<Long> unacked = new BoundedIdSet(ID_MEMORY);
+    /** Ids the client acked lately: their removal from the store may still be under way. */
+    private final Set<Long> ackedLately = new BoundedIdSet(1024);
     /** A resync mark was read by a resume while the first batches were being assembled. */
     private boolean resyncOnOpen;
 
@@ -327,7 +329,7 @@ final class SiteSocket {
         }
         List<QueuedMessage> missed = new ArrayList<>();
         for (QueuedMessage m : pending.messages()) {
-            if (!unacked.contains(m.id()) && !batchedIds.contains(m.id())) {
+            if (!unacked.contains(m.id()) && !batchedIds.contains(m.id()) && !ackedLately.contains(m.id())) {
                 missed.add(m);
             }
         }
@@ -346,6 +348,10 @@ final class SiteSocket {
         joinedWhileBatching.clear();
         unacked.clear();
         return true;
+    }
+
+    synchronized boolean isJoining(String room) {
+        return joining.containsKey(room);
     }
 
     synchronized boolean isOpen() {
@@ -382,6 +388,7 @@ final class SiteSocket {
             public void onSuccess(Object result) {
                 synchronized (SiteSocket.this) {
                     batchIds.forEach(unacked::remove);
+                    ackedLately.addAll(batchIds);
                 }
                 ackSink.batchAcked(SiteSocket.this, room, batchIds);
             }
@@ -430,6 +437,7 @@ final class SiteSocket {
                 public void onSuccess(Object result) {
                     synchronized (SiteSocket.this) {
                         unacked.remove(messageId);
+                        ackedLately.add(messageId);
                     }
                     ackSink.acked(SiteSocket.this, messageId, ackRooms);
                 }
@@ -451,6 +459,58 @@ final class SiteSocket {
             }
         }
         return out == null ? Set.of() : out;
+    }
+
+    /**
+     * How many ids a socket remembers per kind (batched, unacked). Beyond it the oldest are
+     * forgotten: the only cost is a possible second copy of an old message.
+     */
+    static final int ID_MEMORY = 20_000;
+
+    /** An insertion-ordered set of ids that forgets its oldest beyond a bound. Not thread-safe. */
+    private static final class BoundedIdSet extends java.util.AbstractSet<Long> {
+        private final java.util.LinkedHashSet<Long> ids = new java.util.LinkedHashSet<>();
+        private final int max;
+
+        BoundedIdSet(int max) {
+            this.max = max;
+        }
+
+        @Override
+        public boolean add(Long id) {
+            boolean added = ids.add(id);
+            if (added && ids.size() > max) {
+                java.util.Iterator<Long> oldest = ids.iterator();
+                oldest.next();
+                oldest.remove();
+            }
+            return added;
+        }
+
+        @Override
+        public boolean contains(Object id) {
+            return ids.contains(id);
+        }
+
+        @Override
+        public boolean remove(Object id) {
+            return ids.remove(id);
+        }
+
+        @Override
+        public java.util.Iterator<Long> iterator() {
+            return ids.iterator();
+        }
+
+        @Override
+        public int size() {
+            return ids.size();
+        }
+
+        @Override
+        public void clear() {
+            ids.clear();
+        }
     }
 
     /** The pending messages of one user room, read when the socket connected or joined the room. */

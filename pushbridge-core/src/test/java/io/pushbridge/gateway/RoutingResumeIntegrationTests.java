@@ -47,6 +47,16 @@ class RoutingResumeIntegrationTests {
             return delegate.command(command);
         }
 
+        /** How long recording a new socket takes: keeps a connecting socket in its batching state. */
+        volatile long connectDelayMillis;
+
+        @Override
+        public CompletionStage<Void> socketConnected(String site, String socketId) {
+            long delay = connectDelayMillis;
+            return delay == 0 ? CompletableFuture.completedFuture(null)
+                    : CompletableFuture.runAsync(() -> { }, CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS));
+        }
+
         @Override
         public void stop() {
             delegate.stop();
@@ -80,6 +90,7 @@ class RoutingResumeIntegrationTests {
 
     @Test
     void afterAnInterruptionEachSocketGetsWhatItMissedOnceAsABatch() throws Exception {
+        long resumedBefore = gateway.stats().get("routing.resumed");
         try (TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:user_resume,group_resume", "update")) {
             client.awaitConnected();
             send("user_resume", "seen-not-acked");
@@ -115,7 +126,7 @@ class RoutingResumeIntegrationTests {
             // a second resume finds nothing missed and sends nothing
             router.resume();
             assertThat(client.poll(Duration.ofMillis(300))).isNull();
-            assertThat(gateway.stats().get("routing.resumed")).isEqualTo(2);
+            assertThat(gateway.stats().get("routing.resumed")).isEqualTo(resumedBefore + 2);
         }
     }
 
@@ -143,6 +154,47 @@ class RoutingResumeIntegrationTests {
         try (TestClient again = TestClient.connect(gateway.port(), "/news", "rooms:user_again", "update")) {
             again.awaitConnected();
             assertThat(again.next().event()).isEqualTo("batch");
+        }
+    }
+
+    @Test
+    void aSocketStillAssemblingItsFirstBatchWhenRoutingResumesGetsWhatItMissedOnceItIsOpen() throws Exception {
+        router.connectDelayMillis = 800;
+        try {
+            TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:user_early", "update");
+            try {
+                Thread.sleep(200); // its queue was read (empty); the socket waits for the router
+                router.down = true;
+                send("user_early", "missed-while-connecting");
+                router.resume();
+                client.awaitConnected();
+
+                TestClient.Received batch = client.next();
+                assertThat(batch.event()).isEqualTo("batch");
+                JSONArray events = (JSONArray) batch.args().get(0);
+                assertThat(events.length()).isEqualTo(1);
+                assertThat(events.getJSONArray(0).get(1)).isEqualTo("missed-while-connecting");
+                assertThat(client.poll(Duration.ofMillis(300))).isNull();
+            } finally {
+                client.close();
+            }
+        } finally {
+            router.connectDelayMillis = 0;
+        }
+    }
+
+    @Test
+    void aMalformedRoutedCommandChangesNothingAndIsCounted() throws Exception {
+        try (TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:group_cmd", "update")) {
+            String socketId = client.awaitConnected();
+            long before = gateway.stats().get("commands.invalid");
+
+            // as it could arrive from Redis: well-formed, but rooms no sender could name
+            router.receiver.execute(io.pushbridge.SocketCommand.join("news", socketId, java.util.Set.of("bad\u0001room")));
+            router.receiver.execute(io.pushbridge.SocketCommand.join("news", socketId, java.util.Set.of("x".repeat(500))));
+            router.receiver.execute(io.pushbridge.SocketCommand.join("news", socketId, java.util.Set.of()));
+
+            assertThat(gateway.stats().get("commands.invalid")).isEqualTo(before + 3);
         }
     }
 }
