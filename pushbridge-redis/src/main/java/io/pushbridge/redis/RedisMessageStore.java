@@ -56,6 +56,7 @@ public final class RedisMessageStore implements MessageStore {
     private static final LuaScript OPENED = LuaScript.load("opened", true);
     private static final LuaScript CLOSED = LuaScript.load("closed", true);
     private static final LuaScript DEPTH = LuaScript.load("depth", true);
+    private static final LuaScript SETCOUNT = LuaScript.load("setcount", true);
     static final LuaScript COUNTER = LuaScript.load("counter", false);
 
     private final RedisClusterAsyncCommands<byte[], byte[]> redis;
@@ -66,6 +67,8 @@ public final class RedisMessageStore implements MessageStore {
     private final byte[] ttlArg;
     private final byte[] graceArg;
     private final Clock clock;
+    /** This node's view of its connections per queue, kept only while non-zero or to be repaired. */
+    private final java.util.concurrent.ConcurrentHashMap<UserQueue, Presence> presences = new java.util.concurrent.ConcurrentHashMap<>();
 
     private RedisMessageStore(Builder b) {
         this.redis = b.redis;
@@ -151,20 +154,136 @@ public final class RedisMessageStore implements MessageStore {
         return this.<Long>run(CLEAR, ScriptOutputType.INTEGER, queue).thenApply(r -> null);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A failed open (the caller then never closes) may still have been counted in Redis, for
+     * example when the reply timed out: the queue is then marked for {@link #repairCounts()}.
+     */
     @Override
     public CompletionStage<Void> connectionOpened(UserQueue queue) {
+        Presence presence = presence(queue, +1);
         // the node's own note first: if the node dies between the two, the note names a queue
         // it holds nothing on, which its cleanup skips harmlessly
-        return counter(queue, 1)
-                .thenCompose(v -> this.<Long>run(OPENED, ScriptOutputType.INTEGER, queue, arg(nodeId)))
-                .thenApply(r -> null);
+        return settled(queue, presence, counter(queue, 1)
+                .thenCompose(v -> this.<Long>run(OPENED, ScriptOutputType.INTEGER, queue, arg(nodeId))), true);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A close that fails (Redis unreachable) leaves the queue marked for
+     * {@link #repairCounts()}, which sets this node's count right once Redis answers again.
+     */
     @Override
     public CompletionStage<Void> connectionClosed(UserQueue queue) {
-        return this.<Long>run(CLOSED, ScriptOutputType.INTEGER, queue, arg(nodeId), arg(1))
-                .thenCompose(held -> counter(queue, -1))
-                .thenApply(r -> null);
+        Presence presence = presence(queue, -1);
+        return settled(queue, presence, this.<Long>run(CLOSED, ScriptOutputType.INTEGER, queue, arg(nodeId), arg(1))
+                .thenCompose(held -> counter(queue, -1)), false);
+    }
+
+    /**
+     * Sets this node's connection counts right in Redis for every queue where an open or close
+     * failed: to the number of connections the gateway holds open on it now. The node registry
+     * calls it with every heartbeat; it does nothing when nothing failed.
+     *
+     * @return how many queues it repaired
+     */
+    public CompletionStage<Integer> repairCounts() {
+        List<CompletableFuture<Boolean>> repairs = new ArrayList<>();
+        presences.forEach((queue, presence) -> {
+            int target;
+            synchronized (presence) {
+                if (!presence.dirty || presence.inFlight > 0) {
+                    return;
+                }
+                presence.inFlight++;
+                target = presence.open;
+            }
+            String meta = keys.queue(queue);
+            byte[] node = RedisKeys.bytes(keys.nodeQueues(nodeId));
+            CompletableFuture<Boolean> repair = this.<Long>run(SETCOUNT, ScriptOutputType.INTEGER, queue, arg(nodeId), arg(target))
+                    .thenCompose(v -> (target > 0
+                            ? redis.hset(node, RedisKeys.bytes(meta), arg(target)).thenApply(x -> 1L)
+                            : redis.hdel(node, RedisKeys.bytes(meta))).toCompletableFuture())
+                    .handle((v, failure) -> {
+                        synchronized (presence) {
+                            presence.inFlight--;
+                            if (failure == null && presence.open == target) {
+                                presence.dirty = false;
+                            }
+                            forgetIfIdle(queue, presence);
+                        }
+                        return failure == null;
+                    }).toCompletableFuture();
+            repairs.add(repair);
+        });
+        return CompletableFuture.allOf(repairs.toArray(CompletableFuture[]::new))
+                .thenApply(v -> (int) repairs.stream().filter(CompletableFuture::join).count());
+    }
+
+    /** Queues whose counts in Redis may be wrong and wait for {@link #repairCounts()}; for tests and health. */
+    public int countsToRepair() {
+        int n = 0;
+        for (Presence p : presences.values()) {
+            synchronized (p) {
+                if (p.dirty) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    /** This node's open connections on one queue, as the gateway reported them. Guarded by itself. */
+    private static final class Presence {
+        int open;
+        int inFlight;
+        boolean dirty;
+        /** Set once it has left the map; a thread still holding it must look again. */
+        boolean retired;
+    }
+
+    private Presence presence(UserQueue queue, int delta) {
+        Objects.requireNonNull(queue, "queue");
+        for (;;) {
+            Presence presence = presences.computeIfAbsent(queue, q -> new Presence());
+            synchronized (presence) {
+                if (presence.retired) {
+                    continue; // dropped by another thread meanwhile; take the new one
+                }
+                presence.open = Math.max(0, presence.open + delta);
+                presence.inFlight++;
+                return presence;
+            }
+        }
+    }
+
+    private CompletionStage<Void> settled(UserQueue queue, Presence presence, CompletionStage<?> op, boolean opening) {
+        return op.handle((v, failure) -> {
+            synchronized (presence) {
+                presence.inFlight--;
+                if (failure != null) {
+                    if (opening) {
+                        presence.open = Math.max(0, presence.open - 1); // the caller will not close it
+                    }
+                    presence.dirty = true;
+                }
+                forgetIfIdle(queue, presence);
+            }
+            if (failure != null) {
+                throw new CompletionException(unavailable(failure));
+            }
+            return null;
+        });
+    }
+
+    /** Called holding the presence's lock. */
+    private void forgetIfIdle(UserQueue queue, Presence presence) {
+        if (presence.open == 0 && presence.inFlight == 0 && !presence.dirty && !presence.retired) {
+            presence.retired = true;
+            presences.remove(queue, presence);
+        }
     }
 
     /**

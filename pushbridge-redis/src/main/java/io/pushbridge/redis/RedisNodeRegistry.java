@@ -51,6 +51,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisNodeRegistry.class);
     private static final LuaScript RENEW_LEASE = LuaScript.load("lease", false);
+    private static final LuaScript RELEASE = LuaScript.load("release", false);
 
     /** The number of (datacenter, worker) pairs of a flake id. */
     public static final int WORKER_SLOTS = 1024;
@@ -73,6 +74,8 @@ public final class RedisNodeRegistry implements AutoCloseable {
     /** The last heartbeat found this node reaped (so a missing membership is no news). */
     private volatile boolean reapedNow;
     private volatile boolean slotLost;
+    private volatile long lastBeatNanos = System.nanoTime();
+    private volatile boolean cutOffNotified;
     private volatile boolean running;
     private volatile boolean lastHeartbeatOk;
     private @Nullable ScheduledFuture<?> task;
@@ -195,16 +198,20 @@ public final class RedisNodeRegistry implements AutoCloseable {
 
     /** Records that this node holds a socket. */
     public CompletionStage<Void> socketConnected(String site, String socketId) {
-        CompletableFuture<?> index = redis.set(b(keys.socket(socketId)), b(nodeId)).toCompletableFuture();
-        CompletableFuture<?> own = redis.hset(b(keys.nodeSockets(nodeId)), b(socketId), b(site)).toCompletableFuture();
-        return failUnavailable(CompletableFuture.allOf(index, own));
+        // the node's own note goes first: while it is there, a cleanup after this node finds the entry
+        CompletableFuture<Void> both = redis.hset(b(keys.nodeSockets(nodeId)), b(socketId), b(site)).toCompletableFuture()
+                .thenCompose(ok -> redis.set(b(keys.socket(socketId)), b(nodeId)).toCompletableFuture())
+                .thenApply(ok -> null);
+        return failUnavailable(both);
     }
 
     /** Forgets a socket of this node. */
     public CompletionStage<Void> socketDisconnected(String site, String socketId) {
-        CompletableFuture<?> index = redis.del(b(keys.socket(socketId))).toCompletableFuture();
-        CompletableFuture<?> own = redis.hdel(b(keys.nodeSockets(nodeId)), b(socketId)).toCompletableFuture();
-        return failUnavailable(CompletableFuture.allOf(index, own));
+        // the node's own note goes last: while it is there, a cleanup after this node finds the entry
+        CompletableFuture<Void> both = redis.del(b(keys.socket(socketId))).toCompletableFuture()
+                .thenCompose(n -> redis.hdel(b(keys.nodeSockets(nodeId)), b(socketId)).toCompletableFuture())
+                .thenApply(n -> null);
+        return failUnavailable(both);
     }
 
     /** The node that holds a socket, or {@code null} when no node does. */
@@ -276,7 +283,8 @@ public final class RedisNodeRegistry implements AutoCloseable {
         scheduler.shutdownNow();
         try {
             CompletableFuture<?> release = workerSlot >= 0
-                    ? redis.del(b(keys.worker(workerSlot))).toCompletableFuture() : CompletableFuture.completedFuture(null);
+                    ? RELEASE.run(redis, ScriptOutputType.INTEGER, new byte[][] {b(keys.worker(workerSlot))}, b(nodeId))
+                    : CompletableFuture.completedFuture(null);
             CompletableFuture.allOf(reap(nodeId, false).toCompletableFuture(), release)
                     .get(timeoutMillis(), TimeUnit.MILLISECONDS);
             log.info("[{}] Left the Redis registry", nodeId);
@@ -314,10 +322,30 @@ public final class RedisNodeRegistry implements AutoCloseable {
         }
         beat().whenComplete((v, failure) -> {
             if (failure != null) {
+                cutOff();
                 return;
             }
+            lastBeatNanos = System.nanoTime();
+            cutOffNotified = false;
             findDead();
+            for (RedisMessageStore store : stores) {
+                store.repairCounts();
+            }
         });
+    }
+
+    /**
+     * No heartbeat has reached Redis for the node timeout: the other nodes (if they reach Redis)
+     * are about to release this node's sockets and connections, and this node can route nothing.
+     * Its connections are closed once, so that clients move to a node that works.
+     */
+    private void cutOff() {
+        if (!cutOffNotified && System.nanoTime() - lastBeatNanos >= nodeTimeout.toNanos()) {
+            cutOffNotified = true;
+            log.warn("[{}] No heartbeat reached Redis for {} ms; closing this node's connections so that clients reconnect"
+                    + " to a node that can reach it", nodeId, nodeTimeout.toMillis());
+            notifyReaped();
+        }
     }
 
     /**
@@ -434,6 +462,8 @@ public final class RedisNodeRegistry implements AutoCloseable {
                             redis.del(b(keys.nodeReaping(deadNode)));
                         } else {
                             reapedNodes.incrementAndGet();
+                            // a node id that comes back and dies again is reaped again at once
+                            RELEASE.run(redis, ScriptOutputType.INTEGER, new byte[][] {b(keys.nodeReaping(deadNode))}, b(nodeId));
                         }
                     });
                 });

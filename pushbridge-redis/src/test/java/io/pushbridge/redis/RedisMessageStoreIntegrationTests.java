@@ -152,6 +152,34 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
     }
 
     @Test
+    void aCloseThatFailedWhileRedisWasDownIsRepairedSoTheTtlStillStarts() throws Exception {
+        try (RedisServer own = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
+                RedisConnector c = RedisConnector.builder().uri(own.uri()).build()) {
+            RedisMessageStore s = RedisMessageStore.builder(c.commands(), "node-r").clientTtl(TTL).clock(clock).build();
+            UserQueue q = someQueue();
+            await(s.connectionOpened(q));
+            await(s.connectionOpened(q));
+            await(s.append(q, message(1, "news")));
+
+            own.kill();
+            assertThatThrownBy(() -> await(s.connectionClosed(q))).isInstanceOf(ExecutionException.class);
+            assertThatThrownBy(() -> await(s.connectionClosed(q))).isInstanceOf(ExecutionException.class);
+            assertThat(s.countsToRepair()).isEqualTo(1);
+            own.restart();
+
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (s.countsToRepair() != 0) {
+                assertThat(System.nanoTime()).isLessThan(deadline);
+                s.repairCounts().toCompletableFuture().handle((n, f) -> n).get(5, TimeUnit.SECONDS);
+                Thread.sleep(50);
+            }
+            assertThat(await(s.info(q)).connections()).as("both closes counted").isZero();
+            advance(clock, TTL.plusSeconds(1));
+            assertThat(await(s.takePending(q)).messages()).as("and the ttl ran").isEmpty();
+        }
+    }
+
+    @Test
     void everyOperationFailsWithPushUnavailableWhileRedisIsDownAndWorksAgainAfterItReturns() throws Exception {
         try (RedisServer own = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
                 RedisConnector c = RedisConnector.builder().uri(own.uri()).build()) {

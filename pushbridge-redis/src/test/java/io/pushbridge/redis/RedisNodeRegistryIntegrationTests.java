@@ -78,6 +78,29 @@ class RedisNodeRegistryIntegrationTests {
         await("node a notices", a::hasLostWorkerSlot);
         assertThat(a.isHealthy()).isFalse();
         assertThat(redis.server().command("GET", RedisKeys.DEFAULT_PREFIX + "worker:" + slot)).as("never taken back").isEqualTo("cut-b");
+        a.close();
+        assertThat(redis.server().command("GET", RedisKeys.DEFAULT_PREFIX + "worker:" + slot)).as("nor released by a").isEqualTo("cut-b");
+    }
+
+    @Test
+    void aNodeThatCannotReachRedisForTheNodeTimeoutClosesItsConnectionsOnce() throws Exception {
+        try (var own = io.pushbridge.redis.testing.RedisServer.start();
+                RedisConnector c = RedisConnector.builder().uri(own.uri()).build()) {
+            RedisNodeRegistry a = RedisNodeRegistry.builder(c.commands(), "alone")
+                    .heartbeatInterval(Duration.ofMillis(100)).nodeTimeout(Duration.ofMillis(400)).build();
+            registries.add(a);
+            AtomicInteger told = new AtomicInteger();
+            a.onReaped(told::incrementAndGet);
+            a.start();
+
+            own.kill();
+            await("told once the node timeout passed", () -> told.get() == 1);
+            Thread.sleep(500);
+            assertThat(told.get()).as("once per cut").isEqualTo(1);
+
+            own.restart();
+            await("healthy again", a::isHealthy);
+        }
     }
 
     @Test

@@ -110,6 +110,7 @@ class RedisOutageIntegrationTests {
                 assertThat(System.nanoTime()).as("every message is acked in the end").isLessThan(deadline);
                 Thread.sleep(50);
             }
+            assertThat(b.router.stats().get("resumes")).as("the client's node re-read its queues after the reconnect").isPositive();
             // routing resumed without restarting the nodes: a fresh message arrives live
             a.gateway.pushTemplate().site("news").to("user_outage").event("update").args(1000).send()
                     .toCompletableFuture().get(5, TimeUnit.SECONDS);
