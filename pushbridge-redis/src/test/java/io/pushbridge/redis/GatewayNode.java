@@ -23,11 +23,11 @@ final class GatewayNode implements AutoCloseable {
     final RedisRouter router;
     final PushBridgeGateway gateway;
 
-    private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites, Duration clientTtl) {
+    private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites, Duration clientTtl, Duration nodeTimeout) {
         this.nodeId = nodeId;
         this.connector = connector;
         this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId)
-                .heartbeatInterval(HEARTBEAT).nodeTimeout(NODE_TIMEOUT).build();
+                .heartbeatInterval(HEARTBEAT).nodeTimeout(nodeTimeout).build();
         this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl).build();
         registry.cleanUp(store);
         registry.start();
@@ -43,13 +43,18 @@ final class GatewayNode implements AutoCloseable {
     }
 
     static GatewayNode start(String nodeId, String redisUri, Duration clientTtl) {
+        return start(nodeId, redisUri, clientTtl, NODE_TIMEOUT);
+    }
+
+    /** With a node timeout of its own: how long Redis may be away before the node closes its connections. */
+    static GatewayNode start(String nodeId, String redisUri, Duration clientTtl, Duration nodeTimeout) {
         RedisConnector.Builder b = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2));
         if (redisUri.contains(",") && !redisUri.startsWith("redis-sentinel")) {
             b.cluster(List.of(redisUri.split(",")));
         } else {
             b.uri(redisUri);
         }
-        return new GatewayNode(nodeId, b.build(), List.of(TestGateways.newsSite()), clientTtl);
+        return new GatewayNode(nodeId, b.build(), List.of(TestGateways.newsSite()), clientTtl, nodeTimeout);
     }
 
     int port() {

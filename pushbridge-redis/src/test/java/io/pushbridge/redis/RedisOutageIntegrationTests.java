@@ -8,6 +8,7 @@ import io.pushbridge.gateway.TestClient;
 import io.pushbridge.redis.testing.RedisExtension;
 import io.socket.client.Ack;
 import java.net.URI;
+import java.time.Duration;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -37,8 +38,9 @@ class RedisOutageIntegrationTests {
 
     @BeforeAll
     static void start() {
-        a = GatewayNode.start("node-a", redis.uri());
-        b = GatewayNode.start("node-b", redis.uri());
+        // Redis is away for well under a minute: the nodes keep their connections meanwhile
+        a = GatewayNode.start("node-a", redis.uri(), Duration.ofHours(1), Duration.ofMinutes(1));
+        b = GatewayNode.start("node-b", redis.uri(), Duration.ofHours(1), Duration.ofMinutes(1));
     }
 
     @AfterAll
