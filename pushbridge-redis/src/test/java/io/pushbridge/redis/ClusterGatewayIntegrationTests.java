@@ -190,7 +190,7 @@ class ClusterGatewayIntegrationTests {
             String socketId = onC.awaitConnected();
             assertThat(a.registry.nodeOf(socketId).toCompletableFuture().get(5, TimeUnit.SECONDS)).isEqualTo("node-late");
 
-            c.registry.pauseHeartbeatsForTests(Duration.ofSeconds(3));
+            c.registry.pauseHeartbeatsForTests(Duration.ofSeconds(5));
 
             // the others reap it: its socket entry and its presence in the user's queue are gone
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);

@@ -13,8 +13,8 @@ import java.util.List;
  */
 final class GatewayNode implements AutoCloseable {
 
-    static final Duration HEARTBEAT = Duration.ofMillis(200);
-    static final Duration NODE_TIMEOUT = Duration.ofMillis(1000);
+    static final Duration HEARTBEAT = Duration.ofMillis(250);
+    static final Duration NODE_TIMEOUT = Duration.ofMillis(2000);
 
     final String nodeId;
     final RedisConnector connector;

@@ -43,7 +43,7 @@ class RedisNodeRegistryIntegrationTests {
 
     private RedisNodeRegistry registry(String id) {
         RedisNodeRegistry r = RedisNodeRegistry.builder(connector.commands(), id)
-                .heartbeatInterval(Duration.ofMillis(100)).nodeTimeout(Duration.ofMillis(400)).build();
+                .heartbeatInterval(Duration.ofMillis(100)).nodeTimeout(Duration.ofMillis(1000)).build();
         registries.add(r);
         r.start();
         return r;
@@ -71,7 +71,7 @@ class RedisNodeRegistryIntegrationTests {
     void aNodeCutOffLongerThanTheTimeoutThatLostItsSlotSaysSoAndIsUnhealthy() throws Exception {
         RedisNodeRegistry a = registry("cut-a");
         int slot = a.claimWorkerSlot();
-        a.pauseHeartbeatsForTests(Duration.ofMillis(1500));
+        a.pauseHeartbeatsForTests(Duration.ofMillis(3000));
         await("the lease expired", () -> "0".equals(redis.server().command("EXISTS", RedisKeys.DEFAULT_PREFIX + "worker:" + slot)));
         registry("cut-b").reserveWorkerSlot(slot);
 

@@ -66,7 +66,7 @@ class RedisRouterIntegrationTests {
     private Node node(String id, String uri) {
         RedisConnector connector = RedisConnector.builder().uri(uri).build();
         RedisNodeRegistry registry = RedisNodeRegistry.builder(connector.commands(), id)
-                .heartbeatInterval(Duration.ofMillis(200)).nodeTimeout(Duration.ofSeconds(1)).build();
+                .heartbeatInterval(Duration.ofMillis(250)).nodeTimeout(Duration.ofSeconds(2)).build();
         registry.start();
         RedisRouter router = new RedisRouter(connector, registry, List.of("news", "chat"));
         Recorder recorder = new Recorder();
