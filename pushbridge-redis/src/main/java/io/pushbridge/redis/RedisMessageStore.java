@@ -69,6 +69,8 @@ public final class RedisMessageStore implements MessageStore {
     private final Clock clock;
     /** This node's view of its connections per queue, kept only while non-zero or to be repaired. */
     private final java.util.concurrent.ConcurrentHashMap<UserQueue, Presence> presences = new java.util.concurrent.ConcurrentHashMap<>();
+    /** The queues whose presence is dirty: what {@link #repairCounts()} looks at. */
+    private final java.util.Set<UserQueue> dirtyQueues = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private RedisMessageStore(Builder b) {
         this.redis = b.redis;
@@ -191,11 +193,16 @@ public final class RedisMessageStore implements MessageStore {
      */
     public CompletionStage<Integer> repairCounts() {
         List<CompletableFuture<Boolean>> repairs = new ArrayList<>();
-        presences.forEach((queue, presence) -> {
+        for (UserQueue queue : dirtyQueues) {
+            Presence presence = presences.get(queue);
+            if (presence == null) {
+                dirtyQueues.remove(queue);
+                continue;
+            }
             int target;
             synchronized (presence) {
                 if (!presence.dirty || presence.inFlight > 0) {
-                    return;
+                    continue;
                 }
                 presence.inFlight++;
                 target = presence.open;
@@ -211,28 +218,21 @@ public final class RedisMessageStore implements MessageStore {
                             presence.inFlight--;
                             if (failure == null && presence.open == target) {
                                 presence.dirty = false;
+                                dirtyQueues.remove(queue);
                             }
                             forgetIfIdle(queue, presence);
                         }
                         return failure == null;
                     }).toCompletableFuture();
             repairs.add(repair);
-        });
+        }
         return CompletableFuture.allOf(repairs.toArray(CompletableFuture[]::new))
                 .thenApply(v -> (int) repairs.stream().filter(CompletableFuture::join).count());
     }
 
     /** Queues whose counts in Redis may be wrong and wait for {@link #repairCounts()}; for tests and health. */
     public int countsToRepair() {
-        int n = 0;
-        for (Presence p : presences.values()) {
-            synchronized (p) {
-                if (p.dirty) {
-                    n++;
-                }
-            }
-        }
-        return n;
+        return dirtyQueues.size();
     }
 
     /** This node's open connections on one queue, as the gateway reported them. Guarded by itself. */
@@ -268,6 +268,7 @@ public final class RedisMessageStore implements MessageStore {
                         presence.open = Math.max(0, presence.open - 1); // the caller will not close it
                     }
                     presence.dirty = true;
+                    dirtyQueues.add(queue);
                 }
                 forgetIfIdle(queue, presence);
             }

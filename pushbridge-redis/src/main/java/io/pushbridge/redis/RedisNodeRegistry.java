@@ -245,9 +245,14 @@ public final class RedisNodeRegistry implements AutoCloseable {
         });
     }
 
-    /** Whether the last heartbeat reached Redis. */
+    /** Whether the last heartbeat reached Redis and this node still holds its flake id slot. */
     public boolean isHealthy() {
-        return running && lastHeartbeatOk && !slotLost;
+        return isBeating() && !slotLost;
+    }
+
+    /** Whether the registry runs and its last heartbeat reached Redis. */
+    public boolean isBeating() {
+        return running && lastHeartbeatOk;
     }
 
     /** Whether another node took this node's flake id slot (message ids may collide; restart the node). */

@@ -18,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * The Redis part of the {@code pushbridge} health check: Redis answers PING within a short timeout
  * (at most 1s; while the connection is down Lettuce refuses commands at once, so a check with Redis
  * down does not wait), the router is subscribed to its channels, and the node registry's last
- * heartbeat reached Redis. Its details go under {@code redis}.
+ * heartbeat reached Redis, and no other node holds this node's flake id slot. Its details go under
+ * {@code redis}.
  */
 final class PushBridgeRedisHealthCheck implements PushBridgeHealthCheck {
 
@@ -62,12 +63,17 @@ final class PushBridgeRedisHealthCheck implements PushBridgeHealthCheck {
             }
             redis.put("router", router.stats());
         }
-        boolean beating = registry.isHealthy();
+        boolean slotLost = registry.hasLostWorkerSlot();
+        boolean beating = registry.isBeating();
         redis.put("heartbeat", beating ? "ok" : "failing");
         redis.put("heartbeatFailures", registry.heartbeatFailures());
         redis.put("reapedNodes", registry.reapedNodes());
         if (!beating) {
             problems.add("the node's last heartbeat did not reach Redis");
+        }
+        if (slotLost) {
+            redis.put("flakeIdSlot", "lost");
+            problems.add("another node leased this node's flake id slot (message ids may collide); restart this node");
         }
         details.put("redis", redis);
         return problems.isEmpty() ? null : String.join("; ", problems);
