@@ -51,6 +51,8 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     /** A socket still assembling its first batch is tried again this often, this many times, after a resume. */
     private static final long RESUME_RETRY_MILLIS = 100;
     private static final int RESUME_RETRIES = 600;
+    /** How many times an ack's removal is tried: about a minute with the delays of {@link #retrying}. */
+    private static final int STORE_RETRIES = 32;
 
     private final GatewayOptions options;
     private final Map<String, SiteRuntime> sitesByName;
@@ -466,37 +468,64 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
 
     // ---- acks ------------------------------------------------------------------------------
 
+    /**
+     * A client acked a message: it is removed from the user queues it sits in. A removal that fails
+     * (the store is unreachable) is tried again, with a growing delay, for about a minute (removing
+     * an id is idempotent); after that the message stays queued and comes again at the user's next
+     * connect.
+     */
     @Override
     public void acked(SiteSocket socket, long messageId, Set<String> queuedRooms) {
         stats.increment("acks");
-        executor.execute(() -> {
-            for (String room : queuedRooms) {
-                UserQueue queue = new UserQueue(socket.site().options().name(), room);
-                store.ack(queue, messageId).whenComplete((outcome, failure) -> {
-                    if (failure != null) {
-                        stats.increment("acks.failed");
-                        failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
-                    } else if (outcome == MessageStore.AckOutcome.RESYNC) {
-                        stats.increment("resyncs.out_of_order");
-                        resync(queue);
-                    }
-                });
+        for (String room : queuedRooms) {
+            UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            retrying(() -> store.ack(queue, messageId), 0, (outcome, failure) -> {
+                if (failure != null) {
+                    stats.increment("acks.failed");
+                    failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
+                } else if (outcome == MessageStore.AckOutcome.RESYNC) {
+                    stats.increment("resyncs.out_of_order");
+                    resync(queue);
+                }
+            });
+        }
+    }
+
+    /** The ack of a {@code batch}: removes exactly those messages, tried again as {@link #acked} is. */
+    @Override
+    public void batchAcked(SiteSocket socket, String room, List<Long> messageIds) {
+        stats.increment("acks.batch");
+        UserQueue queue = new UserQueue(socket.site().options().name(), room);
+        retrying(() -> store.remove(queue, messageIds), 0, (n, failure) -> {
+            if (failure != null) {
+                stats.increment("acks.failed");
+                failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());
             }
         });
     }
 
-    @Override
-    public void batchAcked(SiteSocket socket, String room, List<Long> messageIds) {
-        stats.increment("acks.batch");
-        executor.execute(() -> {
-            UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            store.remove(queue, messageIds).whenComplete((n, failure) -> {
-                if (failure != null) {
-                    stats.increment("acks.failed");
-                    failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());
-                }
-            });
-        });
+    /**
+     * Runs a store call on the workers; if it fails, runs it again after 250 ms, 500 ms, 1 s, then
+     * every 2 s, {@value #STORE_RETRIES} times in all, and hands the last outcome to {@code done}.
+     */
+    private <T> void retrying(java.util.function.Supplier<CompletionStage<T>> call, int attempt,
+            java.util.function.BiConsumer<T, Throwable> done) {
+        CompletableFuture.supplyAsync(call, executor)
+                .thenCompose(stage -> stage)
+                .whenComplete((result, failure) -> {
+                    if (failure != null && attempt + 1 < STORE_RETRIES) {
+                        stats.increment("acks.retried");
+                        long delay = Math.min(2000, 250L << Math.min(attempt, 3));
+                        try {
+                            CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
+                                    .execute(() -> retrying(call, attempt + 1, done));
+                            return;
+                        } catch (java.util.concurrent.RejectedExecutionException e) {
+                            // the gateway is stopping: report the failure
+                        }
+                    }
+                    done.accept(result, failure == null ? null : unwrap(failure));
+                });
     }
 
     private void resync(UserQueue queue) {
