@@ -57,7 +57,7 @@ public final class RedisMessageStore implements MessageStore {
     private static final LuaScript CLOSED = LuaScript.load("closed", true);
     private static final LuaScript DEPTH = LuaScript.load("depth", true);
     private static final LuaScript SETCOUNT = LuaScript.load("setcount", true);
-    static final LuaScript COUNTER = LuaScript.load("counter", false);
+    private static final LuaScript COUNTER = LuaScript.load("counter", false);
 
     private final RedisClusterAsyncCommands<byte[], byte[]> redis;
     private final RedisKeys keys;

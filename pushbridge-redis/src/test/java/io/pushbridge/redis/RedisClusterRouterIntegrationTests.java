@@ -7,7 +7,6 @@ import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.redis.RedisRouterIntegrationTests.Recorder;
 import io.pushbridge.redis.testing.RedisExtension;
-import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
