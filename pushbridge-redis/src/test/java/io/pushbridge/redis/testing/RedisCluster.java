@@ -187,21 +187,7 @@ public final class RedisCluster implements AutoCloseable {
     /** Kills all nodes and deletes their directories. Idempotent. */
     @Override
     public void close() {
-        RuntimeException failure = null;
-        for (RedisServer node : nodes) {
-            try {
-                node.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        RedisServer.closeAll(nodes);
     }
 
     @Override

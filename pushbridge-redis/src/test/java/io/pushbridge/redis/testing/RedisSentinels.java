@@ -234,24 +234,10 @@ public final class RedisSentinels implements AutoCloseable {
     /** Kills every process and deletes the directories. Idempotent. */
     @Override
     public void close() {
-        RuntimeException failure = null;
         List<RedisServer> all = new ArrayList<>(sentinels);
         all.add(replica);
         all.add(master);
-        for (RedisServer server : all) {
-            try {
-                server.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        RedisServer.closeAll(all);
     }
 
     @Override

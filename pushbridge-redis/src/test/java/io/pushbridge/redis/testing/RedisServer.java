@@ -280,6 +280,25 @@ public final class RedisServer implements AutoCloseable {
         return tail(logFile(), 0) + tail(dir.resolve(OUTPUT_FILE), 0);
     }
 
+    /** Closes every server, even when some fail; throws the first failure with the others suppressed. */
+    static void closeAll(java.util.Collection<RedisServer> servers) {
+        RuntimeException failure = null;
+        for (RedisServer server : servers) {
+            try {
+                server.close();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
     @Override
     public String toString() {
         return name + " on " + HOST + ":" + port;
