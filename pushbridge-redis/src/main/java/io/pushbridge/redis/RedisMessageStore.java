@@ -293,13 +293,8 @@ public final class RedisMessageStore implements MessageStore {
      */
     CompletionStage<Void> nodeGone(String queueKey, String deadNodeId) {
         byte[][] k = queueKeys(queueKey);
-        return CLOSED.<Long>run(redis, ScriptOutputType.INTEGER, k, now(), ttlArg, graceArg, arg(deadNodeId), arg("all"))
-                .handle((r, failure) -> {
-                    if (failure != null) {
-                        throw new CompletionException(unavailable(failure));
-                    }
-                    return null;
-                });
+        return orUnavailable(CLOSED.<Long>run(redis, ScriptOutputType.INTEGER, k, now(), ttlArg, graceArg, arg(deadNodeId),
+                arg("all"))).thenApply(r -> null);
     }
 
     /** Pending messages and open connections (cluster-wide) of a queue; for administration and tests. */
@@ -313,14 +308,8 @@ public final class RedisMessageStore implements MessageStore {
     }
 
     private CompletionStage<Long> counter(UserQueue queue, int delta) {
-        return COUNTER.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {RedisKeys.bytes(keys.nodeQueues(nodeId))},
-                RedisKeys.bytes(keys.queue(queue)), arg(delta))
-                .handle((r, failure) -> {
-                    if (failure != null) {
-                        throw new CompletionException(unavailable(failure));
-                    }
-                    return r;
-                });
+        return orUnavailable(COUNTER.<Long>run(redis, ScriptOutputType.INTEGER,
+                new byte[][] {RedisKeys.bytes(keys.nodeQueues(nodeId))}, RedisKeys.bytes(keys.queue(queue)), arg(delta)));
     }
 
     private <T> CompletionStage<T> run(LuaScript script, ScriptOutputType type, UserQueue queue, byte[]... extra) {
@@ -330,13 +319,7 @@ public final class RedisMessageStore implements MessageStore {
         args[1] = ttlArg;
         args[2] = graceArg;
         System.arraycopy(extra, 0, args, 3, extra.length);
-        return script.<T>run(redis, type, queueKeys(keys.queue(queue)), args)
-                .handle((r, failure) -> {
-                    if (failure != null) {
-                        throw new CompletionException(unavailable(failure));
-                    }
-                    return r;
-                });
+        return orUnavailable(script.<T>run(redis, type, queueKeys(keys.queue(queue)), args));
     }
 
     private static byte[][] queueKeys(String meta) {
@@ -353,6 +336,16 @@ public final class RedisMessageStore implements MessageStore {
 
     private static byte[] arg(String value) {
         return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The stage, failing with {@link PushUnavailableException} where it fails with anything else. */
+    static <T> CompletionStage<T> orUnavailable(CompletionStage<T> stage) {
+        return stage.handle((r, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(unavailable(failure));
+            }
+            return r;
+        });
     }
 
     static PushUnavailableException unavailable(Throwable failure) {

@@ -201,7 +201,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
         CompletableFuture<Void> both = redis.hset(b(keys.nodeSockets(nodeId)), b(socketId), b(site)).toCompletableFuture()
                 .thenCompose(ok -> redis.set(b(keys.socket(socketId)), b(nodeId)).toCompletableFuture())
                 .thenApply(ok -> null);
-        return failUnavailable(both);
+        return RedisMessageStore.orUnavailable(both);
     }
 
     /** Forgets a socket of this node. */
@@ -210,18 +210,13 @@ public final class RedisNodeRegistry implements AutoCloseable {
         CompletableFuture<Void> both = redis.del(b(keys.socket(socketId))).toCompletableFuture()
                 .thenCompose(n -> redis.hdel(b(keys.nodeSockets(nodeId)), b(socketId)).toCompletableFuture())
                 .thenApply(n -> null);
-        return failUnavailable(both);
+        return RedisMessageStore.orUnavailable(both);
     }
 
     /** The node that holds a socket, or {@code null} when no node does. */
     public CompletionStage<@Nullable String> nodeOf(String socketId) {
-        return redis.get(b(keys.socket(socketId))).toCompletableFuture()
-                .handle((v, failure) -> {
-                    if (failure != null) {
-                        throw new java.util.concurrent.CompletionException(RedisMessageStore.unavailable(failure));
-                    }
-                    return v == null ? null : new String(v, StandardCharsets.UTF_8);
-                });
+        return RedisMessageStore.orUnavailable(redis.get(b(keys.socket(socketId))))
+                .thenApply(v -> v == null ? null : new String(v, StandardCharsets.UTF_8));
     }
 
     /** The ids of the nodes whose heartbeat is current. */
@@ -513,14 +508,6 @@ public final class RedisNodeRegistry implements AutoCloseable {
         }).thenApply(v -> (Void) null);
     }
 
-    private static CompletionStage<Void> failUnavailable(CompletableFuture<Void> f) {
-        return f.handle((v, failure) -> {
-            if (failure != null) {
-                throw new java.util.concurrent.CompletionException(RedisMessageStore.unavailable(failure));
-            }
-            return null;
-        });
-    }
 
     private long timeoutMillis() {
         return Math.max(5_000, nodeTimeout.toMillis());

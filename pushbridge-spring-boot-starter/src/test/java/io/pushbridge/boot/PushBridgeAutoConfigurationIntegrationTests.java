@@ -46,20 +46,9 @@ class PushBridgeAutoConfigurationIntegrationTests {
             port[0] = gateway.port();
             assertThat(port[0]).isPositive();
 
-            CompletableFuture<Void> connected = new CompletableFuture<>();
             CompletableFuture<Object[]> received = new CompletableFuture<>();
-            Socket socket = IO.socket(URI.create("http://127.0.0.1:" + port[0] + "/demo"), IO.Options.builder()
-                    .setAuth(Map.of("token", "alice"))
-                    .setTransports(new String[] {"websocket"})
-                    .setReconnection(false)
-                    .build());
-            socket.on(Socket.EVENT_CONNECT, args -> connected.complete(null));
-            socket.on(Socket.EVENT_CONNECT_ERROR, args -> connected.completeExceptionally(
-                    new AssertionError("connect_error " + List.of(args))));
-            socket.on("greeting", received::complete);
-            socket.connect();
+            Socket socket = connect(port[0], received);
             try {
-                connected.get(10, TimeUnit.SECONDS);
                 SendResult result = context.getBean(PushTemplate.class).site("demo").to("user_alice")
                         .event("greeting").args("hello alice").send().toCompletableFuture().get(10, TimeUnit.SECONDS);
                 assertThat(result.rooms()).containsExactly("user_alice");
@@ -95,5 +84,27 @@ class PushBridgeAutoConfigurationIntegrationTests {
                 assertThat(analysis.getAction()).contains("pushbridge.port");
             });
         }
+    }
+
+    /** Alice's client on the demo site, connected; {@code greeting} events complete {@code received}. */
+    static Socket connect(int port, CompletableFuture<Object[]> received) {
+        CompletableFuture<Void> connected = new CompletableFuture<>();
+        Socket socket = IO.socket(URI.create("http://127.0.0.1:" + port + "/demo"), IO.Options.builder()
+                .setAuth(Map.of("token", "alice"))
+                .setTransports(new String[] {"websocket"})
+                .setReconnection(false)
+                .build());
+        socket.on(Socket.EVENT_CONNECT, args -> connected.complete(null));
+        socket.on(Socket.EVENT_CONNECT_ERROR, args -> connected.completeExceptionally(
+                new AssertionError("connect_error " + List.of(args))));
+        socket.on("greeting", received::complete);
+        socket.connect();
+        try {
+            connected.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            socket.close();
+            throw new AssertionError("could not connect", e);
+        }
+        return socket;
     }
 }

@@ -12,9 +12,7 @@ import io.pushbridge.redis.testing.RedisServer;
 import io.socket.client.Ack;
 import io.socket.client.IO;
 import io.socket.client.Socket;
-import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +68,7 @@ class PushBridgeRedisAutoConfigurationIntegrationTests {
             assertThat(health(b).getStatus()).isEqualTo(Status.UP);
 
             CompletableFuture<Object[]> received = new CompletableFuture<>();
-            Socket socket = connect(gatewayA.port(), received);
+            Socket socket = PushBridgeAutoConfigurationIntegrationTests.connect(gatewayA.port(), received);
             try {
                 await(() -> gatewayA.connectionCount("demo") == 1, Duration.ofSeconds(10), "the client counted on node A");
                 assertThat(health(a).getDetails()).containsEntry("sites", Map.of("demo", 1));
@@ -158,27 +156,5 @@ class PushBridgeRedisAutoConfigurationIntegrationTests {
             Thread.currentThread().interrupt();
             throw new AssertionError("interrupted", e);
         }
-    }
-
-    /** Alice's client on the demo site, connected; {@code greeting} events complete {@code received}. */
-    private static Socket connect(int port, CompletableFuture<Object[]> received) {
-        CompletableFuture<Void> connected = new CompletableFuture<>();
-        Socket socket = IO.socket(URI.create("http://127.0.0.1:" + port + "/demo"), IO.Options.builder()
-                .setAuth(Map.of("token", "alice"))
-                .setTransports(new String[] {"websocket"})
-                .setReconnection(false)
-                .build());
-        socket.on(Socket.EVENT_CONNECT, args -> connected.complete(null));
-        socket.on(Socket.EVENT_CONNECT_ERROR, args -> connected.completeExceptionally(
-                new AssertionError("connect_error " + List.of(args))));
-        socket.on("greeting", received::complete);
-        socket.connect();
-        try {
-            connected.get(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            socket.close();
-            throw new AssertionError("could not connect", e);
-        }
-        return socket;
     }
 }
