@@ -2,6 +2,7 @@ package io.pushbridge;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Carries messages and socket commands between gateway nodes: a message reaches every node that
@@ -45,6 +46,25 @@ public interface Router {
         return CompletableFuture.completedFuture(null);
     }
 
+    /**
+     * Which node holds a socket that is not on this node: the node's id, or {@code null} when no
+     * live node does. A router of one node knows no other node and answers {@code null}.
+     */
+    default CompletionStage<@Nullable String> locate(String site, String socketId) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    /**
+     * Gathers the connections of a site from every live node, this one included (each node's
+     * {@link Receiver#localConnections}), at most {@code limit} of them. A node that does not answer
+     * in time is named in {@link ConnectionListing#missingNodes}. A router of one node lists its
+     * own. Fails with {@link PushUnavailableException} when the broker cannot be reached.
+     */
+    default CompletionStage<ConnectionListing> listConnections(String site, int limit) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " cannot list connections"));
+    }
+
     /** Stops routing; messages published afterwards fail. */
     void stop();
 
@@ -77,6 +97,16 @@ public interface Router {
          * connections have nothing to close.
          */
         default void reconnectAll() {
+        }
+
+        /** This node's id, as it names itself in a {@link ConnectionListing}. */
+        default String nodeId() {
+            return "local";
+        }
+
+        /** This node's connections of a site (at most {@code limit}), for {@link Router#listConnections}. */
+        default java.util.List<ConnectionInfo> localConnections(String site, int limit) {
+            return java.util.List.of();
         }
     }
 }

@@ -77,6 +77,7 @@ final class Connections implements SiteSocket.Closer {
     private final Executor executor;
     private final ScheduledExecutorService timer;
     private final GatewayStats stats;
+    private final ClientEvents events;
     private final ConcurrentHashMap<UUID, Session> sessions = new ConcurrentHashMap<>();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
@@ -93,6 +94,7 @@ final class Connections implements SiteSocket.Closer {
         this.executor = executor;
         this.timer = timer;
         this.stats = stats;
+        this.events = new ClientEvents(executor, stats, options.eventTimeout(), options.maxPendingEvents());
     }
 
     void bindNamespace(String name, Namespace namespace) {
@@ -180,6 +182,17 @@ final class Connections implements SiteSocket.Closer {
     boolean isAdmitted(UUID sessionId, String namespace) {
         Session session = sessions.get(sessionId);
         return session != null && session.sockets.containsKey(namespace);
+    }
+
+    /** A client's EVENT for a namespace it was admitted to. Runs on the session's I/O thread. */
+    void clientEvent(ClientHead head, SioPacket packet) {
+        Session session = sessions.get(head.getSessionId());
+        SiteSocket socket = session == null ? null : session.sockets.get(packet.nsp());
+        if (socket == null) {
+            stats.increment("dropped.not_connected");
+            return;
+        }
+        events.received(socket, packet);
     }
 
     /** After a client's DISCONNECT for a namespace: close the session when it has no site left (no zombies). */
@@ -367,43 +380,92 @@ final class Connections implements SiteSocket.Closer {
                 .thenCompose(stage -> stage)
                 .toCompletableFuture()
                 .orTimeout(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        decision.whenComplete((rooms, failure) -> loop.execute(() -> authorized(loop, session, site, rooms, failure)));
+        decision.whenComplete((rooms, failure) -> loop.execute(() -> authorized(loop, session, site, request, rooms, failure)));
     }
 
     private ConnectRequest connectRequest(SiteRuntime site, ClientHead head, @Nullable JsonNode authNode) {
+        Map<String, Object> auth = authNode == null ? Map.of() : nullSafe(JSON.convertValue(authNode, LinkedHashMap.class));
+        return connectRequest(site.options().name(), head, auth);
+    }
+
+    /** What a client sent at its CONNECT: the token from {@code auth.token}, else from {@code ?token=}. */
+    static ConnectRequest connectRequest(String site, ClientHead head, Map<String, Object> auth) {
         HandshakeData handshake = head.getHandshakeData();
-        Map<String, Object> auth = authNode == null ? Map.of() : JSON.convertValue(authNode, LinkedHashMap.class);
         String token = null;
-        JsonNode tokenNode = authNode == null ? null : authNode.get("token");
-        if (tokenNode != null && (tokenNode.isTextual() || tokenNode.isNumber())) {
-            token = tokenNode.asText();
+        Object tokenValue = auth.get("token");
+        if (tokenValue instanceof String || tokenValue instanceof Number) {
+            token = tokenValue.toString();
         }
         if (token == null || token.isEmpty()) {
             token = handshake.getSingleUrlParam("token");
         }
+        return new ConnectRequest(site, head.getSessionId().toString(), token, auth,
+                handshake.getUrlParams(), headers(handshake, Set.of()), remoteAddress(handshake),
+                handshake.getHttpHeaders().get("X-Forwarded-For"));
+    }
+
+    private static Map<String, List<String>> headers(HandshakeData handshake, Set<String> leaveOut) {
         Map<String, List<String>> headers = new LinkedHashMap<>();
         for (String name : handshake.getHttpHeaders().names()) {
-            headers.put(name.toLowerCase(java.util.Locale.ROOT), handshake.getHttpHeaders().getAll(name));
+            String lower = name.toLowerCase(java.util.Locale.ROOT);
+            if (!leaveOut.contains(lower)) {
+                headers.put(lower, handshake.getHttpHeaders().getAll(name));
+            }
         }
+        return headers;
+    }
+
+    private static String remoteAddress(HandshakeData handshake) {
         InetSocketAddress address = handshake.getAddress();
-        String remote = address == null ? "" : address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
-        return new ConnectRequest(site.options().name(), head.getSessionId().toString(), token, nullSafe(auth),
-                handshake.getUrlParams(), headers, remote, handshake.getHttpHeaders().get("X-Forwarded-For"));
+        return address == null ? "" : address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+    }
+
+    /** The handshake as the admin view shows it: no secrets (see {@link io.pushbridge.ConnectionInfo}). */
+    static io.pushbridge.ConnectionInfo.Handshake handshake(ClientHead head) {
+        HandshakeData handshake = head.getHandshakeData();
+        Map<String, List<String>> query = new LinkedHashMap<>(handshake.getUrlParams());
+        query.keySet().removeAll(io.pushbridge.ConnectionInfo.SECRET_QUERY_PARAMETERS);
+        return new io.pushbridge.ConnectionInfo.Handshake(headers(handshake, io.pushbridge.ConnectionInfo.SECRET_HEADERS),
+                handshake.getTime() == null ? 0 : handshake.getTime().getTime(), remoteAddress(handshake),
+                handshake.isXdomain(), false, withoutSecrets(handshake.getUrl()), query);
+    }
+
+    /** A request URL without its {@code token} query parameter. */
+    static String withoutSecrets(@Nullable String url) {
+        if (url == null) {
+            return "";
+        }
+        int q = url.indexOf('?');
+        if (q < 0) {
+            return url;
+        }
+        StringBuilder out = new StringBuilder(url.substring(0, q));
+        char sep = '?';
+        for (String pair : url.substring(q + 1).split("&")) {
+            String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+            if (pair.isEmpty() || io.pushbridge.ConnectionInfo.SECRET_QUERY_PARAMETERS.contains(name)) {
+                continue;
+            }
+            out.append(sep).append(pair);
+            sep = '&';
+        }
+        return out.toString();
     }
 
     /** The auth payload without its null-valued keys (the request's map holds no nulls). */
-    private static Map<String, Object> nullSafe(Map<String, Object> map) {
+    private static Map<String, Object> nullSafe(Map<?, ?> map) {
         Map<String, Object> out = new LinkedHashMap<>();
         map.forEach((k, v) -> {
             if (v != null) {
-                out.put(k, v);
+                out.put(String.valueOf(k), v);
             }
         });
         return out;
     }
 
     /** The authorizer answered. Runs on the session's I/O thread. */
-    private void authorized(EventExecutor loop, Session session, SiteRuntime site, @Nullable Set<String> rooms,
+    private void authorized(EventExecutor loop, Session session, SiteRuntime site, ConnectRequest request,
+            @Nullable Set<String> rooms,
             @Nullable Throwable failure) {
         String nsp = site.options().namespace();
         if (!session.head.isConnected() || sessions.get(session.head.getSessionId()) != session) {
@@ -430,7 +492,7 @@ final class Connections implements SiteSocket.Closer {
             session.connecting.remove(nsp);
             return;
         }
-        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink, this, loop);
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink, this, loop, request);
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;

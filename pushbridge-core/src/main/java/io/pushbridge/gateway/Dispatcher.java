@@ -141,6 +141,55 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                 });
     }
 
+    /**
+     * Emits to this node's sockets only, not stored and without acks (see
+     * {@link io.pushbridge.GatewayContext#emitLocally}). Counts {@code sends.local}.
+     *
+     * @return how many sockets it reached
+     */
+    int emitLocally(SendRequest request) {
+        SiteRuntime site = sitesByName.get(request.site());
+        if (site == null) {
+            throw new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + request.site() + "' is not configured"));
+        }
+        PushRefusedException invalid = validate(request);
+        if (invalid != null) {
+            throw invalid;
+        }
+        Message message = new Message(ids.nextId(), site.options().name(), request.target(), request.event(),
+                request.args(), Set.of(), false, options.clock().millis());
+        stats.increment("sends.local");
+        return deliverHere(site, message);
+    }
+
+    /**
+     * Carries out a command for a socket of this node, checked as a routed command is.
+     *
+     * @return whether this node holds the socket
+     * @throws PushRefusedException for an unknown site or bad rooms
+     */
+    boolean executeLocally(SocketCommand command) {
+        SiteRuntime site = sitesByName.get(command.site());
+        if (site == null) {
+            throw new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + command.site() + "' is not configured"));
+        }
+        if (command.kind() != SocketCommand.Kind.DISCONNECT) {
+            List<String> problems = new ArrayList<>();
+            checkRooms(command.rooms(), problems);
+            if (command.rooms().isEmpty()) {
+                problems.add("rooms must not be empty");
+            }
+            if (!problems.isEmpty()) {
+                throw new PushRefusedException(Reason.INVALID, problems);
+            }
+        }
+        if (site.socket(command.socketId()) == null) {
+            return false;
+        }
+        execute(command);
+        return true;
+    }
+
     private PushRefusedException validate(SendRequest request) {
         List<String> problems = new ArrayList<>();
         String event = request.event();
@@ -440,6 +489,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             failureLog.warn("Dropped a routed message for unknown site '{}'", message.site());
             return;
         }
+        deliverHere(site, message);
+    }
+
+    private int deliverHere(SiteRuntime site, Message message) {
         Target target = message.target();
         Collection<SiteSocket> sockets;
         if (target.socketId() != null) {
@@ -464,6 +517,30 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             }
         }
         stats.add("emits", n);
+        return n;
+    }
+
+    @Override
+    public String nodeId() {
+        return options.nodeId();
+    }
+
+    @Override
+    public List<io.pushbridge.ConnectionInfo> localConnections(String site, int limit) {
+        SiteRuntime runtime = sitesByName.get(site);
+        if (runtime == null || limit <= 0) {
+            return List.of();
+        }
+        List<io.pushbridge.ConnectionInfo> out = new ArrayList<>();
+        for (SiteSocket socket : runtime.sockets()) {
+            if (out.size() >= limit) {
+                break;
+            }
+            if (!socket.isClosed()) {
+                out.add(socket.info(options.nodeId()));
+            }
+        }
+        return out;
     }
 
     // ---- acks ------------------------------------------------------------------------------

@@ -24,6 +24,10 @@ public final class GatewayOptions {
     public static final int DEFAULT_MAX_ROOMS_PER_SEND = 100;
     public static final int DEFAULT_MAX_ROOM_NAME_LENGTH = 200;
     public static final int DEFAULT_MAX_EVENT_NAME_LENGTH = 100;
+    public static final Duration DEFAULT_EVENT_TIMEOUT = Duration.ofSeconds(10);
+    public static final int DEFAULT_MAX_PENDING_EVENTS = 32;
+    public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
+    public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
 
     private final String host;
     private final int port;
@@ -44,6 +48,12 @@ public final class GatewayOptions {
     private final String nodeId;
     private final @Nullable String staticResources;
     private final Clock clock;
+    private final Duration eventTimeout;
+    private final int maxPendingEvents;
+    private final @Nullable String adminKey;
+    private final String adminPath;
+    private final int adminPort;
+    private final int adminMaxConnections;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -65,6 +75,12 @@ public final class GatewayOptions {
         this.nodeId = b.nodeId != null ? b.nodeId : "node-" + b.datacenterId + "-" + b.workerId;
         this.staticResources = b.staticResources;
         this.clock = b.clock;
+        this.eventTimeout = b.eventTimeout;
+        this.maxPendingEvents = b.maxPendingEvents;
+        this.adminKey = b.adminKey;
+        this.adminPath = b.adminPath;
+        this.adminPort = b.adminPort;
+        this.adminMaxConnections = b.adminMaxConnections;
     }
 
     public static Builder builder() {
@@ -92,6 +108,12 @@ public final class GatewayOptions {
         b.nodeId = nodeId;
         b.staticResources = staticResources;
         b.clock = clock;
+        b.eventTimeout = eventTimeout;
+        b.maxPendingEvents = maxPendingEvents;
+        b.adminKey = adminKey;
+        b.adminPath = adminPath;
+        b.adminPort = adminPort;
+        b.adminMaxConnections = adminMaxConnections;
         return b;
     }
 
@@ -123,6 +145,20 @@ public final class GatewayOptions {
     /** A classpath folder served over HTTP on the gateway's port (for a demo page), or null. */
     public @Nullable String staticResources() { return staticResources; }
     public Clock clock() { return clock; }
+    /** How long a client event's handler may take before the client's callback gets a timeout error. */
+    public Duration eventTimeout() { return eventTimeout; }
+    /** Events of one socket waiting for their handler; beyond it new ones are refused. */
+    public int maxPendingEvents() { return maxPendingEvents; }
+    /** Whether the admin view is on (it is when it has a key). */
+    public boolean adminEnabled() { return adminKey != null; }
+    /** The key the admin view asks for; {@code null}: the admin view is off. */
+    public @Nullable String adminKey() { return adminKey; }
+    /** Where the admin view is served on the gateway's port (and on its own port, also at {@code /}). */
+    public String adminPath() { return adminPath; }
+    /** The admin view's own port: -1 serves it on the gateway's port only, 0 picks a free one. */
+    public int adminPort() { return adminPort; }
+    /** At most this many connections in one admin answer. */
+    public int adminMaxConnections() { return adminMaxConnections; }
 
     @Override
     public String toString() {
@@ -133,7 +169,9 @@ public final class GatewayOptions {
                 + ", workerThreads=" + (workerThreads == 0 ? "auto" : workerThreads) + ", maxRoomsPerSend=" + maxRoomsPerSend
                 + ", maxRoomNameLength=" + maxRoomNameLength + ", maxEventNameLength=" + maxEventNameLength
                 + ", flakeId=" + datacenterId + "/" + workerId + ", nodeId=" + nodeId
-                + ", staticResources=" + (staticResources == null ? "none" : staticResources);
+                + ", staticResources=" + (staticResources == null ? "none" : staticResources)
+                + ", eventTimeout=" + eventTimeout.toMillis() + "ms, maxPendingEvents=" + maxPendingEvents
+                + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""));
     }
 
     /** Builds {@link GatewayOptions}. */
@@ -158,13 +196,23 @@ public final class GatewayOptions {
         private @Nullable String nodeId;
         private @Nullable String staticResources;
         private Clock clock = Clock.systemUTC();
+        private Duration eventTimeout = DEFAULT_EVENT_TIMEOUT;
+        private int maxPendingEvents = DEFAULT_MAX_PENDING_EVENTS;
+        private @Nullable String adminKey;
+        private String adminPath = DEFAULT_ADMIN_PATH;
+        private int adminPort = -1;
+        private int adminMaxConnections = DEFAULT_ADMIN_MAX_CONNECTIONS;
 
         private Builder() {
         }
 
         public Builder host(String host) { this.host = host; return this; }
         public Builder port(int port) { this.port = port; return this; }
-        public Builder path(String path) { this.path = path; return this; }
+        /** The Engine.IO path; a trailing '/' (as socket.io clients write it, {@code /socket/}) is dropped. */
+        public Builder path(String path) {
+            this.path = path != null && path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+            return this;
+        }
         public Builder pingInterval(Duration d) { this.pingInterval = d; return this; }
         public Builder pingTimeout(Duration d) { this.pingTimeout = d; return this; }
         public Builder connectTimeout(Duration d) { this.connectTimeout = d; return this; }
@@ -181,6 +229,13 @@ public final class GatewayOptions {
         public Builder nodeId(String nodeId) { this.nodeId = nodeId; return this; }
         public Builder staticResources(@Nullable String classpathFolder) { this.staticResources = classpathFolder; return this; }
         public Builder clock(Clock clock) { this.clock = clock; return this; }
+        public Builder eventTimeout(Duration d) { this.eventTimeout = d; return this; }
+        public Builder maxPendingEvents(int n) { this.maxPendingEvents = n; return this; }
+        /** Turns the admin view on, protected by this key; {@code null} turns it off. */
+        public Builder adminKey(@Nullable String key) { this.adminKey = key; return this; }
+        public Builder adminPath(String path) { this.adminPath = path; return this; }
+        public Builder adminPort(int port) { this.adminPort = port; return this; }
+        public Builder adminMaxConnections(int n) { this.adminMaxConnections = n; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");
@@ -203,6 +258,14 @@ public final class GatewayOptions {
             require(datacenterId >= 0 && datacenterId <= 31, "datacenterId must be 0..31, was " + datacenterId);
             require(workerId >= 0 && workerId <= 31, "workerId must be 0..31, was " + workerId);
             require(clock != null, "clock must not be null");
+            positive(eventTimeout, "eventTimeout");
+            require(maxPendingEvents >= 1, "maxPendingEvents must be >= 1, was " + maxPendingEvents);
+            require(adminKey == null || adminKey.length() >= 16, "adminKey must have at least 16 characters");
+            require(adminPath != null && adminPath.startsWith("/") && adminPath.length() > 1 && !adminPath.endsWith("/")
+                    && !adminPath.equals(path) && !adminPath.startsWith(path + "/"),
+                    "adminPath must start with '/', not end with '/', and lie outside the Engine.IO path, was '" + adminPath + "'");
+            require(adminPort >= -1 && adminPort <= 65535, "adminPort must be -1 (none), 0 (any) or a port, was " + adminPort);
+            require(adminMaxConnections >= 1, "adminMaxConnections must be >= 1, was " + adminMaxConnections);
             require(staticResources == null || !staticResources.replaceAll("[/\\s]", "").isEmpty(),
                     "staticResources must name a classpath folder (such as \"public\"), not the classpath root, was '"
                             + staticResources + "'");

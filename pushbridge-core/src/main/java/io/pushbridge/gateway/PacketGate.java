@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Takes every namespace CONNECT for itself ({@link Connections#connect}): netty-socketio never
  *       sees the auth payload, so its auth bypass and its comma bug in payloads cannot happen.</li>
  *   <li>Drops packets for namespaces the session was not admitted to.</li>
+ *   <li>Hands client events to the site's handlers ({@link ClientEvents}); netty-socketio would drop
+ *       every event that has no listener of its own.</li>
  *   <li>Closes the session after an Engine.IO close, or when the client leaves its last site.</li>
  * </ul>
  * Runs on I/O threads and does no I/O of its own.
@@ -93,6 +95,8 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                         connections.connect(ctx.executor(), head, packet);
                     } else if (!connections.isAdmitted(head.getSessionId(), packet.nsp())) {
                         stats.increment("dropped.not_connected");
+                    } else if (packet.type() == SioPacket.EVENT) {
+                        connections.clientEvent(head, packet);
                     } else {
                         forward.add(part);
                         if (packet.type() == SioPacket.DISCONNECT) {

@@ -14,10 +14,15 @@ import com.fasterxml.jackson.databind.ser.std.StdSerializer;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.pushbridge.ConnectionInfo;
+import io.pushbridge.GatewayContext;
+import io.pushbridge.GatewayExtension;
 import io.pushbridge.MessageStore;
 import io.pushbridge.PushBridgeException;
 import io.pushbridge.PushTemplate;
 import io.pushbridge.Router;
+import io.pushbridge.SendRequest;
+import io.pushbridge.SocketCommand;
 import io.pushbridge.http.SendApiHandler;
 import io.pushbridge.id.FlakeIdGenerator;
 import io.pushbridge.memory.InMemoryMessageStore;
@@ -29,6 +34,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -74,6 +81,8 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final ScheduledExecutorService timer;
     private final Dispatcher dispatcher;
     private final Connections connections;
+    private final List<GatewayExtension> extensions;
+    private final List<GatewayExtension> startedExtensions = new ArrayList<>();
     private final Object lifecycle = new Object();
     private @Nullable SocketIOServer server;
     private boolean stopped;
@@ -112,6 +121,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         QueueConnections queues = new QueueConnections(store, workers, stats);
         this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues);
         this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, timer, stats);
+        this.extensions = List.copyOf(b.extensions);
     }
 
     public static Builder builder() {
@@ -171,6 +181,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 throw new IllegalStateException("a stopped gateway cannot be started again; build a new one");
             }
             router.start(dispatcher);
+            startExtensions();
             if (store instanceof InMemoryMessageStore memory) {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
             }
@@ -196,6 +207,7 @@ public final class PushBridgeGateway implements AutoCloseable {
             io.netty.util.concurrent.Future<Void> bind = s.startAsync().awaitUninterruptibly();
             if (!bind.isSuccess()) {
                 s.stop();
+                stopExtensions();
                 router.stop();
                 throw new PushBridgeException("Could not listen on " + options.host() + ":" + options.port()
                         + " (pushbridge.port): " + bind.cause().getMessage(), bind.cause());
@@ -211,6 +223,127 @@ public final class PushBridgeGateway implements AutoCloseable {
                     options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
                             .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
                     store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
+        }
+    }
+
+    /** Starts the extensions in order; if one fails, stops those started and the router, and fails. */
+    private void startExtensions() {
+        GatewayContext context = new Context();
+        for (GatewayExtension extension : extensions) {
+            try {
+                extension.start(context);
+                startedExtensions.add(extension);
+            } catch (RuntimeException e) {
+                try {
+                    extension.stop();
+                } catch (RuntimeException ignored) {
+                    // it failed to start; its stop is best effort
+                }
+                stopExtensions();
+                router.stop();
+                throw e;
+            }
+        }
+    }
+
+    private void stopExtensions() {
+        for (int i = startedExtensions.size() - 1; i >= 0; i--) {
+            try {
+                startedExtensions.get(i).stop();
+            } catch (RuntimeException e) {
+                log.warn("[{}] Extension {} failed to stop: {}", options.nodeId(), startedExtensions.get(i), e.toString());
+            }
+        }
+        startedExtensions.clear();
+    }
+
+    /** What extensions may do: {@link GatewayContext} on this gateway's parts. */
+    private final class Context implements GatewayContext {
+
+        @Override
+        public String nodeId() {
+            return options.nodeId();
+        }
+
+        @Override
+        public PushTemplate pushTemplate() {
+            return dispatcher;
+        }
+
+        @Override
+        public int emitLocally(SendRequest request) {
+            return dispatcher.emitLocally(request);
+        }
+
+        @Override
+        public boolean executeLocally(SocketCommand command) {
+            return dispatcher.executeLocally(command);
+        }
+
+        @Override
+        public CompletionStage<@Nullable String> locate(String site, String socketId) {
+            SiteRuntime runtime = sitesByName.get(site);
+            if (runtime != null && runtime.socket(socketId) != null) {
+                return CompletableFuture.completedFuture(options.nodeId());
+            }
+            try {
+                return router.locate(site, socketId);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
+
+        @Override
+        public @Nullable ConnectionInfo socket(String site, String socketId) {
+            SiteRuntime runtime = sitesByName.get(site);
+            SiteSocket socket = runtime == null ? null : runtime.socket(socketId);
+            return socket == null || socket.isClosed() ? null : socket.info(options.nodeId());
+        }
+
+        @Override
+        public List<ConnectionInfo> socketsOfSession(String site, String sessionId) {
+            SiteRuntime runtime = sitesByName.get(site);
+            if (runtime == null) {
+                return List.of();
+            }
+            List<ConnectionInfo> out = new ArrayList<>();
+            for (SiteSocket socket : runtime.ofSession(sessionId)) {
+                if (!socket.isClosed()) {
+                    out.add(socket.info(options.nodeId()));
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public List<ConnectionInfo> sockets(String site) {
+            return dispatcher.localConnections(site, Integer.MAX_VALUE);
+        }
+
+        @Override
+        public boolean identify(String site, String socketId, @Nullable String sessionId, @Nullable String userId) {
+            SiteRuntime runtime = sitesByName.get(site);
+            SiteSocket socket = runtime == null ? null : runtime.socket(socketId);
+            if (socket == null) {
+                return false;
+            }
+            runtime.identify(socket, sessionId, userId);
+            return !socket.isClosed();
+        }
+
+        @Override
+        public java.util.Set<String> sites() {
+            return sitesByName.keySet();
+        }
+
+        @Override
+        public java.util.concurrent.Executor executor() {
+            return executor;
+        }
+
+        @Override
+        public void count(String counter) {
+            stats.increment(counter);
         }
     }
 
@@ -318,6 +451,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                     Thread.currentThread().interrupt();
                 }
             }
+            stopExtensions();
             timer.shutdownNow();
             router.stop();
             log.info("[{}] PushBridge gateway stopped (port {}); {} sends accepted, {} connects", options.nodeId(), port,
@@ -384,8 +518,15 @@ public final class PushBridgeGateway implements AutoCloseable {
         private @Nullable MessageStore store;
         private @Nullable Router router;
         private @Nullable ExecutorService executor;
+        private final List<GatewayExtension> extensions = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Adds an extension that starts and stops with the gateway (see {@link GatewayExtension}). */
+        public Builder extension(GatewayExtension extension) {
+            this.extensions.add(Objects.requireNonNull(extension));
+            return this;
         }
 
         public Builder options(GatewayOptions options) {

@@ -1,11 +1,14 @@
 package io.pushbridge.gateway;
 
+import io.pushbridge.ClientEventHandler;
 import io.pushbridge.RoomAuthorizer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -25,6 +28,7 @@ public final class SiteOptions {
     private final RoomAuthorizer authorizer;
     private final List<byte[]> apiKeyDigests;
     private final String userRoomPrefix;
+    private final Map<String, ClientEventHandler> eventHandlers;
 
     private SiteOptions(Builder b) {
         this.name = b.name;
@@ -32,6 +36,7 @@ public final class SiteOptions {
         this.authorizer = Objects.requireNonNull(b.authorizer, () -> "site '" + b.name + "': an authorizer is required");
         this.apiKeyDigests = b.apiKeys.stream().map(SiteOptions::digest).toList();
         this.userRoomPrefix = b.userRoomPrefix;
+        this.eventHandlers = Map.copyOf(b.eventHandlers);
     }
 
     public static Builder builder(String name) {
@@ -54,6 +59,11 @@ public final class SiteOptions {
 
     public String userRoomPrefix() {
         return userRoomPrefix;
+    }
+
+    /** The handlers of client events, by event name. */
+    public Map<String, ClientEventHandler> eventHandlers() {
+        return eventHandlers;
     }
 
     /** Whether a room is a user room (has an ack queue). */
@@ -102,6 +112,7 @@ public final class SiteOptions {
         private RoomAuthorizer authorizer;
         private final List<String> apiKeys = new ArrayList<>();
         private String userRoomPrefix = DEFAULT_USER_ROOM_PREFIX;
+        private final Map<String, ClientEventHandler> eventHandlers = new LinkedHashMap<>();
 
         private Builder(String name) {
             this.name = name;
@@ -132,6 +143,24 @@ public final class SiteOptions {
         /** Rooms starting with this prefix are user rooms (default {@code user_}; empty: none). */
         public Builder userRoomPrefix(String userRoomPrefix) {
             this.userRoomPrefix = userRoomPrefix;
+            return this;
+        }
+
+        /**
+         * Handles the client event {@code event} (for example {@code subscribe}); see
+         * {@link ClientEventHandler}. Events no handler takes are dropped and counted
+         * ({@code events.unhandled}); a client waiting for an answer gets an error.
+         */
+        public Builder onEvent(String event, ClientEventHandler handler) {
+            if (event == null || event.isEmpty() || Dispatcher.hasControlCharacters(event)) {
+                throw new IllegalArgumentException("site '" + name + "': event name '" + event + "' is invalid");
+            }
+            if (Dispatcher.RESERVED_EVENTS.contains(event)) {
+                throw new IllegalArgumentException("site '" + name + "': event '" + event + "' is reserved");
+            }
+            if (eventHandlers.putIfAbsent(event, Objects.requireNonNull(handler, "handler")) != null) {
+                throw new IllegalArgumentException("site '" + name + "': event '" + event + "' has two handlers");
+            }
             return this;
         }
 

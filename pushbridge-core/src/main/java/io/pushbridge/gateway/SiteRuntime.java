@@ -10,6 +10,7 @@ final class SiteRuntime {
     private final io.pushbridge.gateway.SiteOptions options;
     private final ConcurrentHashMap<String, SiteSocket> socketsById = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsByRoom = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<SiteSocket>> socketsBySession = new ConcurrentHashMap<>();
 
     SiteRuntime(SiteOptions options) {
         this.options = options;
@@ -41,6 +42,9 @@ final class SiteRuntime {
     /** Forgets a closed socket (its rooms no longer change once it is closed). */
     void unregister(SiteSocket socket) {
         socketsById.remove(socket.id(), socket);
+        synchronized (socket) {
+            unindexSession(socket, socket.sessionId());
+        }
         for (String room : socket.rooms()) {
             left(socket, room);
         }
@@ -61,6 +65,46 @@ final class SiteRuntime {
             set.remove(socket);
             return set.isEmpty() ? null : set;
         });
+    }
+
+    /**
+     * Sets a socket's session and user, keeping the index by session in step. Nothing for a closed
+     * socket (its unregister may have run).
+     */
+    void identify(SiteSocket socket, @org.jspecify.annotations.Nullable String sessionId,
+            @org.jspecify.annotations.Nullable String userId) {
+        synchronized (socket) {
+            if (socket.isClosed()) {
+                return;
+            }
+            String old = socket.sessionId();
+            socket.identity(sessionId, userId);
+            if (!java.util.Objects.equals(old, sessionId)) {
+                unindexSession(socket, old);
+                if (sessionId != null) {
+                    socketsBySession.compute(sessionId, (k, set) -> {
+                        Set<SiteSocket> s = set != null ? set : ConcurrentHashMap.newKeySet();
+                        s.add(socket);
+                        return s;
+                    });
+                }
+            }
+        }
+    }
+
+    private void unindexSession(SiteSocket socket, @org.jspecify.annotations.Nullable String sessionId) {
+        if (sessionId != null) {
+            socketsBySession.computeIfPresent(sessionId, (k, set) -> {
+                set.remove(socket);
+                return set.isEmpty() ? null : set;
+            });
+        }
+    }
+
+    /** The local sockets that authenticated with a session. */
+    Set<SiteSocket> ofSession(String sessionId) {
+        Set<SiteSocket> set = socketsBySession.get(sessionId);
+        return set == null ? Set.of() : set;
     }
 
     SiteSocket socket(String id) {

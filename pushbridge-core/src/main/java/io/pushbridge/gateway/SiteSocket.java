@@ -3,6 +3,7 @@ package io.pushbridge.gateway;
 import com.corundumstudio.socketio.AckCallback;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.netty.util.concurrent.EventExecutor;
+import io.pushbridge.ConnectRequest;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import java.util.ArrayList;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One admitted socket: a client's connection to one site, with its rooms.
@@ -84,6 +86,15 @@ final class SiteSocket {
     private final Set<Long> ackedLately = new BoundedIdSet(1024);
     /** A resync mark was read by a resume while the first batches were being assembled. */
     private boolean resyncOnOpen;
+    /** The session and user the socket authenticated as (set by an extension), for the admin view and lookups. */
+    private volatile @Nullable String sessionId;
+    private volatile @Nullable String userId;
+    /** The auth payload of the CONNECT packet, when it had one (for {@link #request}). */
+    private final @Nullable Map<String, Object> auth;
+    private volatile @Nullable ConnectRequest request;
+    /** Client events in flight, handled one after the other (guarded by {@code this}). */
+    private CompletableFuture<Void> eventTail = CompletableFuture.completedFuture(null);
+    private int pendingEvents;
 
     /**
      * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
@@ -91,7 +102,14 @@ final class SiteSocket {
      */
     SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Closer closer,
             EventExecutor loop) {
+        this(site, client, rooms, ackSink, closer, loop, null);
+    }
+
+    /** @param request what the client sent with its CONNECT, kept for its events when it had an auth payload */
+    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Closer closer,
+            EventExecutor loop, @Nullable ConnectRequest request) {
         this.site = site;
+        this.auth = request == null || request.auth().isEmpty() ? null : request.auth();
         this.client = client;
         this.id = client.getSessionId().toString();
         this.rooms = new LinkedHashSet<>(rooms);
@@ -335,6 +353,68 @@ final class SiteSocket {
         }
         sendBatch(new PendingBatch(room, missed, pending.resync()));
         return missed.size();
+    }
+
+    @Nullable String sessionId() {
+        return sessionId;
+    }
+
+    @Nullable String userId() {
+        return userId;
+    }
+
+    /** Sets the session and user; {@link SiteRuntime#identify} keeps its index by session in step. */
+    void identity(@Nullable String sessionId, @Nullable String userId) {
+        this.sessionId = sessionId;
+        this.userId = userId;
+    }
+
+    /**
+     * What the client sent at its CONNECT, for the handlers of its events: built from the
+     * handshake on first use (the socket keeps only the auth payload until then).
+     */
+    ConnectRequest request() {
+        ConnectRequest r = request;
+        if (r == null) {
+            r = Connections.connectRequest(site.options().name(), client.getBaseClient(), auth == null ? Map.of() : auth);
+            request = r;
+        }
+        return r;
+    }
+
+    /**
+     * Queues a client event behind the ones still being handled, if fewer than {@code max} are.
+     *
+     * @param task runs once the previous event's handling completed; returns the stage of its own
+     * @return whether the event was queued
+     */
+    synchronized boolean enqueueEvent(int max, java.util.function.Supplier<CompletableFuture<Void>> task,
+            java.util.concurrent.Executor executor) {
+        if (state == State.CLOSED || pendingEvents >= max) {
+            return false;
+        }
+        pendingEvents++;
+        eventTail = eventTail.thenComposeAsync(v -> {
+            CompletableFuture<Void> done;
+            try {
+                done = task.get();
+            } catch (RuntimeException e) {
+                done = CompletableFuture.failedFuture(e);
+            }
+            return done.handle((x, t) -> {
+                synchronized (this) {
+                    pendingEvents--;
+                }
+                return null;
+            });
+        }, executor);
+        return true;
+    }
+
+    /** The socket as the admin view and extensions see it. */
+    io.pushbridge.ConnectionInfo info(String nodeId) {
+        return new io.pushbridge.ConnectionInfo(site.options().name(), id, nodeId, sessionId, userId, rooms(),
+                Connections.handshake(client.getBaseClient()));
     }
 
     /** Stops all delivery; returns whether this call closed it. */

@@ -1,5 +1,6 @@
 package io.pushbridge.memory;
 
+import io.pushbridge.ConnectionListing;
 import io.pushbridge.Message;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
@@ -82,6 +83,20 @@ public final class LocalRouter implements Router {
                     command.kind(), command.socketId(), command.site(), e);
         }
         return CompletableFuture.completedFuture(null);
+    }
+
+    /** This node's own connections (there is no other node). */
+    @Override
+    public CompletionStage<ConnectionListing> listConnections(String site, int limit) {
+        Receiver r = receiver;
+        if (r == null) {
+            return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
+                    new IllegalStateException("listConnections before start() or after stop()")));
+        }
+        java.util.List<io.pushbridge.ConnectionInfo> local = r.localConnections(site, limit + 1);
+        boolean truncated = local.size() > limit;
+        return CompletableFuture.completedFuture(new ConnectionListing(
+                truncated ? local.subList(0, limit) : local, java.util.List.of(r.nodeId()), java.util.List.of(), truncated));
     }
 
     /** Stops routing; later publishes and commands fail. Does nothing if the router is not running. */

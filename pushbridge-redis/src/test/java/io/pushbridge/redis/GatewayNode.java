@@ -1,5 +1,6 @@
 package io.pushbridge.redis;
 
+import io.pushbridge.GatewayExtension;
 import io.pushbridge.gateway.GatewayOptions;
 import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.gateway.SiteOptions;
@@ -24,6 +25,11 @@ final class GatewayNode implements AutoCloseable {
     final PushBridgeGateway gateway;
 
     private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites, Duration clientTtl, Duration nodeTimeout) {
+        this(nodeId, connector, sites, List.of(), clientTtl, nodeTimeout);
+    }
+
+    private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites,
+            List<GatewayExtension> extensions, Duration clientTtl, Duration nodeTimeout) {
         this.nodeId = nodeId;
         this.connector = connector;
         this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId)
@@ -34,7 +40,10 @@ final class GatewayNode implements AutoCloseable {
         int slot = registry.claimWorkerSlot();
         this.router = new RedisRouter(connector, registry, sites.stream().map(SiteOptions::name).toList());
         GatewayOptions options = TestGateways.options().nodeId(nodeId).datacenterId(slot / 32).workerId(slot % 32).build();
-        this.gateway = TestGateways.start(options, b -> b.sites(sites).store(store).router(router));
+        this.gateway = TestGateways.start(options, b -> {
+            b.sites(sites).store(store).router(router);
+            extensions.forEach(b::extension);
+        });
     }
 
     /** A node serving the test site "news" on the given Redis (one URI, or cluster seeds comma-joined). */
@@ -55,6 +64,12 @@ final class GatewayNode implements AutoCloseable {
             b.uri(redisUri);
         }
         return new GatewayNode(nodeId, b.build(), List.of(TestGateways.newsSite()), clientTtl, nodeTimeout);
+    }
+
+    /** A node serving these sites, with these extensions, on a standalone Redis. */
+    static GatewayNode start(String nodeId, String redisUri, List<SiteOptions> sites, List<GatewayExtension> extensions) {
+        RedisConnector connector = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2)).uri(redisUri).build();
+        return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT);
     }
 
     int port() {

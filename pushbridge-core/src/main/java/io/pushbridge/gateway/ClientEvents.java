@@ -1,0 +1,135 @@
+package io.pushbridge.gateway;
+
+import com.corundumstudio.socketio.protocol.EngineIOVersion;
+import com.corundumstudio.socketio.protocol.Packet;
+import com.corundumstudio.socketio.protocol.PacketType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pushbridge.ClientEvent;
+import io.pushbridge.ClientEventHandler;
+import io.pushbridge.PushRefusedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hands the events clients emit to the site's {@link ClientEventHandler}s: on the workers, one event
+ * of a socket after the other, at most {@code maxPending} waiting per socket, each answered within
+ * the timeout. The client's callback, when it passed one, gets the handler's answer or an error
+ * object {@code {"error": {"code", "message"}}}.
+ *
+ * <p>Counters: {@code events.received}, {@code events.handled}, {@code events.unhandled} (no
+ * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
+ * refused it), {@code events.failed}, {@code events.timeout}.
+ */
+final class ClientEvents {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientEvents.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Executor executor;
+    private final GatewayStats stats;
+    private final Duration timeout;
+    private final int maxPending;
+    private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
+
+    ClientEvents(Executor executor, GatewayStats stats, Duration timeout, int maxPending) {
+        this.executor = executor;
+        this.stats = stats;
+        this.timeout = timeout;
+        this.maxPending = maxPending;
+    }
+
+    /** An EVENT packet of an admitted socket. Runs on the socket's I/O thread and does not block. */
+    void received(SiteSocket socket, SioPacket packet) {
+        stats.increment("events.received");
+        JsonNode data = packet.data();
+        String name = data.get(0).asText();
+        long ackId = packet.ackId();
+        ClientEventHandler handler = socket.site().options().eventHandlers().get(name);
+        if (handler == null) {
+            stats.increment("events.unhandled");
+            log.debug("No handler for event '{}' of {}", name, socket);
+            answerError(socket, ackId, "unknown_event", "No handler for this event");
+            return;
+        }
+        List<Object> args = new ArrayList<>(data.size() - 1);
+        for (int i = 1; i < data.size(); i++) {
+            args.add(JSON.convertValue(data.get(i), Object.class));
+        }
+        boolean queued = socket.enqueueEvent(maxPending, () -> handle(socket, handler, name, args, ackId), executor);
+        if (!queued) {
+            if (!socket.isClosed()) {
+                stats.increment("events.refused.too_many_pending");
+                failureLog.warn("Refused event '{}' of {}: {} events are still being handled", name, socket, maxPending);
+                answerError(socket, ackId, "too_many_pending", "Too many events waiting for an answer");
+            }
+        }
+    }
+
+    /** Runs the handler (on a worker) and answers the callback; the stage completes when it is done. */
+    private CompletableFuture<Void> handle(SiteSocket socket, ClientEventHandler handler, String name, List<Object> args,
+            long ackId) {
+        ClientEvent event = new ClientEvent(socket.site().options().name(), socket.id(), name, args, ackId >= 0,
+                socket.request());
+        CompletableFuture<List<Object>> answer;
+        try {
+            CompletionStage<List<Object>> stage = handler.handle(event);
+            answer = stage == null ? CompletableFuture.completedFuture(null) : stage.toCompletableFuture();
+        } catch (RuntimeException e) {
+            answer = CompletableFuture.failedFuture(e);
+        }
+        return answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((result, failure) -> {
+            if (failure == null) {
+                stats.increment("events.handled");
+                answer(socket, ackId, result == null ? List.of() : result);
+                return null;
+            }
+            Throwable cause = Dispatcher.unwrap(failure);
+            if (cause instanceof PushRefusedException refused) {
+                String code = refused.reason().name().toLowerCase(Locale.ROOT);
+                stats.increment("events.refused." + code);
+                answerError(socket, ackId, code, String.join("; ", refused.problems()));
+            } else if (cause instanceof TimeoutException) {
+                stats.increment("events.timeout");
+                failureLog.warn("The handler of event '{}' did not answer {} within {} ms", name, socket, timeout.toMillis());
+                answerError(socket, ackId, "timeout", "No answer in time");
+            } else {
+                stats.increment("events.failed");
+                failureLog.warn("The handler of event '{}' failed for {}: {}", name, socket, cause.toString());
+                answerError(socket, ackId, "error", "The event could not be handled");
+            }
+            return null;
+        });
+    }
+
+    private static void answerError(SiteSocket socket, long ackId, String code, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code);
+        error.put("message", message);
+        answer(socket, ackId, List.of(Map.of("error", error)));
+    }
+
+    /** Sends an ACK packet with these arguments, if the client asked for one and is still there. */
+    private static void answer(SiteSocket socket, long ackId, @Nullable List<Object> args) {
+        if (ackId < 0 || socket.isClosed()) {
+            return;
+        }
+        Packet packet = new Packet(PacketType.MESSAGE, EngineIOVersion.V4);
+        packet.setSubType(PacketType.ACK);
+        packet.setAckId(ackId);
+        packet.setData(args == null ? List.of() : args);
+        socket.client().send(packet);
+    }
+}
