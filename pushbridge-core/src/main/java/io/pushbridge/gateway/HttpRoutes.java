@@ -28,8 +28,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The HTTP requests that are not the send API: Engine.IO requests are checked (protocol version,
- * origin, session id syntax) before netty-socketio sees them; a configured classpath folder is
- * served as static files; anything else is a JSON 404.
+ * origin, session id syntax) before netty-socketio sees them; the admin view, when it is on, is
+ * served at its path; a configured classpath folder is served as static files; anything else is a
+ * JSON 404.
  */
 @Sharable
 final class HttpRoutes extends ChannelInboundHandlerAdapter {
@@ -45,9 +46,12 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     private final Map<String, byte[]> staticCache = new ConcurrentHashMap<>();
 
     private final Function<UUID, @Nullable Transport> sessionTransport;
+    private final @Nullable AdminView admin;
 
-    HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport) {
+    HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport,
+            @Nullable AdminView admin) {
         this.sessionTransport = sessionTransport;
+        this.admin = admin;
         this.engineIoPath = options.path() + "/";
         this.allowedOrigins = options.allowedOrigins();
         String root = options.staticResources();
@@ -81,6 +85,10 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             } else {
                 ReferenceCountUtil.release(request);
             }
+            return;
+        }
+        if (admin != null && admin.serves(path)) {
+            admin.handle(ctx, request);
             return;
         }
         try {

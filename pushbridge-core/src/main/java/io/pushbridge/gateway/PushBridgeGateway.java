@@ -88,6 +88,8 @@ public final class PushBridgeGateway implements AutoCloseable {
     private boolean stopped;
     private @Nullable Channel serverChannel;
     private volatile int port = -1;
+    private final @Nullable AdminView admin;
+    private volatile int adminPort = -1;
 
     private PushBridgeGateway(Builder b) {
         this.options = b.options;
@@ -122,6 +124,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues);
         this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, timer, stats);
         this.extensions = List.copyOf(b.extensions);
+        this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats) : null;
     }
 
     public static Builder builder() {
@@ -136,6 +139,11 @@ public final class PushBridgeGateway implements AutoCloseable {
     /** The port the gateway listens on (after {@link #start()}), also when configured as 0. */
     public int port() {
         return port;
+    }
+
+    /** The admin view's own port (after {@link #start()}), or -1 when it has none. */
+    public int adminPort() {
+        return adminPort;
     }
 
     public GatewayOptions options() {
@@ -192,7 +200,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 return site == null ? null : site.options();
             }, options.maxMessageSize() + 64 * 1024);
             s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
-                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport), new PacketGate(connections, stats), stats));
+                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin), new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
             root.addConnectListener(connections::sessionOpened);
@@ -217,6 +225,16 @@ public final class PushBridgeGateway implements AutoCloseable {
                 port = ((InetSocketAddress) cf.channel().localAddress()).getPort();
             } else {
                 port = options.port();
+            }
+            if (admin != null) {
+                try {
+                    adminPort = admin.start();
+                } catch (RuntimeException e) {
+                    s.stop();
+                    stopExtensions();
+                    router.stop();
+                    throw e;
+                }
             }
             server = s;
             log.info("[{}] PushBridge gateway listening on {}:{}{} with sites {}; store {}, router {}; {}",
@@ -452,6 +470,9 @@ public final class PushBridgeGateway implements AutoCloseable {
                 }
             }
             stopExtensions();
+            if (admin != null) {
+                admin.stop();
+            }
             timer.shutdownNow();
             router.stop();
             log.info("[{}] PushBridge gateway stopped (port {}); {} sends accepted, {} connects", options.nodeId(), port,

@@ -85,6 +85,11 @@ public final class RedisKeys {
         return prefix + "worker:" + slot;
     }
 
+    /** Where a node leaves its answer to a connection listing (expires after a short while). */
+    public String listing(String requestId, String nodeId) {
+        return prefix + "list:" + requestId + ":" + nodeId;
+    }
+
     public String siteChannel(String site) {
         return prefix + "site:" + site;
     }

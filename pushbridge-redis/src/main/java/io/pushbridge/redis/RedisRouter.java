@@ -6,6 +6,8 @@ import io.lettuce.core.cluster.pubsub.RedisClusterPubSubAdapter;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.pushbridge.ConnectionInfo;
+import io.pushbridge.ConnectionListing;
 import io.pushbridge.Message;
 import io.pushbridge.PushBridgeException;
 import io.pushbridge.PushUnavailableException;
@@ -84,6 +86,8 @@ public final class RedisRouter implements Router {
     private final AtomicLong lastDropLog = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicBoolean resumePending = new java.util.concurrent.atomic.AtomicBoolean();
     private final Map<String, String> shardOwners = new ConcurrentHashMap<>();
+    /** Connection listings this node asked for and is collecting answers to, by request id. */
+    private final Map<String, Listing> listings = new ConcurrentHashMap<>();
 
     private volatile @Nullable Receiver receiver;
     private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
@@ -211,6 +215,59 @@ public final class RedisRouter implements Router {
     }
 
     @Override
+    public CompletionStage<@Nullable String> locate(String site, String socketId) {
+        if (localSockets.containsKey(socketId)) {
+            return CompletableFuture.completedFuture(nodeId);
+        }
+        return registry.nodeOf(socketId).handle((node, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            return node;
+        });
+    }
+
+    /**
+     * Asks every node (on the site's channel) for its connections of the site and collects the
+     * answers of the live nodes the registry lists, for at most {@link #LISTING_TIMEOUT_MILLIS}.
+     * Each node writes its list to a short-lived key and publishes only where it is, so that a
+     * long list never passes through a subscriber's output buffer.
+     */
+    @Override
+    public CompletionStage<ConnectionListing> listConnections(String site, int limit) {
+        if (receiver == null) {
+            return notRunning();
+        }
+        if (!sites.contains(site)) {
+            return CompletableFuture.completedFuture(new ConnectionListing(List.of(), List.of(), List.of(), false));
+        }
+        String requestId = java.util.UUID.randomUUID().toString();
+        return registry.liveNodes().handle((nodes, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            return nodes;
+        }).thenCompose(nodes -> {
+            java.util.Set<String> expected = new java.util.LinkedHashSet<>(nodes);
+            expected.add(nodeId);
+            Listing listing = new Listing(expected, limit);
+            listings.put(requestId, listing);
+            CompletableFuture.delayedExecutor(LISTING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).execute(() -> {
+                listings.remove(requestId);
+                listing.finish();
+            });
+            send(bytes(keys.siteChannel(site)), Wire.encode(new Wire.ListRequest(site, requestId, nodeId, limit)))
+                    .whenComplete((v, sendFailure) -> {
+                        if (sendFailure != null) {
+                            listings.remove(requestId);
+                            listing.result.completeExceptionally(sendFailure);
+                        }
+                    });
+            return listing.result;
+        });
+    }
+
+    @Override
     public synchronized void stop() {
         receiver = null;
         if (watcher != null) {
@@ -284,7 +341,7 @@ public final class RedisRouter implements Router {
         });
     }
 
-    private static CompletionStage<Void> notRunning() {
+    private static <T> CompletionStage<T> notRunning() {
         return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
                 new IllegalStateException("publish before start() or after stop()")));
     }
@@ -313,11 +370,105 @@ public final class RedisRouter implements Router {
         try {
             if (item instanceof Message m) {
                 r.deliver(m);
+            } else if (item instanceof SocketCommand c) {
+                r.execute(c);
+            } else if (item instanceof Wire.ListRequest request) {
+                answer(r, request);
             } else {
-                r.execute((SocketCommand) item);
+                collect((Wire.ListReply) item);
             }
         } catch (RuntimeException e) {
             log.error("[{}] The receiver failed on a routed message", nodeId, e);
+        }
+    }
+
+    // ---- connection listings -----------------------------------------------------------------
+
+    static final long LISTING_TIMEOUT_MILLIS = 2000;
+    private static final long LISTING_TTL_MILLIS = 30_000;
+
+    /** Answers a listing request: this node's connections go to a key, its name to the asker's channel. */
+    private void answer(Receiver r, Wire.ListRequest request) {
+        if (!sites.contains(request.site())) {
+            return;
+        }
+        List<ConnectionInfo> local = r.localConnections(request.site(), request.limit() + 1);
+        boolean truncated = local.size() > request.limit();
+        byte[] value = Wire.encodeConnections(truncated ? local.subList(0, request.limit()) : local, truncated);
+        String key = keys.listing(request.requestId(), nodeId);
+        connector.commands().set(bytes(key), value, io.lettuce.core.SetArgs.Builder.px(LISTING_TTL_MILLIS))
+                .thenCompose(ok -> send(bytes(keys.nodeChannel(request.from())),
+                        Wire.encode(new Wire.ListReply(request.requestId(), nodeId, key))))
+                .whenComplete((v, failure) -> {
+                    if (failure != null) {
+                        log.warn("[{}] Could not answer a connection listing of {}: {}", nodeId, request.from(), failure.toString());
+                    }
+                });
+    }
+
+    /** An answer to a listing this node asked for: reads the node's list, and completes when every node answered. */
+    private void collect(Wire.ListReply reply) {
+        Listing listing = listings.get(reply.requestId());
+        if (listing == null) {
+            return; // timed out meanwhile (its key expires by itself)
+        }
+        byte[] key = bytes(reply.key());
+        connector.commands().get(key).whenComplete((value, failure) -> {
+            connector.commands().del(key);
+            if (failure != null || value == null) {
+                log.warn("[{}] Could not read the connection listing of node {}: {}", nodeId, reply.node(),
+                        failure == null ? "gone" : failure.toString());
+                return;
+            }
+            Wire.Connections connections;
+            try {
+                connections = Wire.decodeConnections(value);
+            } catch (IllegalArgumentException e) {
+                dropped.incrementAndGet();
+                log.warn("[{}] Dropped a malformed connection listing of node {}: {}", nodeId, reply.node(), e.getMessage());
+                return;
+            }
+            if (listing.add(reply.node(), connections)) {
+                listings.remove(reply.requestId());
+                listing.finish();
+            }
+        });
+    }
+
+    /** The answers collected for one listing. */
+    private static final class Listing {
+        final CompletableFuture<ConnectionListing> result = new CompletableFuture<>();
+        private final java.util.Set<String> expected;
+        private final int limit;
+        private final List<ConnectionInfo> connections = new ArrayList<>();
+        private final List<String> answered = new ArrayList<>();
+        private boolean truncated;
+
+        Listing(java.util.Set<String> expected, int limit) {
+            this.expected = expected;
+            this.limit = limit;
+        }
+
+        /** Adds a node's answer; returns whether every expected node has answered. */
+        synchronized boolean add(String node, Wire.Connections answer) {
+            if (answered.contains(node)) {
+                return false;
+            }
+            answered.add(node);
+            for (ConnectionInfo c : answer.connections()) {
+                if (connections.size() < limit) {
+                    connections.add(c);
+                } else {
+                    truncated = true;
+                }
+            }
+            truncated |= answer.truncated();
+            return answered.containsAll(expected);
+        }
+
+        synchronized void finish() {
+            List<String> missing = expected.stream().filter(n -> !answered.contains(n)).toList();
+            result.complete(new ConnectionListing(connections, answered, missing, truncated));
         }
     }
 

@@ -2,6 +2,7 @@ package io.pushbridge.redis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.pushbridge.ConnectionInfo;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import io.pushbridge.SocketCommand;
@@ -104,7 +105,91 @@ final class Wire {
         return write(map);
     }
 
-    /** A {@link Message} or a {@link SocketCommand}. */
+    /** A node asks every node for its connections of a site, to be written under {@code replyKey}. */
+    record ListRequest(String site, String requestId, String from, int limit) {
+    }
+
+    /** A node's answer to a {@link ListRequest}: its connections are in {@code key}. */
+    record ListReply(String requestId, String node, String key) {
+    }
+
+    static byte[] encode(ListRequest r) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("v", VERSION);
+        map.put("k", "lq");
+        map.put("s", r.site());
+        map.put("id", r.requestId());
+        map.put("from", r.from());
+        map.put("n", r.limit());
+        return write(map);
+    }
+
+    static byte[] encode(ListReply r) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        map.put("v", VERSION);
+        map.put("k", "lr");
+        map.put("s", "-");
+        map.put("id", r.requestId());
+        map.put("node", r.node());
+        map.put("key", r.key());
+        return write(map);
+    }
+
+    /** A node's connections, and whether it had more than it lists. */
+    record Connections(List<ConnectionInfo> connections, boolean truncated) {
+    }
+
+    static byte[] encodeConnections(List<ConnectionInfo> connections, boolean truncated) {
+        List<Object> list = new ArrayList<>(connections.size());
+        for (ConnectionInfo c : connections) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("s", c.site());
+            m.put("sk", c.socketId());
+            m.put("n", c.nodeId());
+            if (c.sessionId() != null) {
+                m.put("ss", c.sessionId());
+            }
+            if (c.userId() != null) {
+                m.put("u", c.userId());
+            }
+            m.put("r", List.copyOf(c.rooms()));
+            ConnectionInfo.Handshake h = c.handshake();
+            Map<String, Object> hm = new LinkedHashMap<>();
+            hm.put("hd", h.headers());
+            hm.put("i", h.issued());
+            hm.put("a", h.address());
+            hm.put("x", h.xdomain());
+            hm.put("sc", h.secure());
+            hm.put("url", h.url());
+            hm.put("q", h.query());
+            m.put("h", hm);
+            list.add(m);
+        }
+        return write(Map.of("v", VERSION, "c", list, "t", truncated));
+    }
+
+    static Connections decodeConnections(byte[] bytes) {
+        Object value = read(bytes, 0, bytes.length);
+        if (!(value instanceof Map<?, ?> map) || !(map.get("v") instanceof Number n) || n.intValue() != VERSION
+                || !(map.get("c") instanceof List<?> list)) {
+            throw new IllegalArgumentException("not a connection list");
+        }
+        List<ConnectionInfo> out = new ArrayList<>(list.size());
+        for (Object o : list) {
+            if (!(o instanceof Map<?, ?> m) || !(m.get("h") instanceof Map<?, ?> h)) {
+                throw new IllegalArgumentException("not a connection");
+            }
+            ConnectionInfo.Handshake handshake = new ConnectionInfo.Handshake(multiMap(h.get("hd"), "hd"),
+                    number(h.get("i"), "i"), stringOrEmpty(h.get("a"), "a"), Boolean.TRUE.equals(h.get("x")),
+                    Boolean.TRUE.equals(h.get("sc")), stringOrEmpty(h.get("url"), "url"), multiMap(h.get("q"), "q"));
+            out.add(new ConnectionInfo(string(m.get("s"), "s"), string(m.get("sk"), "sk"), string(m.get("n"), "n"),
+                    m.get("ss") == null ? null : string(m.get("ss"), "ss"), m.get("u") == null ? null : string(m.get("u"), "u"),
+                    strings(m.get("r"), "r"), handshake));
+        }
+        return new Connections(out, Boolean.TRUE.equals(map.get("t")));
+    }
+
+    /** A {@link Message}, a {@link SocketCommand}, a {@link ListRequest} or a {@link ListReply}. */
     static Object decode(byte[] bytes) {
         Object value = read(bytes, 0, bytes.length);
         if (!(value instanceof Map<?, ?> map)) {
@@ -116,6 +201,16 @@ final class Wire {
         }
         String kind = string(map.get("k"), "k");
         String site = string(map.get("s"), "s");
+        if ("lq".equals(kind)) {
+            long limit = number(map.get("n"), "n");
+            if (limit < 1 || limit > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("field n is out of range");
+            }
+            return new ListRequest(site, string(map.get("id"), "id"), string(map.get("from"), "from"), (int) limit);
+        }
+        if ("lr".equals(kind)) {
+            return new ListReply(string(map.get("id"), "id"), string(map.get("node"), "node"), string(map.get("key"), "key"));
+        }
         if ("c".equals(kind)) {
             SocketCommand.Kind ck;
             try {
@@ -187,6 +282,31 @@ final class Wire {
             return s;
         }
         throw new IllegalArgumentException("field " + field + " is not a non-empty string");
+    }
+
+    private static String stringOrEmpty(Object value, String field) {
+        if (value instanceof String s) {
+            return s;
+        }
+        throw new IllegalArgumentException("field " + field + " is not a string");
+    }
+
+    private static Map<String, List<String>> multiMap(Object value, String field) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("field " + field + " is not a map");
+        }
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> {
+            if (!(k instanceof String name) || !(v instanceof List<?> values)) {
+                throw new IllegalArgumentException("field " + field + " is not a map of string lists");
+            }
+            List<String> strings = new ArrayList<>(values.size());
+            for (Object o : values) {
+                strings.add(stringOrEmpty(o, field));
+            }
+            out.put(name, strings);
+        });
+        return out;
     }
 
     private static Set<String> strings(Object value, String field) {
