@@ -145,6 +145,37 @@ class ClusterGatewayIntegrationTests {
     }
 
     @Test
+    void eitherNodeListsTheConnectionsOfBothAndLocatesTheirSockets() throws Exception {
+        try (TestClient onA = TestClient.connect(a.port(), "/news", "rooms:listing", "hello");
+                TestClient onB = TestClient.connect(b.port(), "/news", "rooms:listing", "hello")) {
+            String idA = onA.awaitConnected();
+            String idB = onB.awaitConnected();
+            io.pushbridge.ConnectionListing listing = a.router.listConnections("news", 1000).toCompletableFuture()
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(listing.nodes()).contains("node-a", "node-b");
+            assertThat(listing.missingNodes()).isEmpty();
+            assertThat(listing.truncated()).isFalse();
+            assertThat(listing.connections()).filteredOn(c -> c.socketId().equals(idA))
+                    .singleElement().satisfies(c -> assertThat(c.nodeId()).isEqualTo("node-a"));
+            assertThat(listing.connections()).filteredOn(c -> c.socketId().equals(idB))
+                    .singleElement().satisfies(c -> {
+                        assertThat(c.nodeId()).isEqualTo("node-b");
+                        assertThat(c.rooms()).containsExactly("listing");
+                        assertThat(c.handshake().address()).isEqualTo("127.0.0.1");
+                    });
+            io.pushbridge.ConnectionListing one = b.router.listConnections("news", 1).toCompletableFuture()
+                    .get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(one.connections()).hasSize(1);
+            assertThat(one.truncated()).isTrue();
+
+            assertThat(a.router.locate("news", idB).toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS))
+                    .isEqualTo("node-b");
+            assertThat(a.router.locate("news", "no-such-socket").toCompletableFuture()
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS)).isNull();
+        }
+    }
+
+    @Test
     void clientsOfANodeThatCrashedReconnectToTheOtherAndGetWhatIsPendingAsBatch() throws Exception {
         GatewayNode c = GatewayNode.start("node-c", redis.uri());
         try {
