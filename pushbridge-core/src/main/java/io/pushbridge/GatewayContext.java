@@ -62,6 +62,9 @@ public interface GatewayContext {
      */
     boolean identify(String site, String socketId, @Nullable String sessionId, @Nullable String userId);
 
+    /** The most rooms one send may name ({@link #emitLocally} refuses more). */
+    int maxRoomsPerSend();
+
     /** The names of the configured sites. */
     Set<String> sites();
 

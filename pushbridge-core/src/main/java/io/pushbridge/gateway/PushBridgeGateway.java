@@ -189,7 +189,12 @@ public final class PushBridgeGateway implements AutoCloseable {
                 throw new IllegalStateException("a stopped gateway cannot be started again; build a new one");
             }
             router.start(dispatcher);
-            startExtensions();
+            try {
+                startExtensions();
+            } catch (RuntimeException e) {
+                releaseThreads();
+                throw e;
+            }
             if (store instanceof InMemoryMessageStore memory) {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
             }
@@ -217,6 +222,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 s.stop();
                 stopExtensions();
                 router.stop();
+                releaseThreads();
                 throw new PushBridgeException("Could not listen on " + options.host() + ":" + options.port()
                         + " (pushbridge.port): " + bind.cause().getMessage(), bind.cause());
             }
@@ -233,6 +239,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                     s.stop();
                     stopExtensions();
                     router.stop();
+                    releaseThreads();
                     throw e;
                 }
             }
@@ -242,6 +249,15 @@ public final class PushBridgeGateway implements AutoCloseable {
                             .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
                     store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
         }
+    }
+
+    /** After a failed start: the gateway cannot be started again, so its own threads go now. */
+    private void releaseThreads() {
+        stopped = true;
+        if (ownsExecutor) {
+            executor.shutdownNow();
+        }
+        timer.shutdownNow();
     }
 
     /** Starts the extensions in order; if one fails, stops those started and the router, and fails. */
@@ -347,6 +363,11 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             runtime.identify(socket, sessionId, userId);
             return !socket.isClosed();
+        }
+
+        @Override
+        public int maxRoomsPerSend() {
+            return options.maxRoomsPerSend();
         }
 
         @Override
@@ -458,6 +479,11 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             // closes every connection; the disconnect bookkeeping is handed to the workers
             s.stop();
+            // extensions may still hand work to the workers while they stop
+            stopExtensions();
+            if (admin != null) {
+                admin.stop();
+            }
             if (ownsExecutor) {
                 executor.shutdown();
                 try {
@@ -468,10 +494,6 @@ public final class PushBridgeGateway implements AutoCloseable {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-            }
-            stopExtensions();
-            if (admin != null) {
-                admin.stop();
             }
             timer.shutdownNow();
             router.stop();

@@ -90,4 +90,31 @@ class OptionsTests {
         assertThatIllegalArgumentException().isThrownBy(() -> PushBridgeGateway.builder().build())
                 .withMessageContaining("site");
     }
+
+    @Test
+    void aPathWithATrailingSlashIsTakenAsClientsWriteIt() {
+        assertThat(GatewayOptions.builder().path("/socket/").build().path()).isEqualTo("/socket");
+        assertThat(GatewayOptions.builder().path("/socket").build().path()).isEqualTo("/socket");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().path("/").build())
+                .withMessageContaining("path");
+    }
+
+    @Test
+    void badEventAndAdminSettingsAreNamed() {
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().eventTimeout(Duration.ZERO).build())
+                .withMessageContaining("eventTimeout");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().maxPendingEvents(0).build())
+                .withMessageContaining("maxPendingEvents");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().adminKey("short").build())
+                .withMessageContaining("adminKey").withMessageNotContaining("short");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().adminPath("/socket.io/admin").build())
+                .withMessageContaining("adminPath");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().adminPort(-2).build())
+                .withMessageContaining("adminPort");
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().adminMaxConnections(0).build())
+                .withMessageContaining("adminMaxConnections");
+        GatewayOptions on = GatewayOptions.builder().adminKey("0123456789abcdef").build();
+        assertThat(on.adminEnabled()).isTrue();
+        assertThat(on.toString()).doesNotContain("0123456789abcdef");
+    }
 }
