@@ -134,6 +134,12 @@ public final class RedisConnector implements AutoCloseable {
         return mode;
     }
 
+    /** The database number of a standalone or Sentinel connection (from the URI, 0 by default); 0 on Redis Cluster. */
+    public int database() {
+        RedisURI u = uri;
+        return u == null ? 0 : u.getDatabase();
+    }
+
     public boolean isCluster() {
         return mode == Mode.CLUSTER;
     }
