@@ -21,8 +21,7 @@ record Notification(Set<String> users, JsonNode data) {
 
     /** Why a message was dropped; {@link #counter()} is its name in the counters. */
     enum Drop {
-        TOO_LARGE, NOT_JSON, NOT_OBJECT, USERS_MISSING, USERS_NOT_ARRAY, USERS_EMPTY, USERS_INVALID_ENTRY,
-        DATA_MISSING, REFUSED;
+        TOO_LARGE, MALFORMED_JSON, NOT_AN_OBJECT, MISSING_FIELD, INVALID;
 
         String counter() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -61,40 +60,40 @@ record Notification(Set<String> users, JsonNode data) {
         try {
             root = JSON.readTree(payload);
         } catch (JsonProcessingException e) {
-            throw new Dropped(Drop.NOT_JSON, RateLimitedWarnings.excerpt(String.valueOf(e.getOriginalMessage())));
+            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedWarnings.excerpt(String.valueOf(e.getOriginalMessage())));
         } catch (IOException e) {
-            throw new Dropped(Drop.NOT_JSON, RateLimitedWarnings.excerpt(e.toString()));
+            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedWarnings.excerpt(e.toString()));
         }
         if (root == null || root.isMissingNode()) {
-            throw new Dropped(Drop.NOT_JSON, "empty message");
+            throw new Dropped(Drop.MALFORMED_JSON, "empty message");
         }
         if (!root.isObject()) {
-            throw new Dropped(Drop.NOT_OBJECT, "a JSON " + root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+            throw new Dropped(Drop.NOT_AN_OBJECT, "a JSON " + root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
                     + ", not an object");
         }
         JsonNode users = root.get("users");
         if (users == null) {
-            throw new Dropped(Drop.USERS_MISSING, "no 'users' field");
+            throw new Dropped(Drop.MISSING_FIELD, "no 'users' field");
         }
         if (!users.isArray()) {
-            throw new Dropped(Drop.USERS_NOT_ARRAY, "'users' is a " + users.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
+            throw new Dropped(Drop.INVALID, "'users' is a " + users.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
                     + ", not an array");
         }
         if (users.isEmpty()) {
-            throw new Dropped(Drop.USERS_EMPTY, "'users' is empty");
+            throw new Dropped(Drop.INVALID, "'users' is empty");
         }
         Set<String> ids = new LinkedHashSet<>();
         for (int i = 0; i < users.size(); i++) {
             String id = userId(users.get(i));
             if (id == null) {
-                throw new Dropped(Drop.USERS_INVALID_ENTRY, "users[" + i + "] is not a user id (a non-empty string or an integer): "
+                throw new Dropped(Drop.INVALID, "users[" + i + "] is not a user id (a non-empty string or an integer): "
                         + RateLimitedWarnings.excerpt(users.get(i).toString()));
             }
             ids.add(id);
         }
         JsonNode data = root.get("data");
         if (data == null) {
-            throw new Dropped(Drop.DATA_MISSING, "no 'data' field");
+            throw new Dropped(Drop.MISSING_FIELD, "no 'data' field");
         }
         return new Notification(ids, data);
     }

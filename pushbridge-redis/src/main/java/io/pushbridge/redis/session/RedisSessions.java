@@ -362,7 +362,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             try {
                 ctx.emitLocally(new SendRequest(site, Target.rooms(part), notificationsEvent, List.of(notification.data()), false));
             } catch (PushRefusedException e) {
-                drop(ctx, Notification.Drop.REFUSED, RateLimitedWarnings.excerpt(e.getMessage()));
+                drop(ctx, Notification.Drop.INVALID, RateLimitedWarnings.excerpt(e.getMessage()));
                 return;
             }
         }
@@ -453,9 +453,10 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
      * Counters: {@code authenticated} (authenticate events whose session had a user),
      * {@code unknownSessions} (whose session had none), {@code keyspaceEvents}, {@code notifications}
      * (delivered), {@code resumes} (re-reads after a reconnect), and {@code dropped.<reason>} for each
-     * reason a notification is dropped: {@code too_large}, {@code not_json}, {@code not_object},
-     * {@code users_missing}, {@code users_not_array}, {@code users_empty}, {@code users_invalid_entry},
-     * {@code data_missing}, {@code refused} (the gateway refused the emit, e.g. a room name too long).
+     * reason a notification is dropped, the same reasons as the redis-handshake mode's:
+     * {@code too_large}, {@code malformed_json}, {@code not_an_object}, {@code missing_field}
+     * ({@code users} or {@code data}), {@code invalid} ({@code users} not a non-empty array of user
+     * ids, or the gateway refused the emit, e.g. a room name too long). The log line says which.
      */
     public Map<String, Long> stats() {
         Map<String, Long> m = new LinkedHashMap<>();

@@ -214,15 +214,15 @@ class RedisSessionsIntegrationTests {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
-        "not_json            | {users:[1]",
-        "not_object          | [1,2]",
-        "users_missing       | {\"data\":1}",
-        "users_not_array     | {\"users\":\"user5\",\"data\":1}",
-        "users_empty         | {\"users\":[],\"data\":1}",
-        "users_invalid_entry | {\"users\":[\"a\",{\"id\":1}],\"data\":1}",
-        "users_invalid_entry | {\"users\":[\"\"],\"data\":1}",
-        "users_invalid_entry | {\"users\":[1.5],\"data\":1}",
-        "data_missing        | {\"users\":[\"badinput\"]}",
+        "malformed_json            | {users:[1]",
+        "not_an_object          | [1,2]",
+        "missing_field       | {\"data\":1}",
+        "invalid     | {\"users\":\"user5\",\"data\":1}",
+        "invalid         | {\"users\":[],\"data\":1}",
+        "invalid | {\"users\":[\"a\",{\"id\":1}],\"data\":1}",
+        "invalid | {\"users\":[\"\"],\"data\":1}",
+        "invalid | {\"users\":[1.5],\"data\":1}",
+        "missing_field        | {\"users\":[\"badinput\"]}",
     })
     void badNotificationsAreDroppedAndCounted(String reason, String payload) throws Exception {
         cli.set("session-store-badinput", "badinput");

@@ -33,15 +33,15 @@ class RedisSessionsTests {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "TOO_LARGE           | {\"users\":[1],\"data\":\"0123456789012345678901234567890123456789\"}",
-        "NOT_JSON            | ''",
-        "NOT_JSON            | nope",
-        "NOT_OBJECT          | \"text\"",
-        "USERS_MISSING       | {\"data\":1}",
-        "USERS_NOT_ARRAY     | {\"users\":{},\"data\":1}",
-        "USERS_EMPTY         | {\"users\":[],\"data\":1}",
-        "USERS_INVALID_ENTRY | {\"users\":[null],\"data\":1}",
-        "USERS_INVALID_ENTRY | {\"users\":[true],\"data\":1}",
-        "DATA_MISSING        | {\"users\":[1]}",
+        "MALFORMED_JSON            | ''",
+        "MALFORMED_JSON            | nope",
+        "NOT_AN_OBJECT          | \"text\"",
+        "MISSING_FIELD       | {\"data\":1}",
+        "INVALID     | {\"users\":{},\"data\":1}",
+        "INVALID         | {\"users\":[],\"data\":1}",
+        "INVALID | {\"users\":[null],\"data\":1}",
+        "INVALID | {\"users\":[true],\"data\":1}",
+        "MISSING_FIELD        | {\"users\":[1]}",
     })
     void badNotifications(Notification.Drop reason, String payload) {
         assertThatThrownBy(() -> Notification.parse(bytes(payload), 40))
