@@ -57,8 +57,8 @@ final class Connections implements SiteSocket.Closer {
         final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>();
         final Set<String> connecting = ConcurrentHashMap.newKeySet();
         volatile boolean everAdmitted;
-        /** A WebSocket probe arrived: the client is moving off long-polling. */
-        volatile boolean upgrading;
+        /** The client completed its upgrade to WebSocket (its UPGRADE packet arrived). */
+        volatile boolean upgraded;
 
         Session(ClientHead head) {
             this.head = head;
@@ -155,7 +155,7 @@ final class Connections implements SiteSocket.Closer {
     }
 
     /**
-     * The transport of a live session of this gateway ({@code WEBSOCKET} from its upgrade probe on),
+     * The transport of a live session of this gateway ({@code WEBSOCKET} once its upgrade completed),
      * or {@code null} for an unknown id.
      */
     com.corundumstudio.socketio.@Nullable Transport sessionTransport(UUID sessionId) {
@@ -163,14 +163,14 @@ final class Connections implements SiteSocket.Closer {
         if (session == null || !session.head.isConnected()) {
             return null;
         }
-        return session.upgrading ? com.corundumstudio.socketio.Transport.WEBSOCKET : session.head.getCurrentTransport();
+        return session.upgraded ? com.corundumstudio.socketio.Transport.WEBSOCKET : session.head.getCurrentTransport();
     }
 
-    /** A WebSocket upgrade probe arrived for the session. */
-    void upgrading(UUID sessionId) {
+    /** The session's UPGRADE packet arrived over WebSocket: it no longer polls. */
+    void upgraded(UUID sessionId) {
         Session session = sessions.get(sessionId);
         if (session != null) {
-            session.upgrading = true;
+            session.upgraded = true;
         }
     }
 

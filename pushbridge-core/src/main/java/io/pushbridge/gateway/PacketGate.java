@@ -77,8 +77,11 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                     close = true;
                 }
                 case '2', '3', '5', '6' -> {
-                    if (part.equals("2probe") && message.getTransport() == Transport.WEBSOCKET) {
-                        connections.upgrading(head.getSessionId());
+                    if (part.equals("5") && message.getTransport() == Transport.WEBSOCKET) {
+                        // the upgrade is complete: netty-socketio leaves polls unanswered from now on.
+                        // Until now (after the probe too) polls are served: the probe's NOOP answers the
+                        // one in flight, and the client pauses polling only after it
+                        connections.upgraded(head.getSessionId());
                     }
                     forward.add(part);
                 }

@@ -88,6 +88,10 @@ class PollingIntegrationTests {
         try {
             ws.sendText("2probe", true).get(5, TimeUnit.SECONDS);
             assertThat(frames.poll(5, TimeUnit.SECONDS)).isEqualTo("3probe");
+            // between the probe and the upgrade the client may still poll: it is answered (the probe's noop)
+            HttpResponse<byte[]> during = RawClient.get(gateway.port(), "EIO=4&transport=polling&sid=" + sid, Map.of());
+            assertThat(during.statusCode()).isEqualTo(200);
+            assertThat(RawClient.text(during)).isEqualTo("6");
             ws.sendText("5", true).get(5, TimeUnit.SECONDS);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
             HttpResponse<byte[]> poll;
@@ -99,6 +103,17 @@ class PollingIntegrationTests {
             assertThat(RawClient.text(poll)).contains("\"code\":3");
         } finally {
             ws.abort();
+        }
+    }
+
+    @Test
+    void clientsThatStartPollingAndUpgradeAlwaysConnect() throws Exception {
+        // the Java client's default: long-polling first, then the WebSocket upgrade, its first poll
+        // racing the probe; every one of these connects must succeed
+        for (int i = 0; i < 20; i++) {
+            try (TestClient client = TestClient.connect(gateway.port(), "/news", Map.of("token", "rooms:"), null, false)) {
+                client.awaitConnected();
+            }
         }
     }
 
