@@ -67,12 +67,18 @@ public final class PushBridgeAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     PushBridgeGateway pushBridgeGateway(PushBridgeProperties properties, MessageStore store, Router router,
-            ObjectProvider<PushBridgeNodeIdentity> identity, BeanFactory beanFactory) {
+            ObjectProvider<PushBridgeNodeIdentity> identity, BeanFactory beanFactory,
+            ObjectProvider<PushBridgeOptionsMapper.RedisDrivenSites> redisDriven) {
+        PushBridgeOptionsMapper.RedisDrivenSites redis = redisDriven.getIfAvailable();
         PushBridgeGateway.Builder builder = PushBridgeGateway.builder()
                 .options(PushBridgeOptionsMapper.gatewayOptions(properties, identity.getIfAvailable()))
-                .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property)))
+                .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property),
+                        redis))
                 .store(store)
                 .router(router);
+        if (redis != null) {
+            redis.extensions().forEach(builder::extension);
+        }
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {
@@ -94,6 +100,22 @@ public final class PushBridgeAutoConfiguration {
     @ConditionalOnMissingBean
     PushTemplate pushTemplate(PushBridgeGateway gateway) {
         return gateway.pushTemplate();
+    }
+
+    /**
+     * With {@code pushbridge-redis} on the classpath: the REDIS_HANDSHAKE and REDIS_SESSION
+     * authorizers ({@link PushBridgeRedisDrivenSites}), whose Redis servers are their own and need no
+     * {@code pushbridge.redis.url}. Without it, a site asking for one fails start-up.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.pushbridge.redis.RedisConnector")
+    static class RedisDrivenSitesConfiguration {
+
+        @Bean(destroyMethod = "close")
+        @ConditionalOnMissingBean
+        PushBridgeRedisDrivenSites pushBridgeRedisDrivenSites(PushBridgeProperties properties) {
+            return new PushBridgeRedisDrivenSites(properties);
+        }
     }
 
     /** The {@code pushbridge} health indicator, with Spring Boot's health support on the classpath. */

@@ -49,7 +49,13 @@ final class PushBridgeOptionsMapper {
             Map.entry("datacenterId", "flake-id.datacenter"),
             Map.entry("workerId", "flake-id.worker"),
             Map.entry("nodeId", "node-id"),
-            Map.entry("staticResources", "static-resources"));
+            Map.entry("staticResources", "static-resources"),
+            Map.entry("eventTimeout", "event-timeout"),
+            Map.entry("maxPendingEvents", "max-pending-events"),
+            Map.entry("adminKey", "admin.key"),
+            Map.entry("adminPath", "admin.path"),
+            Map.entry("adminPort", "admin.port"),
+            Map.entry("adminMaxConnections", "admin.max-connections"));
 
     private static final Map<String, String> STORE_SETTINGS = Map.of(
             "maxPendingPerUser", "max-pending-per-user",
@@ -107,6 +113,20 @@ final class PushBridgeOptionsMapper {
         if (identity != null) {
             b.nodeId(identity.nodeId()).datacenterId(identity.datacenterId()).workerId(identity.workerId());
         }
+        b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents());
+        PushBridgeProperties.Admin admin = p.getAdmin();
+        String adminKey = admin.getKey();
+        if (adminKey != null && !adminKey.isEmpty()) {
+            b.adminKey(adminKey);
+        }
+        b.adminPath(admin.getPath()).adminMaxConnections(admin.getMaxConnections());
+        if (admin.getPort() != null) {
+            if (admin.getPort() < 0) {
+                throw invalid("admin.port", "must be 0..65535 (0 picks a free port), was " + admin.getPort()
+                        + "; leave it unset to serve the admin view on the gateway's port only");
+            }
+            b.adminPort(admin.getPort());
+        }
         String staticResources = p.getStaticResources();
         if (staticResources != null && !staticResources.isBlank()) {
             b.staticResources(staticResources);
@@ -129,9 +149,31 @@ final class PushBridgeOptionsMapper {
      *     when there is no such bean
      */
     static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans) {
+        return sites(p, beans, null);
+    }
+
+    /**
+     * Sets up a site whose authorizer lives in {@code pushbridge-redis} (REDIS_HANDSHAKE,
+     * REDIS_SESSION): its authorizer, event handlers and the extension that listens to Redis.
+     */
+    interface RedisDrivenSites {
+        void configure(String group, String name, Site site, SiteOptions.Builder builder);
+
+        /** The extensions of the sites set up, for the gateway to start and stop. */
+        List<io.pushbridge.GatewayExtension> extensions();
+    }
+
+    /**
+     * The sites, with their authorizers.
+     *
+     * @param redis sets up the REDIS_* authorizers; {@code null} when {@code pushbridge-redis} is not on
+     *     the classpath, and then a site asking for one fails start-up naming its authorizer property
+     */
+    static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans,
+            @Nullable RedisDrivenSites redis) {
         requireSites(p);
         List<SiteOptions> sites = new ArrayList<>();
-        p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans)));
+        p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans, redis)));
         // what is left to check across sites (a namespace used twice) is checked when the gateway is built
         return sites;
     }
@@ -145,7 +187,7 @@ final class PushBridgeOptionsMapper {
     }
 
     private static SiteOptions site(String name, Site site, PushBridgeProperties p,
-            BiFunction<String, String, RoomAuthorizer> beans) {
+            BiFunction<String, String, RoomAuthorizer> beans, @Nullable RedisDrivenSites redis) {
         String group = sitePath(name);
         checkUserRoomPrefix(group, site.getUserRoomPrefix(), p.getMaxRoomNameLength());
         List<String> apiKeys = new ArrayList<>();
@@ -163,24 +205,32 @@ final class PushBridgeOptionsMapper {
             }
             apiKeys.add(key);
         }
-        RoomAuthorizer authorizer = authorizer(group, site, beans);
         SiteOptions.Builder b = SiteOptions.builder(name)
-                .authorizer(authorizer)
                 .apiKeys(apiKeys)
                 .userRoomPrefix(site.getUserRoomPrefix());
         if (site.getNamespace() != null) {
             b.namespace(site.getNamespace());
         }
+        RoomAuthorizer authorizer = authorizer(group, site, beans);
+        if (authorizer != null) {
+            b.authorizer(authorizer);
+        } else if (redis == null) {
+            throw new InvalidPushBridgePropertyException(group + ".authorizer", "the " + site.getAuthorizer()
+                    + " authorizer needs io.pushbridge:pushbridge-redis on the classpath; add that dependency");
+        } else {
+            redis.configure(group, name, site, b);
+        }
         return build(group, SITE_SETTINGS, b::build);
     }
 
-    private static RoomAuthorizer authorizer(String group, Site site, BiFunction<String, String, RoomAuthorizer> beans) {
+    /** The authorizer; {@code null} for the REDIS_* ones, which {@link RedisDrivenSites} sets up. */
+    private static @Nullable RoomAuthorizer authorizer(String group, Site site, BiFunction<String, String, RoomAuthorizer> beans) {
         Authorizer kind = site.getAuthorizer();
         if (kind == null) {
             if (site.getAuthUrl() == null) {
                 throw new InvalidPushBridgePropertyException(group + ".auth-url", "is required: set it to the URL that "
                         + "answers with the rooms of a token, or set " + group
-                        + ".authorizer to STATIC, ALLOW_ALL or BEAN");
+                        + ".authorizer to STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE or REDIS_SESSION");
             }
             kind = Authorizer.WEBHOOK;
         }
@@ -188,6 +238,8 @@ final class PushBridgeOptionsMapper {
         conflict(group, kind, Authorizer.STATIC, "tokens", !site.getTokens().isEmpty());
         conflict(group, kind, Authorizer.ALLOW_ALL, "rooms", !site.getRooms().isEmpty());
         conflict(group, kind, Authorizer.BEAN, "authorizer-bean", site.getAuthorizerBean() != null);
+        conflict(group, kind, Authorizer.REDIS_HANDSHAKE, "redis-handshake.urls", !site.getRedisHandshake().getUrls().isEmpty());
+        conflict(group, kind, Authorizer.REDIS_SESSION, "redis-session.url", site.getRedisSession().getUrl() != null);
         return switch (kind) {
             case WEBHOOK -> webhook(group, site);
             case STATIC -> {
@@ -208,6 +260,7 @@ final class PushBridgeOptionsMapper {
                 }
                 yield beans.apply(bean, group + ".authorizer-bean");
             }
+            case REDIS_HANDSHAKE, REDIS_SESSION -> null;
         };
     }
 

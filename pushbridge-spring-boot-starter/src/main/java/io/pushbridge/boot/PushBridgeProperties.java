@@ -123,11 +123,21 @@ public class PushBridgeProperties {
     /** Redis, for ack queues shared by several gateway nodes and routing between them. */
     private final Redis redis = new Redis();
 
+    /** The admin view: every connection of the cluster as JSON; off unless admin.key is set. */
+    private final Admin admin = new Admin();
+
+    /** How long the handler of a client event may take before the client's callback gets a "timeout" error. */
+    private Duration eventTimeout = Duration.ofSeconds(10);
+
+    /** Client events of one socket waiting for their handler; beyond it new ones are refused ("too_many_pending"). */
+    private int maxPendingEvents = 32;
+
     /**
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
      * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
-     * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN), auth-url, auth-scheme, auth-timeout, api-key,
-     * api-keys, user-room-prefix, tokens, rooms, authorizer-bean.
+     * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE, REDIS_SESSION), auth-url,
+     * auth-scheme, auth-timeout, api-key, api-keys, user-room-prefix, tokens, rooms,
+     * authorizer-bean, redis-handshake.*, redis-session.*.
      */
     private Map<String, Site> sites = new LinkedHashMap<>();
 
@@ -293,6 +303,26 @@ public class PushBridgeProperties {
 
     public FlakeId getFlakeId() {
         return flakeId;
+    }
+
+    public Admin getAdmin() {
+        return admin;
+    }
+
+    public Duration getEventTimeout() {
+        return eventTimeout;
+    }
+
+    public void setEventTimeout(Duration eventTimeout) {
+        this.eventTimeout = eventTimeout;
+    }
+
+    public int getMaxPendingEvents() {
+        return maxPendingEvents;
+    }
+
+    public void setMaxPendingEvents(int maxPendingEvents) {
+        this.maxPendingEvents = maxPendingEvents;
     }
 
     public Redis getRedis() {
@@ -496,7 +526,207 @@ public class PushBridgeProperties {
         ALLOW_ALL,
 
         /** A RoomAuthorizer bean of the application, named by authorizer-bean. */
-        BEAN
+        BEAN,
+
+        /**
+         * The redis-handshake service's protocol: a client's "subscribe" event is published to Redis,
+         * an "authorize" message on the ingestion channel grants the room (redis-handshake.*).
+         */
+        REDIS_HANDSHAKE,
+
+        /**
+         * The redis-session service's protocol: a client's "authenticate" event names a session whose
+         * Redis key holds the user id; membership follows the key (redis-session.*).
+         */
+        REDIS_SESSION
+    }
+
+    /** The admin view (pushbridge.admin.*). */
+    public static class Admin {
+
+        /**
+         * The key the admin view asks for ("Authorization: Bearer KEY" or header X-PushBridge-Admin-Key),
+         * at least 16 characters; the admin view is off while it is unset or empty. Take it from the
+         * environment, e.g. ${PUSHBRIDGE_ADMIN_KEY:}.
+         */
+        private @Nullable String key;
+
+        /** Path of the admin view on the gateway's port. */
+        private String path = "/pushbridge/admin/connections";
+
+        /** A port of its own for the admin view, where it is also served at "/" (0 picks a free one); unset: none. */
+        private @Nullable Integer port;
+
+        /** At most this many connections in one answer (the answer then says "truncated": true). */
+        private int maxConnections = 10_000;
+
+        public @Nullable String getKey() {
+            return key;
+        }
+
+        public void setKey(@Nullable String key) {
+            this.key = key;
+        }
+
+        public String getPath() {
+            return path;
+        }
+
+        public void setPath(String path) {
+            this.path = path;
+        }
+
+        public @Nullable Integer getPort() {
+            return port;
+        }
+
+        public void setPort(@Nullable Integer port) {
+            this.port = port;
+        }
+
+        public int getMaxConnections() {
+            return maxConnections;
+        }
+
+        public void setMaxConnections(int maxConnections) {
+            this.maxConnections = maxConnections;
+        }
+    }
+
+    /** The REDIS_HANDSHAKE authorizer of a site (pushbridge.sites.NAME.redis-handshake.*). */
+    public static class RedisHandshake {
+
+        /**
+         * The Redis servers (comma list or YAML list, redis:// or rediss://) whose ingestion channel the
+         * gateway subscribes to, and on each of which a client's request is published; defaults to
+         * pushbridge.redis.url. The old service's SOCKETIO_REDIS_URLS.
+         */
+        private List<String> urls = new ArrayList<>();
+
+        /** The client event that asks for a room, with {room, uid, sid}. */
+        private String event = "subscribe";
+
+        /** Where the request {room, uid, sid, socketId, ip} is published. */
+        private String authChannel = "socket.io:auth";
+
+        /** The ingestion channel: {room, type, ...} is emitted to the room as event "type". */
+        private String channel = "socket.io";
+
+        /** The ingestion message type that joins a socket to a room: {"socketId", "type", "room"}. */
+        private String authorizeType = "authorize";
+
+        public List<String> getUrls() {
+            return urls;
+        }
+
+        public void setUrls(List<String> urls) {
+            this.urls = urls;
+        }
+
+        public String getEvent() {
+            return event;
+        }
+
+        public void setEvent(String event) {
+            this.event = event;
+        }
+
+        public String getAuthChannel() {
+            return authChannel;
+        }
+
+        public void setAuthChannel(String authChannel) {
+            this.authChannel = authChannel;
+        }
+
+        public String getChannel() {
+            return channel;
+        }
+
+        public void setChannel(String channel) {
+            this.channel = channel;
+        }
+
+        public String getAuthorizeType() {
+            return authorizeType;
+        }
+
+        public void setAuthorizeType(String authorizeType) {
+            this.authorizeType = authorizeType;
+        }
+    }
+
+    /** The REDIS_SESSION authorizer of a site (pushbridge.sites.NAME.redis-session.*). */
+    public static class RedisSession {
+
+        /** The Redis server holding the session keys (redis:// or rediss://); defaults to pushbridge.redis.url. */
+        private @Nullable String url;
+
+        /** Session keys are this prefix followed by the session id; their value is the user id. */
+        private String keyPrefix = "session-store-";
+
+        /** The client event that names a session, with {sessionId}. */
+        private String event = "authenticate";
+
+        /** The channel of {"users": [...], "data": ...} messages; empty turns it off. */
+        private String notificationsChannel = "notifications";
+
+        /** The event that carries a notification's data to the users' connections. */
+        private String notificationsEvent = "message";
+
+        /**
+         * Whether PushBridge may run CONFIG SET notify-keyspace-events when Redis does not report the
+         * session keys' changes; false fails start-up instead, naming the setting Redis needs.
+         */
+        private boolean configureKeyspaceEvents = false;
+
+        public @Nullable String getUrl() {
+            return url;
+        }
+
+        public void setUrl(@Nullable String url) {
+            this.url = url;
+        }
+
+        public String getKeyPrefix() {
+            return keyPrefix;
+        }
+
+        public void setKeyPrefix(String keyPrefix) {
+            this.keyPrefix = keyPrefix;
+        }
+
+        public String getEvent() {
+            return event;
+        }
+
+        public void setEvent(String event) {
+            this.event = event;
+        }
+
+        public String getNotificationsChannel() {
+            return notificationsChannel;
+        }
+
+        public void setNotificationsChannel(String notificationsChannel) {
+            this.notificationsChannel = notificationsChannel;
+        }
+
+        public String getNotificationsEvent() {
+            return notificationsEvent;
+        }
+
+        public void setNotificationsEvent(String notificationsEvent) {
+            this.notificationsEvent = notificationsEvent;
+        }
+
+        public boolean isConfigureKeyspaceEvents() {
+            return configureKeyspaceEvents;
+        }
+
+        public void setConfigureKeyspaceEvents(boolean configureKeyspaceEvents) {
+            this.configureKeyspaceEvents = configureKeyspaceEvents;
+        }
     }
 
     /** One entry of {@code pushbridge.sites}: a site (tenant), keyed by its name. */
@@ -540,6 +770,20 @@ public class PushBridgeProperties {
 
         /** For the BEAN authorizer: the name of the RoomAuthorizer bean that authorizes this site's clients. */
         private @Nullable String authorizerBean;
+
+        /** For the REDIS_HANDSHAKE authorizer: its servers, channels and event. */
+        private final RedisHandshake redisHandshake = new RedisHandshake();
+
+        /** For the REDIS_SESSION authorizer: its server, keys, channel and event. */
+        private final RedisSession redisSession = new RedisSession();
+
+        public RedisHandshake getRedisHandshake() {
+            return redisHandshake;
+        }
+
+        public RedisSession getRedisSession() {
+            return redisSession;
+        }
 
         public @Nullable String getNamespace() {
             return namespace;

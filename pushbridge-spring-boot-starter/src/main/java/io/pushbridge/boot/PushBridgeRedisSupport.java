@@ -310,6 +310,28 @@ final class PushBridgeRedisSupport {
         }
     }
 
+    /**
+     * A connection to one more Redis server (an ingestion or session server of a site), with the
+     * timeouts of {@code pushbridge.redis.*}; every problem names {@code property}.
+     */
+    static RedisConnector connector(String url, String property, Redis r, String clientName) {
+        if (url == null || url.isBlank()) {
+            throw new InvalidPushBridgePropertyException(property, "must not be blank");
+        }
+        String uri = url.trim();
+        checkUri(property, uri, true);
+        List<String> uris = List.of(uri);
+        try {
+            return RedisConnector.builder().commandTimeout(r.getCommandTimeout()).connectTimeout(r.getConnectTimeout())
+                    .clientName(clientName).uri(uri).build();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidPushBridgePropertyException(property, redact(String.valueOf(e.getMessage()), uris));
+        } catch (RuntimeException e) {
+            throw new PushBridgeException(PushBridgeStartFailureAnalyzer.REDIS_UNREACHABLE + redact(uri, uris) + " ("
+                    + property + "): " + redact(describe(e), uris), e);
+        }
+    }
+
     /** {@code pushbridge-<node id>}, with whatever CLIENT SETNAME would refuse replaced. */
     static String defaultClientName(String nodeId) {
         StringBuilder name = new StringBuilder("pushbridge-");

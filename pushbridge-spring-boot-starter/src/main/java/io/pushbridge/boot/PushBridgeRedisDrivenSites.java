@@ -1,0 +1,143 @@
+package io.pushbridge.boot;
+
+import io.pushbridge.GatewayExtension;
+import io.pushbridge.boot.PushBridgeProperties.Site;
+import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.redis.RedisConnector;
+import io.pushbridge.redis.handshake.RedisHandshake;
+import io.pushbridge.redis.session.RedisSessions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Sets up the sites whose authorizer is REDIS_HANDSHAKE or REDIS_SESSION (the two Redis-driven
+ * services PushBridge replaces): connects to their Redis servers, builds {@link RedisHandshake} or
+ * {@link RedisSessions} from {@code pushbridge.sites.NAME.redis-handshake.*} and
+ * {@code redis-session.*}, and keeps them as gateway extensions. Closes its connections when the
+ * context closes (after the gateway stopped). Every bad value fails start-up naming its property.
+ */
+final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisDrivenSites, AutoCloseable {
+
+    private final PushBridgeProperties properties;
+    private final int maxMessageSize;
+    private final List<RedisConnector> connectors = new ArrayList<>();
+    private final List<GatewayExtension> extensions = new ArrayList<>();
+
+    PushBridgeRedisDrivenSites(PushBridgeProperties properties) {
+        this.properties = properties;
+        this.maxMessageSize = (int) Math.min(Integer.MAX_VALUE, properties.getMaxMessageSize().toBytes());
+    }
+
+    @Override
+    public synchronized void configure(String group, String name, Site site, SiteOptions.Builder builder) {
+        switch (site.getAuthorizer()) {
+            case REDIS_HANDSHAKE -> handshake(group, name, site.getRedisHandshake(), builder);
+            case REDIS_SESSION -> session(group, name, site, builder);
+            default -> throw new IllegalArgumentException("not a Redis-driven authorizer: " + site.getAuthorizer());
+        }
+    }
+
+    private void handshake(String group, String name, PushBridgeProperties.RedisHandshake p, SiteOptions.Builder builder) {
+        String property = group + ".redis-handshake.urls";
+        List<String> urls = new ArrayList<>();
+        for (String url : p.getUrls()) {
+            // "a,b" from an environment variable binds as one entry or several, depending on the source
+            for (String part : url.split(",")) {
+                if (!part.isBlank()) {
+                    urls.add(part.trim());
+                }
+            }
+        }
+        if (urls.isEmpty()) {
+            urls.add(defaultUrl(property));
+        }
+        List<RedisConnector> servers = new ArrayList<>();
+        for (int i = 0; i < urls.size(); i++) {
+            servers.add(connect(urls.get(i), urls.size() == 1 && p.getUrls().isEmpty() ? PushBridgeRedisSupport.URL
+                    : property + "[" + i + "]", name));
+        }
+        String g = group + ".redis-handshake";
+        RedisHandshake handshake = build(g, () -> RedisHandshake.builder(name)
+                .servers(servers)
+                .event(p.getEvent())
+                .authChannel(p.getAuthChannel())
+                .channel(p.getChannel())
+                .authorizeType(p.getAuthorizeType())
+                .maxMessageSize(maxMessageSize)
+                .build());
+        applied(g, () -> handshake.applyTo(builder));
+        extensions.add(handshake);
+    }
+
+    private void session(String group, String name, Site site, SiteOptions.Builder builder) {
+        PushBridgeProperties.RedisSession p = site.getRedisSession();
+        String g = group + ".redis-session";
+        RedisConnector redis = p.getUrl() != null ? connect(p.getUrl(), g + ".url", name)
+                : connect(defaultUrl(g + ".url"), PushBridgeRedisSupport.URL, name);
+        RedisSessions sessions = build(g, () -> RedisSessions.builder(name)
+                .redis(redis)
+                .keyPrefix(p.getKeyPrefix())
+                .event(p.getEvent())
+                .roomPrefix(site.getUserRoomPrefix())
+                .notificationsChannel(p.getNotificationsChannel())
+                .notificationsEvent(p.getNotificationsEvent())
+                .configureKeyspaceEvents(p.isConfigureKeyspaceEvents())
+                .maxMessageSize(maxMessageSize)
+                .build());
+        applied(g, () -> sessions.applyTo(builder));
+        extensions.add(sessions);
+    }
+
+    /** {@code pushbridge.redis.url}, which a site's own Redis setting defaults to. */
+    private String defaultUrl(String property) {
+        String url = properties.getRedis().getUrl();
+        if (url == null || url.isBlank()) {
+            throw new InvalidPushBridgePropertyException(property, "is required (or set " + PushBridgeRedisSupport.URL
+                    + ", which it defaults to)");
+        }
+        return url;
+    }
+
+    private RedisConnector connect(String url, String property, String site) {
+        String nodeId = properties.getNodeId() != null ? properties.getNodeId() : "node";
+        RedisConnector connector = PushBridgeRedisSupport.connector(url, property, properties.getRedis(),
+                PushBridgeRedisSupport.defaultClientName(nodeId + "-" + site));
+        connectors.add(connector);
+        return connector;
+    }
+
+    /** Builds, turning a builder's complaint into a failure naming the property group. */
+    private static <T> T build(String group, Supplier<T> builder) {
+        try {
+            return builder.get();
+        } catch (IllegalArgumentException e) {
+            throw new InvalidPushBridgePropertyException(group, String.valueOf(e.getMessage()));
+        }
+    }
+
+    private static void applied(String group, Runnable apply) {
+        build(group, () -> {
+            apply.run();
+            return null;
+        });
+    }
+
+    @Override
+    public synchronized List<GatewayExtension> extensions() {
+        return List.copyOf(extensions);
+    }
+
+    @Override
+    public synchronized void close() {
+        for (RedisConnector connector : connectors) {
+            connector.close();
+        }
+        connectors.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "PushBridgeRedisDrivenSites[" + extensions.size() + " site(s)]";
+    }
+}
