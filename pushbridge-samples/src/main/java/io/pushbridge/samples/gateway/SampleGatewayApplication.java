@@ -14,7 +14,9 @@ import org.springframework.context.event.EventListener;
  * send API ({@code POST /send}) and the demo page ({@code src/main/resources/public}) on one port.
  *
  * <p>Run from the repository root: {@code ./mvnw -DskipTests -Prun-sample package}, then open
- * http://localhost:1337/.
+ * http://localhost:1337/. With {@code -Dspring-boot.run.profiles=redis-handshake} or
+ * {@code redis-session} it stands in for one of the older Redis services instead (no demo page; see
+ * {@code docs/migration/}).
  */
 @SpringBootApplication
 public class SampleGatewayApplication {
@@ -28,6 +30,11 @@ public class SampleGatewayApplication {
     @EventListener(ApplicationReadyEvent.class)
     void ready(ApplicationReadyEvent event) {
         PushBridgeGateway gateway = event.getApplicationContext().getBean(PushBridgeGateway.class);
-        log.info("Demo page: http://localhost:{}/ (Ctrl-C stops the gateway)", gateway.port());
+        if (gateway.options().staticResources() != null) {
+            log.info("Demo page: http://localhost:{}/ (Ctrl-C stops the gateway)", gateway.port());
+        } else {
+            // the redis-handshake and redis-session profiles have no demo page
+            log.info("Gateway: http://localhost:{}{} (Ctrl-C stops the gateway)", gateway.port(), gateway.options().path());
+        }
     }
 }
