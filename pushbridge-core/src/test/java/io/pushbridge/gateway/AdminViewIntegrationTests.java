@@ -4,14 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pushbridge.GatewayContext;
-import io.pushbridge.GatewayExtension;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,22 +23,13 @@ class AdminViewIntegrationTests {
     static final String KEY = "admin-key-0123456789";
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient http = HttpClient.newHttpClient();
-    static final CompletableFuture<GatewayContext> context = new CompletableFuture<>();
+    static final ContextCapture capture = new ContextCapture();
     static PushBridgeGateway gateway;
 
     @BeforeAll
     static void start() {
         gateway = TestGateways.start(TestGateways.options().adminKey(KEY).adminPort(0).build(),
-                b -> b.site(TestGateways.newsSite()).extension(new GatewayExtension() {
-                    @Override
-                    public void start(GatewayContext c) {
-                        context.complete(c);
-                    }
-
-                    @Override
-                    public void stop() {
-                    }
-                }));
+                b -> b.site(TestGateways.newsSite()).extension(capture));
     }
 
     @AfterAll
@@ -91,7 +79,7 @@ class AdminViewIntegrationTests {
             assertThat(handshake.get("issued").asLong()).isPositive();
             assertThat(handshake.get("secure").asBoolean()).isFalse();
 
-            context.get(5, TimeUnit.SECONDS).identify("news", id, "mysessionid", "user5");
+            capture.context().identify("news", id, "mysessionid", "user5");
             JsonNode again = JSON.readTree(get(gateway.adminPort(), "/", Map.of(AdminView.KEY_HEADER, KEY)).body());
             JsonNode mine = null;
             for (JsonNode c : again.get("connections")) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.GatewayContext;
-import io.pushbridge.GatewayExtension;
 import io.pushbridge.PushRefusedException;
 import io.pushbridge.SendRequest;
 import io.pushbridge.SocketCommand;
@@ -36,7 +35,7 @@ class ClientEventsIntegrationTests {
     static final List<String> threads = new CopyOnWriteArrayList<>();
     static final Map<String, List<Object>> sequences = new java.util.concurrent.ConcurrentHashMap<>();
     static final List<CompletableFuture<List<Object>>> held = new CopyOnWriteArrayList<>();
-    static final CompletableFuture<GatewayContext> context = new CompletableFuture<>();
+    static final ContextCapture capture = new ContextCapture();
     static PushBridgeGateway gateway;
 
     @BeforeAll
@@ -72,16 +71,7 @@ class ClientEventsIntegrationTests {
                 })
                 .build();
         gateway = TestGateways.start(TestGateways.options().eventTimeout(Duration.ofMillis(500)).maxPendingEvents(3).build(),
-                b -> b.site(site).extension(new GatewayExtension() {
-                    @Override
-                    public void start(GatewayContext c) {
-                        context.complete(c);
-                    }
-
-                    @Override
-                    public void stop() {
-                    }
-                }));
+                b -> b.site(site).extension(capture));
     }
 
     @AfterAll
@@ -193,7 +183,7 @@ class ClientEventsIntegrationTests {
 
     @Test
     void theContextEmitsLocallyRunsLocalCommandsAndKeepsIdentities() throws Exception {
-        GatewayContext c = context.get(5, TimeUnit.SECONDS);
+        GatewayContext c = capture.context();
         assertThat(c.sites()).containsExactly("news");
         try (TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:ctx-a", "ctx-event")) {
             String id = client.awaitConnected();

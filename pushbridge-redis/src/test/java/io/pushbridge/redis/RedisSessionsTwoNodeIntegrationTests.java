@@ -7,7 +7,7 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.pushbridge.gateway.GatewayOptions;
 import io.pushbridge.gateway.SiteOptions;
-import io.pushbridge.redis.session.ContextCapture;
+import io.pushbridge.gateway.ContextCapture;
 import io.pushbridge.redis.session.RedisSessions;
 import io.pushbridge.redis.session.SessionClient;
 import io.pushbridge.redis.testing.RedisExtension;

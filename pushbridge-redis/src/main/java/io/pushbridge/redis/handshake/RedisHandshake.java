@@ -20,6 +20,7 @@ import io.pushbridge.SendRequest;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.gateway.GatewayOptions;
+import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.redis.RedisConnector;
 import java.io.IOException;
@@ -124,7 +125,6 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     private static final int MAX_ROOM_LENGTH = GatewayOptions.DEFAULT_MAX_ROOM_NAME_LENGTH;
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration UNSUBSCRIBE_TIMEOUT = Duration.ofSeconds(1);
-    private static final int MAX_LOGGED_CHARS = 100;
     private static final List<Object> OK = List.of(Map.of("ok", true));
 
     /** Why an ingested message was dropped; {@link #key} names its counter. */
@@ -498,7 +498,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     private void drop(GatewayContext ctx, RedisConnector server, Drop reason, @Nullable String problem) {
         count(ctx, reason);
         dropLog.warn("[{}] Dropped a message of channel '{}' on Redis {} ({}): {}", ctx.nodeId(), channel,
-                server.description(), reason.key, excerpt(String.valueOf(problem)));
+                server.description(), reason.key, RateLimitedLog.excerpt(String.valueOf(problem)));
     }
 
     private void count(GatewayContext ctx, Drop reason) {
@@ -511,10 +511,6 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         return value != null && value.isTextual() ? value.textValue() : null;
     }
 
-    /** At most {@value #MAX_LOGGED_CHARS} characters of a problem, which may quote the payload. */
-    private static String excerpt(String problem) {
-        return problem.length() <= MAX_LOGGED_CHARS ? problem : problem.substring(0, MAX_LOGGED_CHARS) + "...";
-    }
 
     private static boolean hasControlCharacters(String s) {
         for (int i = 0; i < s.length(); i++) {

@@ -3,6 +3,7 @@ package io.pushbridge.redis.session;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pushbridge.gateway.RateLimitedLog;
 import java.io.IOException;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -60,9 +61,9 @@ record Notification(Set<String> users, JsonNode data) {
         try {
             root = JSON.readTree(payload);
         } catch (JsonProcessingException e) {
-            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedWarnings.excerpt(String.valueOf(e.getOriginalMessage())));
+            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedLog.excerpt(String.valueOf(e.getOriginalMessage())));
         } catch (IOException e) {
-            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedWarnings.excerpt(e.toString()));
+            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedLog.excerpt(e.toString()));
         }
         if (root == null || root.isMissingNode()) {
             throw new Dropped(Drop.MALFORMED_JSON, "empty message");
@@ -87,7 +88,7 @@ record Notification(Set<String> users, JsonNode data) {
             String id = userId(users.get(i));
             if (id == null) {
                 throw new Dropped(Drop.INVALID, "users[" + i + "] is not a user id (a non-empty string or an integer): "
-                        + RateLimitedWarnings.excerpt(users.get(i).toString()));
+                        + RateLimitedLog.excerpt(users.get(i).toString()));
             }
             ids.add(id);
         }

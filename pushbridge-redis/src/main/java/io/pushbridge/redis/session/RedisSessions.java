@@ -16,6 +16,7 @@ import io.pushbridge.RoomAuthorizer;
 import io.pushbridge.SendRequest;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
+import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.redis.RedisConnector;
 import java.nio.charset.StandardCharsets;
@@ -115,7 +116,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
     private final AtomicLong notifications = new AtomicLong();
     private final AtomicLong resumes = new AtomicLong();
     private final Map<Notification.Drop, AtomicLong> dropped = new EnumMap<>(Notification.Drop.class);
-    private final RateLimitedWarnings warnings = new RateLimitedWarnings(log);
+    private final RateLimitedLog warnings = new RateLimitedLog(log, 1000);
 
     /** Guards the membership changes and {@link #latestReads}. */
     private final Object lock = new Object();
@@ -263,14 +264,14 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                 userId = value == null ? null : userIdOf(sessionId, new String(value, StandardCharsets.UTF_8));
             } else if (unwrap(failure) instanceof RedisCommandExecutionException refused) {
                 warnings.warn("[{}] Site '{}': the key of session '{}' cannot be read as a user id ({}); the session has no user",
-                        ctx.nodeId(), site, RateLimitedWarnings.excerpt(sessionId), refused.getMessage());
+                        ctx.nodeId(), site, RateLimitedLog.excerpt(sessionId), refused.getMessage());
                 userId = null;
             } else {
                 synchronized (lock) {
                     latestReads.remove(sessionId, sequence);
                 }
                 throw new CompletionException(new PushUnavailableException("Could not read session '"
-                        + RateLimitedWarnings.excerpt(sessionId) + "' from Redis (" + connector.description() + ")", unwrap(failure)));
+                        + RateLimitedLog.excerpt(sessionId) + "' from Redis (" + connector.description() + ")", unwrap(failure)));
             }
             synchronized (lock) {
                 if (latestReads.remove(sessionId, sequence)) {
@@ -286,7 +287,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             return value;
         }
         warnings.warn("[{}] Site '{}': session '{}' holds no valid user id (empty, longer than {} characters, or with control "
-                + "characters); the session has no user", nodeId(), site, RateLimitedWarnings.excerpt(sessionId), MAX_ID_LENGTH);
+                + "characters); the session has no user", nodeId(), site, RateLimitedLog.excerpt(sessionId), MAX_ID_LENGTH);
         return null;
     }
 
@@ -306,7 +307,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                     ctx.executeLocally(SocketCommand.join(site, socket.socketId(), Set.of(roomPrefix + userId)));
                 } catch (PushRefusedException e) {
                     warnings.warn("[{}] Site '{}': session '{}' cannot join the room of user '{}': {}", ctx.nodeId(), site,
-                            RateLimitedWarnings.excerpt(sessionId), RateLimitedWarnings.excerpt(userId), e.getMessage());
+                            RateLimitedLog.excerpt(sessionId), RateLimitedLog.excerpt(userId), e.getMessage());
                     joined = null;
                 }
             }
@@ -362,7 +363,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             try {
                 ctx.emitLocally(new SendRequest(site, Target.rooms(part), notificationsEvent, List.of(notification.data()), false));
             } catch (PushRefusedException e) {
-                drop(ctx, Notification.Drop.INVALID, RateLimitedWarnings.excerpt(e.getMessage()));
+                drop(ctx, Notification.Drop.INVALID, RateLimitedLog.excerpt(e.getMessage()));
                 return;
             }
         }

@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.pushbridge.gateway.ContextCapture;
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.gateway.SiteOptions;

@@ -2,6 +2,7 @@ package io.pushbridge.redis.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pushbridge.gateway.ContextCapture;
 import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.gateway.TestGateways;

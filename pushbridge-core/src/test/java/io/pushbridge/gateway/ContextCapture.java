@@ -1,4 +1,4 @@
-package io.pushbridge.redis.session;
+package io.pushbridge.gateway;
 
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.GatewayContext;
