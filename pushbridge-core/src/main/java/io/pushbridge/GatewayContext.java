@@ -62,8 +62,8 @@ public interface GatewayContext {
      */
     boolean identify(String site, String socketId, @Nullable String sessionId, @Nullable String userId);
 
-    /** The most rooms one send may name ({@link #emitLocally} refuses more). */
-    int maxRoomsPerSend();
+    /** The gateway's options: its limits (rooms per send, room and event name lengths, message size), its node id. */
+    io.pushbridge.gateway.GatewayOptions options();
 
     /** The names of the configured sites. */
     Set<String> sites();

@@ -68,10 +68,14 @@ final class AdminView extends ChannelInboundHandlerAdapter {
     private final List<String> sites;
     private final GatewayStats stats;
     private final byte[] keyDigest;
+    private final java.util.concurrent.Executor executor;
     private @Nullable EventLoopGroup group;
     private @Nullable Channel channel;
 
-    AdminView(GatewayOptions options, Router router, List<String> sites, GatewayStats stats) {
+    /** @param executor where listings are gathered and answers written (never a Netty I/O thread) */
+    AdminView(GatewayOptions options, Router router, List<String> sites, GatewayStats stats,
+            java.util.concurrent.Executor executor) {
+        this.executor = executor;
         this.options = options;
         this.router = router;
         this.sites = List.copyOf(sites);
@@ -99,7 +103,9 @@ final class AdminView extends ChannelInboundHandlerAdapter {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), view);
+                        // an idle connection is closed after a minute: the port serves no long-lived requests
+                        ch.pipeline().addLast(new io.netty.handler.timeout.ReadTimeoutHandler(60), new HttpServerCodec(),
+                                new HttpObjectAggregator(8192), view);
                     }
                 });
         io.netty.channel.ChannelFuture bind = bootstrap.bind(options.host(), options.adminPort()).awaitUninterruptibly();
@@ -175,7 +181,7 @@ final class AdminView extends ChannelInboundHandlerAdapter {
                 }
                 wanted = List.of(siteParam.get(0));
             }
-            gather(wanted).whenComplete((body, failure) -> {
+            gather(wanted).whenCompleteAsync((body, failure) -> {
                 if (failure != null) {
                     stats.increment("admin.failed");
                     log.warn("Admin view: could not list connections: {}", Dispatcher.unwrap(failure).toString());
@@ -185,7 +191,7 @@ final class AdminView extends ChannelInboundHandlerAdapter {
                 } else {
                     HttpJson.write(ctx, HttpResponseStatus.OK, body, keepAlive, Map.of());
                 }
-            });
+            }, executor);
         } finally {
             ReferenceCountUtil.release(request);
         }
@@ -200,10 +206,13 @@ final class AdminView extends ChannelInboundHandlerAdapter {
         return key != null && MessageDigest.isEqual(keyDigest, SiteOptions.digest(key));
     }
 
-    /** Lists the sites one after the other, within the overall limit. */
+    /**
+     * Lists the sites one after the other, within the overall limit, on the executor: a router of one
+     * node lists this node's sockets on the calling thread, and the answer may be large.
+     */
     private CompletionStage<Map<String, Object>> gather(List<String> wanted) {
         int limit = options.adminMaxConnections();
-        CompletableFuture<List<ConnectionListing>> all = CompletableFuture.completedFuture(new ArrayList<>());
+        CompletableFuture<List<ConnectionListing>> all = CompletableFuture.supplyAsync(ArrayList::new, executor);
         for (String site : wanted) {
             all = all.thenCompose(done -> {
                 int left = limit - done.stream().mapToInt(l -> l.connections().size()).sum();
@@ -211,13 +220,13 @@ final class AdminView extends ChannelInboundHandlerAdapter {
                     done.add(new ConnectionListing(List.of(), List.of(), List.of(), true));
                     return CompletableFuture.completedFuture(done);
                 }
-                return router.listConnections(site, left).thenApply(listing -> {
+                return router.listConnections(site, left).thenApplyAsync(listing -> {
                     done.add(listing);
                     return done;
-                });
+                }, executor);
             });
         }
-        return all.thenApply(AdminView::body);
+        return all.thenApplyAsync(AdminView::body, executor);
     }
 
     private static Map<String, Object> body(List<ConnectionListing> listings) {

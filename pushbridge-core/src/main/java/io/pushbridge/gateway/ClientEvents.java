@@ -31,7 +31,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counters: {@code events.received}, {@code events.handled}, {@code events.unhandled} (no
  * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
- * refused it), {@code events.failed}, {@code events.timeout}.
+ * refused it), {@code events.failed} (the handler failed, or no worker took the event; the client
+ * gets {@code "unavailable"} then), {@code events.timeout}, {@code events.dropped_closed} (the
+ * client left before its event's turn).
+ *
+ * <p>The executor is the gateway's own pool, not the one that runs refused tasks on the caller: a
+ * handler must never run on a Netty I/O thread.
  */
 final class ClientEvents {
 
@@ -68,7 +73,12 @@ final class ClientEvents {
         for (int i = 1; i < data.size(); i++) {
             args.add(JSON.convertValue(data.get(i), Object.class));
         }
-        boolean queued = socket.enqueueEvent(maxPending, () -> handle(socket, handler, name, args, ackId), executor);
+        boolean queued = socket.enqueueEvent(maxPending, () -> handle(socket, handler, name, args, ackId), () -> {
+            stats.increment("events.failed");
+            failureLog.warn("Could not hand event '{}' of {} to a worker (the gateway is stopping or its executor is full)",
+                    name, socket);
+            answerError(socket, ackId, "unavailable", "The event could not be handled now, retry later");
+        }, executor);
         if (!queued) {
             if (!socket.isClosed()) {
                 stats.increment("events.refused.too_many_pending");
@@ -81,13 +91,19 @@ final class ClientEvents {
     /** Runs the handler (on a worker) and answers the callback; the stage completes when it is done. */
     private CompletableFuture<Void> handle(SiteSocket socket, ClientEventHandler handler, String name, List<Object> args,
             long ackId) {
+        if (socket.isClosed()) {
+            // the client left while the event waited: nobody to answer, nothing to act for
+            stats.increment("events.dropped_closed");
+            return CompletableFuture.completedFuture(null);
+        }
         ClientEvent event = new ClientEvent(socket.site().options().name(), socket.id(), name, args, ackId >= 0,
                 socket.request());
         CompletableFuture<List<Object>> answer;
         try {
             CompletionStage<List<Object>> stage = handler.handle(event);
             answer = stage == null ? CompletableFuture.completedFuture(null) : stage.toCompletableFuture();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error too: the client gets its answer and the socket's next events still run
             answer = CompletableFuture.failedFuture(e);
         }
         return answer.copy().orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((result, failure) -> {

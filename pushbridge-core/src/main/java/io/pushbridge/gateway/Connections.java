@@ -83,9 +83,14 @@ final class Connections implements SiteSocket.Closer {
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private volatile boolean accepting = true;
 
+    /**
+     * @param executor the workers (a refused task runs on the caller)
+     * @param eventExecutor the pool behind them, for client events' handlers, which must never run on
+     *     the caller (an I/O thread)
+     */
     Connections(GatewayOptions options, Map<String, SiteRuntime> sitesByNamespace, Router router,
-            QueueConnections queues, SiteSocket.AckSink ackSink, Executor executor, ScheduledExecutorService timer,
-            GatewayStats stats) {
+            QueueConnections queues, SiteSocket.AckSink ackSink, Executor executor, Executor eventExecutor,
+            ScheduledExecutorService timer, GatewayStats stats) {
         this.options = options;
         this.sitesByNamespace = sitesByNamespace;
         this.router = router;
@@ -94,7 +99,7 @@ final class Connections implements SiteSocket.Closer {
         this.executor = executor;
         this.timer = timer;
         this.stats = stats;
-        this.events = new ClientEvents(executor, stats, options.eventTimeout(), options.maxPendingEvents());
+        this.events = new ClientEvents(eventExecutor, stats, options.eventTimeout(), options.maxPendingEvents());
     }
 
     void bindNamespace(String name, Namespace namespace) {
@@ -443,6 +448,12 @@ final class Connections implements SiteSocket.Closer {
         char sep = '?';
         for (String pair : url.substring(q + 1).split("&")) {
             String name = pair.contains("=") ? pair.substring(0, pair.indexOf('=')) : pair;
+            try {
+                // as the query decoder reads it: ?tok%65n= is a token too
+                name = java.net.URLDecoder.decode(name, java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                continue; // not decodable: left out rather than shown
+            }
             if (pair.isEmpty() || io.pushbridge.ConnectionInfo.SECRET_QUERY_PARAMETERS.contains(name)) {
                 continue;
             }

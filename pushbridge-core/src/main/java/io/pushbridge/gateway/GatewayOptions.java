@@ -265,7 +265,8 @@ public final class GatewayOptions {
                     && !adminPath.equals(path) && !adminPath.startsWith(path + "/"),
                     "adminPath must start with '/', not end with '/', and lie outside the Engine.IO path, was '" + adminPath + "'");
             require(adminPort >= -1 && adminPort <= 65535, "adminPort must be -1 (none), 0 (any) or a port, was " + adminPort);
-            require(adminMaxConnections >= 1, "adminMaxConnections must be >= 1, was " + adminMaxConnections);
+            require(adminMaxConnections >= 1 && adminMaxConnections <= 1_000_000,
+                    "adminMaxConnections must be 1..1000000, was " + adminMaxConnections);
             require(staticResources == null || !staticResources.replaceAll("[/\\s]", "").isEmpty(),
                     "staticResources must name a classpath folder (such as \"public\"), not the classpath root, was '"
                             + staticResources + "'");

@@ -122,9 +122,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         Workers workers = new Workers(executor);
         QueueConnections queues = new QueueConnections(store, workers, stats);
         this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues);
-        this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, timer, stats);
+        this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, executor, timer,
+                stats);
         this.extensions = List.copyOf(b.extensions);
-        this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats) : null;
+        this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats, workers)
+                : null;
     }
 
     public static Builder builder() {
@@ -366,8 +368,8 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
 
         @Override
-        public int maxRoomsPerSend() {
-            return options.maxRoomsPerSend();
+        public GatewayOptions options() {
+            return options;
         }
 
         @Override

@@ -66,6 +66,14 @@ public final class SiteOptions {
         return eventHandlers;
     }
 
+    /**
+     * Whether an event name is reserved by Socket.IO or PushBridge ({@code connect}, {@code disconnect},
+     * {@code batch}, {@code resync}, ...): no send may use it and no handler may take it.
+     */
+    public static boolean isReservedEvent(String event) {
+        return Dispatcher.RESERVED_EVENTS.contains(event);
+    }
+
     /** Whether a room is a user room (has an ack queue). */
     public boolean isUserRoom(String room) {
         return !userRoomPrefix.isEmpty() && room.startsWith(userRoomPrefix) && room.length() > userRoomPrefix.length();

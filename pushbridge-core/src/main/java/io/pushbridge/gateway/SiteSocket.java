@@ -384,30 +384,38 @@ final class SiteSocket {
 
     /**
      * Queues a client event behind the ones still being handled, if fewer than {@code max} are.
+     * Whatever happens to one event (its handler fails, throws an {@link Error}, or the executor
+     * refuses it), the next one still runs and the count goes down.
      *
-     * @param task runs once the previous event's handling completed; returns the stage of its own
+     * @param task runs on {@code executor} once the previous event's handling completed; returns the
+     *     stage of its own
+     * @param notRun runs (on the refusing thread) if the executor refused the task, which then never ran
      * @return whether the event was queued
      */
-    synchronized boolean enqueueEvent(int max, java.util.function.Supplier<CompletableFuture<Void>> task,
+    synchronized boolean enqueueEvent(int max, java.util.function.Supplier<CompletableFuture<Void>> task, Runnable notRun,
             java.util.concurrent.Executor executor) {
         if (state == State.CLOSED || pendingEvents >= max) {
             return false;
         }
         pendingEvents++;
-        eventTail = eventTail.thenComposeAsync(v -> {
-            CompletableFuture<Void> done;
+        boolean[] ran = new boolean[1];
+        CompletableFuture<Void> step = eventTail.thenComposeAsync(v -> {
+            ran[0] = true;
             try {
-                done = task.get();
-            } catch (RuntimeException e) {
-                done = CompletableFuture.failedFuture(e);
+                return task.get();
+            } catch (Throwable e) {
+                return CompletableFuture.failedFuture(e);
             }
-            return done.handle((x, t) -> {
-                synchronized (this) {
-                    pendingEvents--;
-                }
-                return null;
-            });
         }, executor);
+        eventTail = step.handle((v, failure) -> {
+            synchronized (this) {
+                pendingEvents--;
+            }
+            if (!ran[0]) {
+                notRun.run();
+            }
+            return null;
+        });
         return true;
     }
 

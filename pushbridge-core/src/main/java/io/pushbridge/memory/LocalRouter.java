@@ -93,7 +93,7 @@ public final class LocalRouter implements Router {
             return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
                     new IllegalStateException("listConnections before start() or after stop()")));
         }
-        java.util.List<io.pushbridge.ConnectionInfo> local = r.localConnections(site, limit + 1);
+        java.util.List<io.pushbridge.ConnectionInfo> local = r.localConnections(site, limit == Integer.MAX_VALUE ? limit : limit + 1);
         boolean truncated = local.size() > limit;
         return CompletableFuture.completedFuture(new ConnectionListing(
                 truncated ? local.subList(0, limit) : local, java.util.List.of(r.nodeId()), java.util.List.of(), truncated));

@@ -69,6 +69,9 @@ class ClientEventsIntegrationTests {
                 .onEvent("boom", event -> {
                     throw new IllegalStateException("secret internals");
                 })
+                .onEvent("fatal", event -> {
+                    throw new AssertionError("an Error, not an exception");
+                })
                 .build();
         gateway = TestGateways.start(TestGateways.options().eventTimeout(Duration.ofMillis(500)).maxPendingEvents(3).build(),
                 b -> b.site(site).extension(capture));
@@ -144,6 +147,9 @@ class ClientEventsIntegrationTests {
             JSONObject failed = error(emit(client, "boom"));
             assertThat(failed.getString("code")).isEqualTo("error");
             assertThat(failed.getString("message")).doesNotContain("secret");
+
+            // an Error too is answered, and does not stop the socket's later events
+            assertThat(error(emit(client, "fatal")).getString("code")).isEqualTo("error");
 
             JSONObject timedOut = error(emit(client, "never"));
             assertThat(timedOut.getString("code")).isEqualTo("timeout");
