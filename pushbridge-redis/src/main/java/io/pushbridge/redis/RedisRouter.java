@@ -92,6 +92,8 @@ public final class RedisRouter implements Router {
     private volatile @Nullable Receiver receiver;
     private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
     private @Nullable ScheduledExecutorService watcher;
+    /** Builds, encodes and decodes connection listings: large, and never on a Lettuce I/O thread. */
+    private volatile java.util.concurrent.@Nullable ExecutorService listingWorker;
 
     /**
      * @param connector the application's Redis connections
@@ -130,6 +132,11 @@ public final class RedisRouter implements Router {
         channels.add(nodeChannel);
         StatefulRedisPubSubConnection<byte[], byte[]> c = connector.newPubSub();
         this.pubSub = c;
+        this.listingWorker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pushbridge-listing-" + nodeId);
+            t.setDaemon(true);
+            return t;
+        });
         this.receiver = receiver;
         try {
             if (connector.isCluster()) {
@@ -270,6 +277,11 @@ public final class RedisRouter implements Router {
     @Override
     public synchronized void stop() {
         receiver = null;
+        java.util.concurrent.ExecutorService worker = listingWorker;
+        listingWorker = null;
+        if (worker != null) {
+            worker.shutdownNow();
+        }
         if (watcher != null) {
             watcher.shutdownNow();
             watcher = null;
@@ -389,14 +401,17 @@ public final class RedisRouter implements Router {
 
     /** Answers a listing request: this node's connections go to a key, its name to the asker's channel. */
     private void answer(Receiver r, Wire.ListRequest request) {
-        if (!sites.contains(request.site())) {
+        java.util.concurrent.ExecutorService worker = listingWorker;
+        if (!sites.contains(request.site()) || worker == null) {
             return;
         }
-        List<ConnectionInfo> local = r.localConnections(request.site(), request.limit() + 1);
-        boolean truncated = local.size() > request.limit();
-        byte[] value = Wire.encodeConnections(truncated ? local.subList(0, request.limit()) : local, truncated);
         String key = keys.listing(request.requestId(), nodeId);
-        connector.commands().set(bytes(key), value, io.lettuce.core.SetArgs.Builder.px(LISTING_TTL_MILLIS))
+        CompletableFuture.supplyAsync(() -> {
+            List<ConnectionInfo> local = r.localConnections(request.site(), request.limit() + 1);
+            boolean truncated = local.size() > request.limit();
+            return Wire.encodeConnections(truncated ? local.subList(0, request.limit()) : local, truncated);
+        }, worker)
+                .thenCompose(value -> connector.commands().set(bytes(key), value, io.lettuce.core.SetArgs.Builder.px(LISTING_TTL_MILLIS)))
                 .thenCompose(ok -> send(bytes(keys.nodeChannel(request.from())),
                         Wire.encode(new Wire.ListReply(request.requestId(), nodeId, key))))
                 .whenComplete((v, failure) -> {
@@ -409,11 +424,12 @@ public final class RedisRouter implements Router {
     /** An answer to a listing this node asked for: reads the node's list, and completes when every node answered. */
     private void collect(Wire.ListReply reply) {
         Listing listing = listings.get(reply.requestId());
-        if (listing == null) {
+        java.util.concurrent.ExecutorService worker = listingWorker;
+        if (listing == null || worker == null) {
             return; // timed out meanwhile (its key expires by itself)
         }
         byte[] key = bytes(reply.key());
-        connector.commands().get(key).whenComplete((value, failure) -> {
+        connector.commands().get(key).toCompletableFuture().whenCompleteAsync((value, failure) -> {
             connector.commands().del(key);
             if (failure != null || value == null) {
                 log.warn("[{}] Could not read the connection listing of node {}: {}", nodeId, reply.node(),
@@ -432,7 +448,7 @@ public final class RedisRouter implements Router {
                 listings.remove(reply.requestId());
                 listing.finish();
             }
-        });
+        }, worker);
     }
 
     /** The answers collected for one listing. */

@@ -32,6 +32,8 @@ import java.util.Set;
 final class Wire {
 
     static final int VERSION = 1;
+    /** The most connections a listing may ask one node for. */
+    static final int MAX_LISTING = 1_000_000;
     private static final ObjectMapper CBOR = new CBORMapper();
 
     private Wire() {
@@ -203,7 +205,7 @@ final class Wire {
         String site = string(map.get("s"), "s");
         if ("lq".equals(kind)) {
             long limit = number(map.get("n"), "n");
-            if (limit < 1 || limit > Integer.MAX_VALUE) {
+            if (limit < 1 || limit > MAX_LISTING) {
                 throw new IllegalArgumentException("field n is out of range");
             }
             return new ListRequest(site, string(map.get("id"), "id"), string(map.get("from"), "from"), (int) limit);

@@ -596,6 +596,8 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
             requireName(authChannel, prefix + "authChannel");
             requireName(channel, prefix + "channel");
             requireName(authorizeType, prefix + "authorizeType");
+            require(!authChannel.equals(channel), prefix + "authChannel must differ from channel ('" + channel
+                    + "'): the requests would come back as ingested messages");
             require(maxMessageSize > 0, prefix + "maxMessageSize must be > 0, got " + maxMessageSize);
             return new RedisHandshake(this);
         }

@@ -130,6 +130,10 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
     private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
     private volatile String keyspaceChannelPrefix = "";
 
+    private static final int REREAD_ATTEMPTS = 30;
+    private static final long REREAD_FIRST_DELAY_MILLIS = 250;
+    private static final long REREAD_MAX_DELAY_MILLIS = 5000;
+
     private RedisSessions(Builder b) {
         this.site = b.site;
         this.connector = Objects.requireNonNull(b.redis);
@@ -263,15 +267,15 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             if (failure == null) {
                 userId = value == null ? null : userIdOf(sessionId, new String(value, StandardCharsets.UTF_8));
             } else if (unwrap(failure) instanceof RedisCommandExecutionException refused) {
-                warnings.warn("[{}] Site '{}': the key of session '{}' cannot be read as a user id ({}); the session has no user",
-                        ctx.nodeId(), site, RateLimitedLog.excerpt(sessionId), refused.getMessage());
+                warnings.warn("[{}] Site '{}': the key of session {} cannot be read as a user id ({}); the session has no user",
+                        ctx.nodeId(), site, fingerprint(sessionId), refused.getMessage());
                 userId = null;
             } else {
                 synchronized (lock) {
                     latestReads.remove(sessionId, sequence);
                 }
-                throw new CompletionException(new PushUnavailableException("Could not read session '"
-                        + RateLimitedLog.excerpt(sessionId) + "' from Redis (" + connector.description() + ")", unwrap(failure)));
+                throw new CompletionException(new PushUnavailableException("Could not read session " + fingerprint(sessionId)
+                        + " from Redis (" + connector.description() + ")", unwrap(failure)));
             }
             synchronized (lock) {
                 if (latestReads.remove(sessionId, sequence)) {
@@ -286,8 +290,8 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         if (isValidId(value)) {
             return value;
         }
-        warnings.warn("[{}] Site '{}': session '{}' holds no valid user id (empty, longer than {} characters, or with control "
-                + "characters); the session has no user", nodeId(), site, RateLimitedLog.excerpt(sessionId), MAX_ID_LENGTH);
+        warnings.warn("[{}] Site '{}': session {} holds no valid user id (empty, longer than {} characters, or with control "
+                + "characters); the session has no user", nodeId(), site, fingerprint(sessionId), MAX_ID_LENGTH);
         return null;
     }
 
@@ -306,8 +310,8 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                 try {
                     ctx.executeLocally(SocketCommand.join(site, socket.socketId(), Set.of(roomPrefix + userId)));
                 } catch (PushRefusedException e) {
-                    warnings.warn("[{}] Site '{}': session '{}' cannot join the room of user '{}': {}", ctx.nodeId(), site,
-                            RateLimitedLog.excerpt(sessionId), RateLimitedLog.excerpt(userId), e.getMessage());
+                    warnings.warn("[{}] Site '{}': session {} cannot join the room of user '{}': {}", ctx.nodeId(), site,
+                            fingerprint(sessionId), RateLimitedLog.excerpt(userId), e.getMessage());
                     joined = null;
                 }
             }
@@ -331,12 +335,42 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         if (ctx.socketsOfSession(site, sessionId).isEmpty()) {
             return;
         }
+        reread(ctx, sessionId, 0);
+    }
+
+    /**
+     * Reads a changed session; a read that fails (Redis slow or away) is tried again with a growing
+     * delay, 250 ms up to 5 s, for about two minutes, while this node still has sockets of the
+     * session: a logout must not be missed because one read timed out.
+     */
+    private void reread(GatewayContext ctx, String sessionId, int attempt) {
         read(ctx, sessionId).whenComplete((userId, failure) -> {
-            if (failure != null) {
-                warnings.warn("[{}] Site '{}': {}; the session's sockets move when Redis is back", ctx.nodeId(), site,
-                        unwrap(failure).getMessage());
+            if (failure == null || context != ctx || ctx.socketsOfSession(site, sessionId).isEmpty()) {
+                return;
             }
+            if (attempt >= REREAD_ATTEMPTS) {
+                warnings.warn("[{}] Site '{}': gave up re-reading session {} after {} attempts: {}", ctx.nodeId(), site,
+                        fingerprint(sessionId), attempt + 1, unwrap(failure).getMessage());
+                return;
+            }
+            warnings.warn("[{}] Site '{}': {}; trying again", ctx.nodeId(), site, unwrap(failure).getMessage());
+            long delay = Math.min(REREAD_MAX_DELAY_MILLIS, REREAD_FIRST_DELAY_MILLIS << Math.min(attempt, 5));
+            CompletableFuture.delayedExecutor(delay, TimeUnit.MILLISECONDS, ctx.executor())
+                    .execute(() -> reread(ctx, sessionId, attempt + 1));
         });
+    }
+
+    /**
+     * How a session id appears in logs and errors: the first 8 hex digits of its SHA-256. A session
+     * id is as good as a password (it is the web application's session cookie).
+     */
+    static String fingerprint(String sessionId) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(sessionId.getBytes(StandardCharsets.UTF_8));
+            return "#" + java.util.HexFormat.of().formatHex(digest, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
     }
 
     // ---- notifications ------------------------------------------------------------------------
@@ -355,9 +389,23 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             return;
         }
         notifications.incrementAndGet();
-        List<String> rooms = notification.users().stream().map(user -> roomPrefix + user).toList();
+        // users whose room name would be too long are left out (counted once); the others still get it
+        int maxRoom = ctx.options().maxRoomNameLength();
+        List<String> rooms = new ArrayList<>(notification.users().size());
+        int unusable = 0;
+        for (String user : notification.users()) {
+            if (roomPrefix.length() + user.length() <= maxRoom) {
+                rooms.add(roomPrefix + user);
+            } else {
+                unusable++;
+            }
+        }
+        if (unusable > 0) {
+            drop(ctx, Notification.Drop.INVALID, unusable + " of " + notification.users().size()
+                    + " user id(s) make a room name longer than " + maxRoom + " characters; the others get it");
+        }
         // a send names at most maxRoomsPerSend rooms; a socket is in one user room, so chunks reach it once
-        int chunk = ctx.maxRoomsPerSend();
+        int chunk = ctx.options().maxRoomsPerSend();
         for (int from = 0; from < rooms.size(); from += chunk) {
             Set<String> part = new LinkedHashSet<>(rooms.subList(from, Math.min(rooms.size(), from + chunk)));
             try {
@@ -394,9 +442,12 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             throw new IllegalStateException("Redis sessions: site '" + site + "' is not configured on this gateway (sites: "
                     + ctx.sites() + ")");
         }
-        if (connector.isCluster()) {
-            throw new IllegalStateException("Redis sessions of site '" + site + "': Redis Cluster is not supported (keyspace "
-                    + "notifications are published per shard); use a standalone or Sentinel Redis for the session keys");
+        if (context != null) {
+            throw new IllegalStateException("Redis sessions of site '" + site + "' are already started");
+        }
+        if (notificationsEvent.length() > ctx.options().maxEventNameLength()) {
+            throw new IllegalStateException("Redis sessions of site '" + site + "': notificationsEvent is longer than the "
+                    + "gateway's maxEventNameLength (" + ctx.options().maxEventNameLength() + ")");
         }
         int database = connector.database();
         await(checkKeyspaceEvents(ctx.nodeId()), "CONFIG GET notify-keyspace-events");
@@ -783,6 +834,10 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             }
             if (notificationsEvent == null || notificationsEvent.isEmpty() || hasControlCharacters(notificationsEvent)) {
                 throw new IllegalArgumentException(where + "notificationsEvent '" + notificationsEvent + "' is invalid");
+            }
+            if (SiteOptions.isReservedEvent(notificationsEvent)) {
+                throw new IllegalArgumentException(where + "notificationsEvent '" + notificationsEvent
+                        + "' is reserved (Socket.IO and PushBridge use it)");
             }
             if (maxMessageSize <= 0) {
                 throw new IllegalArgumentException(where + "maxMessageSize must be > 0, got " + maxMessageSize);

@@ -1,6 +1,7 @@
 package io.pushbridge.redis.handshake;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -217,5 +218,15 @@ class RedisHandshakeIntegrationTests {
 
     private static String excerpt(String payload) {
         return payload.length() > 60 ? payload.substring(0, 60) + "..." : payload;
+    }
+
+    @Test
+    void theBuilderRefusesSettingsThatCannotWork() {
+        assertThatThrownBy(() -> RedisHandshake.builder("legacy").servers(List.of(serverA)).authChannel("socket.io").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("authChannel must differ from channel");
+        assertThatThrownBy(() -> RedisHandshake.builder("legacy").servers(List.of()).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least one Redis server");
+        assertThatThrownBy(() -> RedisHandshake.builder("legacy").servers(List.of(serverA)).event("").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("event");
     }
 }

@@ -16,6 +16,7 @@ import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.testing.RedisExtension;
 import io.pushbridge.redis.testing.RedisServer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.json.JSONArray;
@@ -237,6 +238,30 @@ class RedisSessionsIntegrationTests {
             assertThat(client.nextMessage()).isEqualTo("good");
             assertThat(gateway.stats().get("ingestion.dropped." + reason)).isEqualTo(before + 1);
             assertThat(sessions.stats().get("dropped." + reason)).isGreaterThanOrEqualTo(before + 1);
+        }
+    }
+
+    @Test
+    void aUserIdTooLongForARoomIsLeftOutAndTheOthersStillGetTheNotification() throws Exception {
+        cli.set("session-store-neighbour", "neighbour");
+        try (SessionClient client = client()) {
+            client.authenticate("neighbour");
+            long before = gateway.stats().get("ingestion.dropped.invalid");
+            String tooLong = "u".repeat(gateway.options().maxRoomNameLength());
+
+            cli.publish("notifications", "{\"users\":[\"" + tooLong + "\",\"neighbour\"],\"data\":\"still\"}");
+
+            assertThat(client.nextMessage()).isEqualTo("still");
+            assertThat(gateway.stats().get("ingestion.dropped.invalid")).isEqualTo(before + 1);
+        }
+    }
+
+    @Test
+    void aReservedNotificationEventIsRefusedAtBuild() {
+        for (String reserved : List.of("connect", "disconnect", "error", "batch", "resync", "message_ack")) {
+            assertThatThrownBy(() -> RedisSessions.builder(SITE).redis(connector).notificationsEvent(reserved).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("notificationsEvent")
+                    .hasMessageContaining("reserved");
         }
     }
 
