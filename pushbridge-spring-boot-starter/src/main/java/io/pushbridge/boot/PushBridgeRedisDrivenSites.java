@@ -8,7 +8,9 @@ import io.pushbridge.redis.handshake.RedisHandshake;
 import io.pushbridge.redis.session.RedisSessions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * Sets up the sites whose authorizer is REDIS_HANDSHAKE or REDIS_SESSION (the two Redis-driven
@@ -18,6 +20,8 @@ import java.util.function.Supplier;
  * context closes (after the gateway stopped). Every bad value fails start-up naming its property.
  */
 final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisDrivenSites, AutoCloseable {
+
+    private static final Pattern SERVER_SEPARATOR = Pattern.compile(",(?=\\s*[A-Za-z][A-Za-z0-9+.-]*://)");
 
     private final PushBridgeProperties properties;
     private final int maxMessageSize;
@@ -41,12 +45,12 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
     private void handshake(String group, String name, PushBridgeProperties.RedisHandshake p, SiteOptions.Builder builder) {
         String property = group + ".redis-handshake.urls";
         List<String> urls = new ArrayList<>();
-        for (String url : p.getUrls()) {
-            // "a,b" from an environment variable binds as one entry or several, depending on the source
-            for (String part : url.split(",")) {
-                if (!part.isBlank()) {
-                    urls.add(part.trim());
-                }
+        // "a,b" (SOCKETIO_REDIS_URLS) binds as one entry or several depending on the source, and a
+        // Sentinel URI has commas of its own (redis-sentinel://h1,h2/0#m): a new entry starts where a
+        // scheme does
+        for (String part : SERVER_SEPARATOR.split(String.join(",", p.getUrls()))) {
+            if (!part.isBlank()) {
+                urls.add(part.trim());
             }
         }
         if (urls.isEmpty()) {
@@ -57,8 +61,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
             servers.add(connect(urls.get(i), urls.size() == 1 && p.getUrls().isEmpty() ? PushBridgeRedisSupport.URL
                     : property + "[" + i + "]", name));
         }
-        String g = group + ".redis-handshake";
-        RedisHandshake handshake = build(g, () -> RedisHandshake.builder(name)
+        RedisHandshake handshake = build(group, "redis-handshake", () -> RedisHandshake.builder(name)
                 .servers(servers)
                 .event(p.getEvent())
                 .authChannel(p.getAuthChannel())
@@ -66,7 +69,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
                 .authorizeType(p.getAuthorizeType())
                 .maxMessageSize(maxMessageSize)
                 .build());
-        applied(g, () -> handshake.applyTo(builder));
+        applied(group, "redis-handshake", () -> handshake.applyTo(builder));
         extensions.add(handshake);
     }
 
@@ -75,7 +78,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
         String g = group + ".redis-session";
         RedisConnector redis = p.getUrl() != null ? connect(p.getUrl(), g + ".url", name)
                 : connect(defaultUrl(g + ".url"), PushBridgeRedisSupport.URL, name);
-        RedisSessions sessions = build(g, () -> RedisSessions.builder(name)
+        RedisSessions sessions = build(group, "redis-session", () -> RedisSessions.builder(name)
                 .redis(redis)
                 .keyPrefix(p.getKeyPrefix())
                 .event(p.getEvent())
@@ -85,7 +88,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
                 .configureKeyspaceEvents(p.isConfigureKeyspaceEvents())
                 .maxMessageSize(maxMessageSize)
                 .build());
-        applied(g, () -> sessions.applyTo(builder));
+        applied(group, "redis-session", () -> sessions.applyTo(builder));
         extensions.add(sessions);
     }
 
@@ -107,17 +110,40 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
         return connector;
     }
 
-    /** Builds, turning a builder's complaint into a failure naming the property group. */
-    private static <T> T build(String group, Supplier<T> builder) {
+    /**
+     * The builders' setting names, as their messages quote them, and the properties under the
+     * site's group that set them; longer names first, so that "authChannel" is not taken for
+     * "channel".
+     */
+    private static final List<Map.Entry<String, String>> SETTINGS = List.of(
+            Map.entry("notificationsChannel", "redis-session.notifications-channel"),
+            Map.entry("notificationsEvent", "redis-session.notifications-event"),
+            Map.entry("authorizeType", "redis-handshake.authorize-type"),
+            Map.entry("authChannel", "redis-handshake.auth-channel"),
+            Map.entry("keyPrefix", "redis-session.key-prefix"),
+            Map.entry("roomPrefix", "user-room-prefix"),
+            Map.entry("channel", "redis-handshake.channel"));
+
+    /** Builds, turning a builder's complaint into a failure naming the property it is about. */
+    private static <T> T build(String group, String mode, Supplier<T> builder) {
         try {
             return builder.get();
         } catch (IllegalArgumentException e) {
-            throw new InvalidPushBridgePropertyException(group, String.valueOf(e.getMessage()));
+            String message = String.valueOf(e.getMessage());
+            for (Map.Entry<String, String> setting : SETTINGS) {
+                if (Pattern.compile("\\b" + setting.getKey() + "\\b").matcher(message).find()) {
+                    throw new InvalidPushBridgePropertyException(group + "." + setting.getValue(), message, e);
+                }
+            }
+            if (Pattern.compile("\\bevent\\b").matcher(message).find()) {
+                throw new InvalidPushBridgePropertyException(group + "." + mode + ".event", message, e);
+            }
+            throw new InvalidPushBridgePropertyException(group + "." + mode, message, e);
         }
     }
 
-    private static void applied(String group, Runnable apply) {
-        build(group, () -> {
+    private static void applied(String group, String mode, Runnable apply) {
+        build(group, mode, () -> {
             apply.run();
             return null;
         });

@@ -34,7 +34,9 @@ class ConfigurationMetadataTests {
             "pushbridge.auto-startup", "pushbridge.flake-id.datacenter", "pushbridge.flake-id.worker",
             "pushbridge.max-payload", "pushbridge.allowed-origins", "pushbridge.redis.url", "pushbridge.redis.cluster.nodes",
             "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
-            "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name"})
+            "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name",
+            "pushbridge.admin.key", "pushbridge.admin.path", "pushbridge.admin.port", "pushbridge.admin.max-connections",
+            "pushbridge.event-timeout", "pushbridge.max-pending-events"})
     void propertyHasADescription(String name) {
         assertThat(properties).containsKey(name);
         assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);

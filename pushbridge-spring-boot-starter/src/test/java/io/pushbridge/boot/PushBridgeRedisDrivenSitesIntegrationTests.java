@@ -203,8 +203,16 @@ class PushBridgeRedisDrivenSitesIntegrationTests {
                 assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites.legacy.redis-handshake.urls[0]"));
         runner.withPropertyValues("pushbridge.sites.legacy.authorizer=redis-handshake",
                 "pushbridge.sites.legacy.redis-handshake.urls=" + redisA.uri(),
-                "pushbridge.sites.legacy.redis-handshake.channel=").run(context ->
-                assertThat(failedProperty(context.getStartupFailure())).startsWith("pushbridge.sites.legacy.redis-handshake"));
+                "pushbridge.sites.legacy.redis-handshake.auth-channel=").run(context ->
+                assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites.legacy.redis-handshake.auth-channel"));
+        runner.withPropertyValues("pushbridge.sites.legacy.authorizer=redis-handshake",
+                "pushbridge.sites.legacy.redis-handshake.urls=" + redisA.uri(),
+                "pushbridge.sites.legacy.redis-handshake.channel=socket.io:auth").run(context ->
+                assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites.legacy.redis-handshake.auth-channel"));
+        runner.withPropertyValues("pushbridge.sites.yunity.authorizer=redis-session",
+                "pushbridge.sites.yunity.redis-session.url=" + redisA.uri(),
+                "pushbridge.sites.yunity.redis-session.notifications-event=disconnect").run(context ->
+                assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites.yunity.redis-session.notifications-event"));
         runner.withPropertyValues("pushbridge.sites.legacy.authorizer=static", "pushbridge.sites.legacy.tokens.a=r",
                 "pushbridge.sites.legacy.redis-handshake.urls=" + redisA.uri()).run(context ->
                 assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites.legacy.redis-handshake.urls"));

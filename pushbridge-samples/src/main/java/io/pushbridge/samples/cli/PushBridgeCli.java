@@ -392,7 +392,8 @@ public final class PushBridgeCli {
         static Duration duration(String value) throws UsageException {
             Matcher m = DURATION.matcher(value);
             Duration duration = null;
-            if (m.matches()) {
+            if (m.matches() && m.group(1).length() <= 9) {
+                // at most 9 digits: any unit stays far inside what a Duration in nanoseconds holds
                 long amount = Long.parseLong(m.group(1));
                 String unit = m.group(2) == null ? "s" : m.group(2);
                 duration = switch (unit) {
@@ -401,10 +402,12 @@ public final class PushBridgeCli {
                     case "m" -> Duration.ofMinutes(amount);
                     default -> Duration.ofHours(amount);
                 };
-            } else {
+            } else if (!m.matches()) {
                 try {
                     duration = Duration.parse(value);
-                } catch (DateTimeParseException ignored) {
+                    duration.toNanos(); // fails for durations too long to wait for
+                } catch (DateTimeParseException | ArithmeticException ignored) {
+                    duration = null;
                     // below
                 }
             }

@@ -64,6 +64,13 @@ class PushBridgeCliTests {
         assertThat(PushBridgeCli.Options.duration("5m")).isEqualTo(Duration.ofMinutes(5));
         assertThat(PushBridgeCli.Options.duration("PT1H")).isEqualTo(Duration.ofHours(1));
         assertThatThrownBy(() -> PushBridgeCli.Options.duration("0s")).isInstanceOf(PushBridgeCli.UsageException.class);
+        // too long to wait for, or too many digits to read: a usage error, not a stack trace
+        assertThatThrownBy(() -> PushBridgeCli.Options.duration("99999999999999999999h"))
+                .isInstanceOf(PushBridgeCli.UsageException.class);
+        assertThatThrownBy(() -> PushBridgeCli.Options.duration("PT9999999999999999H"))
+                .isInstanceOf(PushBridgeCli.UsageException.class);
+        assertThatThrownBy(() -> PushBridgeCli.Options.parse(new String[] {"--count", "99999999999", "http://h"}))
+                .isInstanceOf(PushBridgeCli.UsageException.class);
     }
 
     @Test
