@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.pushbridge.ClientEvent;
@@ -20,17 +21,14 @@ import io.pushbridge.SendRequest;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.gateway.GatewayOptions;
-import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.redis.Ingestion;
 import io.pushbridge.redis.RedisConnector;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -127,13 +125,6 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     private static final Duration UNSUBSCRIBE_TIMEOUT = Duration.ofSeconds(1);
     private static final List<Object> OK = List.of(Map.of("ok", true));
 
-    /** Why an ingested message was dropped; {@link #key} names its counter. */
-    private enum Drop {
-        TOO_LARGE, MALFORMED_JSON, NOT_AN_OBJECT, MISSING_FIELD, INVALID, UNKNOWN_SOCKET, UNAVAILABLE, ERROR;
-
-        final String key = name().toLowerCase(Locale.ROOT);
-    }
-
     private final String site;
     private final List<RedisConnector> servers;
     private final String event;
@@ -150,8 +141,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     private final AtomicLong authorizedElsewhere = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong requestFailures = new AtomicLong();
-    private final Map<Drop, AtomicLong> dropped = new EnumMap<>(Drop.class);
-    private final RateLimitedLog dropLog = new RateLimitedLog(log, 1000);
+    private final Ingestion drops;
 
     private final List<StatefulRedisPubSubConnection<byte[], byte[]>> pubSubs = new ArrayList<>();
     private volatile @Nullable GatewayContext context;
@@ -167,9 +157,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         this.channelBytes = b.channel.getBytes(StandardCharsets.UTF_8);
         this.authorizeType = b.authorizeType;
         this.maxMessageSize = b.maxMessageSize;
-        for (Drop reason : Drop.values()) {
-            dropped.put(reason, new AtomicLong());
-        }
+        this.drops = new Ingestion(log, b.site, b.channel);
     }
 
     /** A builder for the site of this name. */
@@ -383,7 +371,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         m.put("authorized_elsewhere", authorizedElsewhere.get());
         m.put("auth_requests", requests.get());
         m.put("auth_request_failures", requestFailures.get());
-        dropped.forEach((reason, n) -> m.put("dropped." + reason.key, n.get()));
+        m.putAll(drops.counts());
         return m;
     }
 
@@ -399,47 +387,30 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         try {
             ingest(ctx, server, payload);
         } catch (RuntimeException e) {
-            count(ctx, Drop.ERROR);
-            dropLog.warn("[{}] Dropped a message of channel '{}' on Redis {}: handling it failed", ctx.nodeId(), channel,
-                    server.description(), e);
+            drops.failed(ctx, server.description(), e);
         }
     }
 
     private void ingest(GatewayContext ctx, RedisConnector server, byte[] payload) {
-        if (payload.length > maxMessageSize) {
-            drop(ctx, server, Drop.TOO_LARGE, payload.length + " bytes, more than the limit of " + maxMessageSize);
-            return;
-        }
-        JsonNode message;
+        ObjectNode message;
         try {
-            message = JSON.readTree(payload);
-        } catch (JsonProcessingException e) {
-            drop(ctx, server, Drop.MALFORMED_JSON, e.getOriginalMessage());
-            return;
-        } catch (IOException e) {
-            drop(ctx, server, Drop.MALFORMED_JSON, e.getMessage());
-            return;
-        }
-        if (message == null || message.isMissingNode()) {
-            drop(ctx, server, Drop.MALFORMED_JSON, "no JSON value");
-            return;
-        }
-        if (!message.isObject()) {
-            drop(ctx, server, Drop.NOT_AN_OBJECT, "a JSON " + message.getNodeType().name().toLowerCase(Locale.ROOT));
+            message = Ingestion.readObject(payload, maxMessageSize);
+        } catch (Ingestion.Dropped e) {
+            drop(ctx, server, e.reason(), e.getMessage());
             return;
         }
         String type = text(message, "type");
         String room = text(message, "room");
         if (type == null || room == null) {
-            drop(ctx, server, Drop.MISSING_FIELD, (type == null ? "type" : "room") + " is missing or not a string");
+            drop(ctx, server, Ingestion.Reason.MISSING_FIELD, (type == null ? "type" : "room") + " is missing or not a string");
             return;
         }
         if (type.equals(authorizeType)) {
             String socketId = text(message, "socketId");
             if (socketId == null) {
-                drop(ctx, server, Drop.MISSING_FIELD, "socketId is missing or not a string");
+                drop(ctx, server, Ingestion.Reason.MISSING_FIELD, "socketId is missing or not a string");
             } else if (socketId.isEmpty()) {
-                drop(ctx, server, Drop.INVALID, "socketId is empty");
+                drop(ctx, server, Ingestion.Reason.INVALID, "socketId is empty");
             } else {
                 join(ctx, server, socketId, room);
             }
@@ -457,27 +428,25 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
                 return;
             }
         } catch (PushRefusedException e) {
-            drop(ctx, server, Drop.INVALID, String.join("; ", e.problems()));
+            drop(ctx, server, Ingestion.Reason.INVALID, String.join("; ", e.problems()));
             return;
         }
         ctx.locate(site, socketId).whenComplete((node, failure) -> {
             try {
                 if (failure != null) {
-                    drop(ctx, server, Drop.UNAVAILABLE, "could not find the node of the socket to authorize: "
+                    drop(ctx, server, Ingestion.Reason.UNAVAILABLE, "could not find the node of the socket to authorize: "
                             + unwrap(failure));
                 } else if (node == null) {
-                    drop(ctx, server, Drop.UNKNOWN_SOCKET, "no live node holds the socket to authorize");
+                    drop(ctx, server, Ingestion.Reason.UNKNOWN_SOCKET, "no live node holds the socket to authorize");
                 } else if (!node.equals(ctx.nodeId())) {
                     authorizedElsewhere.incrementAndGet();
                 } else if (ctx.executeLocally(join)) {
                     authorized.incrementAndGet(); // it connected to this node meanwhile
                 } else {
-                    drop(ctx, server, Drop.UNKNOWN_SOCKET, "the socket to authorize has just gone");
+                    drop(ctx, server, Ingestion.Reason.UNKNOWN_SOCKET, "the socket to authorize has just gone");
                 }
             } catch (RuntimeException e) {
-                count(ctx, Drop.ERROR);
-                dropLog.warn("[{}] Dropped a grant of channel '{}' on Redis {}: handling it failed", ctx.nodeId(), channel,
-                        server.description(), e);
+                drops.failed(ctx, server.description(), e);
             }
         });
     }
@@ -488,22 +457,16 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         try {
             ctx.emitLocally(new SendRequest(site, Target.rooms(Set.of(room)), type, List.of(body), false));
         } catch (PushRefusedException e) {
-            Drop reason = e.reason() == PushRefusedException.Reason.TOO_LARGE ? Drop.TOO_LARGE : Drop.INVALID;
+            Ingestion.Reason reason = e.reason() == PushRefusedException.Reason.TOO_LARGE
+                    ? Ingestion.Reason.TOO_LARGE : Ingestion.Reason.INVALID;
             drop(ctx, server, reason, String.join("; ", e.problems()));
             return;
         }
         emitted.incrementAndGet();
     }
 
-    private void drop(GatewayContext ctx, RedisConnector server, Drop reason, @Nullable String problem) {
-        count(ctx, reason);
-        dropLog.warn("[{}] Dropped a message of channel '{}' on Redis {} ({}): {}", ctx.nodeId(), channel,
-                server.description(), reason.key, RateLimitedLog.excerpt(String.valueOf(problem)));
-    }
-
-    private void count(GatewayContext ctx, Drop reason) {
-        dropped.get(reason).incrementAndGet();
-        ctx.count("ingestion.dropped." + reason.key);
+    private void drop(GatewayContext ctx, RedisConnector server, Ingestion.Reason reason, @Nullable String problem) {
+        drops.drop(ctx, server.description(), reason, String.valueOf(problem));
     }
 
     private static @Nullable String text(JsonNode object, String field) {

@@ -1,10 +1,9 @@
 package io.pushbridge.redis.session;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.pushbridge.gateway.RateLimitedLog;
-import java.io.IOException;
+import io.pushbridge.redis.Ingestion;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -18,83 +17,38 @@ import org.jspecify.annotations.Nullable;
  */
 record Notification(Set<String> users, JsonNode data) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
-    /** Why a message was dropped; {@link #counter()} is its name in the counters. */
-    enum Drop {
-        TOO_LARGE, MALFORMED_JSON, NOT_AN_OBJECT, MISSING_FIELD, INVALID;
-
-        String counter() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-    }
-
-    /** A message that is dropped, with the reason and a short detail for the log (never the payload). */
-    static final class Dropped extends Exception {
-
-        private static final long serialVersionUID = 1L;
-
-        private final Drop reason;
-
-        Dropped(Drop reason, String detail) {
-            super(detail, null, false, false);
-            this.reason = reason;
-        }
-
-        Drop reason() {
-            return reason;
-        }
-    }
-
     /**
      * Reads and checks a message: its size before anything else, then JSON, an object, a non-empty
      * {@code users} array of strings (non-empty, without control characters) or integral numbers,
      * and a {@code data} field (any JSON value, {@code null} included).
      *
-     * @throws Dropped naming why the message cannot be delivered
+     * @throws Ingestion.Dropped naming why the message cannot be delivered
      */
-    static Notification parse(byte[] payload, int maxBytes) throws Dropped {
-        if (payload.length > maxBytes) {
-            throw new Dropped(Drop.TOO_LARGE, payload.length + " bytes, more than the limit of " + maxBytes);
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(payload);
-        } catch (JsonProcessingException e) {
-            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedLog.excerpt(String.valueOf(e.getOriginalMessage())));
-        } catch (IOException e) {
-            throw new Dropped(Drop.MALFORMED_JSON, RateLimitedLog.excerpt(e.toString()));
-        }
-        if (root == null || root.isMissingNode()) {
-            throw new Dropped(Drop.MALFORMED_JSON, "empty message");
-        }
-        if (!root.isObject()) {
-            throw new Dropped(Drop.NOT_AN_OBJECT, "a JSON " + root.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
-                    + ", not an object");
-        }
+    static Notification parse(byte[] payload, int maxBytes) throws Ingestion.Dropped {
+        ObjectNode root = Ingestion.readObject(payload, maxBytes);
         JsonNode users = root.get("users");
         if (users == null) {
-            throw new Dropped(Drop.MISSING_FIELD, "no 'users' field");
+            throw new Ingestion.Dropped(Ingestion.Reason.MISSING_FIELD, "no 'users' field");
         }
         if (!users.isArray()) {
-            throw new Dropped(Drop.INVALID, "'users' is a " + users.getNodeType().name().toLowerCase(java.util.Locale.ROOT)
-                    + ", not an array");
+            throw new Ingestion.Dropped(Ingestion.Reason.INVALID, "'users' is a "
+                    + users.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + ", not an array");
         }
         if (users.isEmpty()) {
-            throw new Dropped(Drop.INVALID, "'users' is empty");
+            throw new Ingestion.Dropped(Ingestion.Reason.INVALID, "'users' is empty");
         }
         Set<String> ids = new LinkedHashSet<>();
         for (int i = 0; i < users.size(); i++) {
             String id = userId(users.get(i));
             if (id == null) {
-                throw new Dropped(Drop.INVALID, "users[" + i + "] is not a user id (a non-empty string or an integer): "
-                        + RateLimitedLog.excerpt(users.get(i).toString()));
+                throw new Ingestion.Dropped(Ingestion.Reason.INVALID, "users[" + i
+                        + "] is not a user id (a non-empty string or an integer): " + RateLimitedLog.excerpt(users.get(i).toString()));
             }
             ids.add(id);
         }
         JsonNode data = root.get("data");
         if (data == null) {
-            throw new Dropped(Drop.MISSING_FIELD, "no 'data' field");
+            throw new Ingestion.Dropped(Ingestion.Reason.MISSING_FIELD, "no 'data' field");
         }
         return new Notification(ids, data);
     }

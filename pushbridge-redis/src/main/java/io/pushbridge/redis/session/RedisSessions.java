@@ -18,10 +18,10 @@ import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.redis.Ingestion;
 import io.pushbridge.redis.RedisConnector;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -115,7 +115,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
     private final AtomicLong keyspaceEvents = new AtomicLong();
     private final AtomicLong notifications = new AtomicLong();
     private final AtomicLong resumes = new AtomicLong();
-    private final Map<Notification.Drop, AtomicLong> dropped = new EnumMap<>(Notification.Drop.class);
+    private final Ingestion drops;
     private final RateLimitedLog warnings = new RateLimitedLog(log, 1000);
 
     /** Guards the membership changes and {@link #latestReads}. */
@@ -144,9 +144,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         this.notificationsEvent = b.notificationsEvent;
         this.configureKeyspaceEvents = b.configureKeyspaceEvents;
         this.maxMessageSize = b.maxMessageSize;
-        for (Notification.Drop reason : Notification.Drop.values()) {
-            dropped.put(reason, new AtomicLong());
-        }
+        this.drops = new Ingestion(log, b.site, String.valueOf(notificationsChannel));
     }
 
     /** A builder for the site of this name. */
@@ -384,7 +382,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         Notification notification;
         try {
             notification = Notification.parse(payload, maxMessageSize);
-        } catch (Notification.Dropped e) {
+        } catch (Ingestion.Dropped e) {
             drop(ctx, e.reason(), e.getMessage());
             return;
         }
@@ -401,7 +399,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             }
         }
         if (unusable > 0) {
-            drop(ctx, Notification.Drop.INVALID, unusable + " of " + notification.users().size()
+            drop(ctx, Ingestion.Reason.INVALID, unusable + " of " + notification.users().size()
                     + " user id(s) make a room name longer than " + maxRoom + " characters; the others get it");
         }
         // a send names at most maxRoomsPerSend rooms; a socket is in one user room, so chunks reach it once
@@ -411,17 +409,14 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             try {
                 ctx.emitLocally(new SendRequest(site, Target.rooms(part), notificationsEvent, List.of(notification.data()), false));
             } catch (PushRefusedException e) {
-                drop(ctx, Notification.Drop.INVALID, RateLimitedLog.excerpt(e.getMessage()));
+                drop(ctx, Ingestion.Reason.INVALID, RateLimitedLog.excerpt(e.getMessage()));
                 return;
             }
         }
     }
 
-    private void drop(GatewayContext ctx, Notification.Drop reason, String detail) {
-        dropped.get(reason).incrementAndGet();
-        ctx.count("ingestion.dropped." + reason.counter());
-        warnings.warn("[{}] Site '{}': dropped a message of channel '{}' ({}): {}", ctx.nodeId(), site, notificationsChannel,
-                reason.counter(), detail);
+    private void drop(GatewayContext ctx, Ingestion.Reason reason, String detail) {
+        drops.drop(ctx, connector.description(), reason, detail);
     }
 
     // ---- lifecycle ----------------------------------------------------------------------------
@@ -517,7 +512,7 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         m.put("keyspaceEvents", keyspaceEvents.get());
         m.put("notifications", notifications.get());
         m.put("resumes", resumes.get());
-        dropped.forEach((reason, count) -> m.put("dropped." + reason.counter(), count.get()));
+        m.putAll(drops.counts());
         return m;
     }
 

@@ -3,6 +3,7 @@ package io.pushbridge.redis.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pushbridge.redis.Ingestion;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -43,9 +44,9 @@ class RedisSessionsTests {
         "INVALID | {\"users\":[true],\"data\":1}",
         "MISSING_FIELD        | {\"users\":[1]}",
     })
-    void badNotifications(Notification.Drop reason, String payload) {
+    void badNotifications(Ingestion.Reason reason, String payload) {
         assertThatThrownBy(() -> Notification.parse(bytes(payload), 40))
-                .isInstanceOfSatisfying(Notification.Dropped.class, d -> assertThat(d.reason()).isEqualTo(reason));
+                .isInstanceOfSatisfying(Ingestion.Dropped.class, d -> assertThat(d.reason()).isEqualTo(reason));
     }
 
     private static byte[] bytes(String s) {
