@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushbridge.ClientEvent;
 import io.pushbridge.ClientEventHandler;
 import io.pushbridge.PushRefusedException;
+import io.pushbridge.SocketListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,16 +25,21 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Hands the events clients emit to the site's {@link ClientEventHandler}s: on the workers, one event
+ * Hands the events clients emit to the site's {@link ClientEventHandler}s (a named one, else the
+ * site's handler of any event): on the workers, one event
  * of a socket after the other, at most {@code maxPending} waiting per socket, each answered within
  * the timeout. The client's callback, when it passed one, gets the handler's answer or an error
  * object {@code {"error": {"code", "message"}}}.
  *
  * <p>Counters: {@code events.received}, {@code events.handled}, {@code events.unhandled} (no
  * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
- * refused it), {@code events.failed} (the handler failed, or no worker took the event; the client
- * gets {@code "unavailable"} then), {@code events.timeout}, {@code events.dropped_closed} (the
- * client left before its event's turn).
+ * refused it), {@code events.refused.rate_limited} (more than {@code maxEventsPerSecond}),
+ * {@code events.failed} (the handler failed, or no worker took the event; the client gets
+ * {@code "unavailable"} then), {@code events.timeout}, {@code listeners.failed}.
+ *
+ * <p>The site's {@link SocketListener}s run in the same per-socket order: {@code connected}, the
+ * events, {@code disconnected}. Events a client sent before it left are still handled (a handler
+ * that acts on the socket finds it gone).
  *
  * <p>The executor is the gateway's own pool, not the one that runs refused tasks on the caller: a
  * handler must never run on a Netty I/O thread.
@@ -47,13 +53,17 @@ final class ClientEvents {
     private final GatewayStats stats;
     private final Duration timeout;
     private final int maxPending;
+    private final int maxPerSecond;
+    private final String nodeId;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
-    ClientEvents(Executor executor, GatewayStats stats, Duration timeout, int maxPending) {
+    ClientEvents(Executor executor, GatewayStats stats, GatewayOptions options) {
         this.executor = executor;
         this.stats = stats;
-        this.timeout = timeout;
-        this.maxPending = maxPending;
+        this.timeout = options.eventTimeout();
+        this.maxPending = options.maxPendingEvents();
+        this.maxPerSecond = options.maxEventsPerSecond();
+        this.nodeId = options.nodeId();
     }
 
     /** An EVENT packet of an admitted socket. Runs on the socket's I/O thread and does not block. */
@@ -62,11 +72,17 @@ final class ClientEvents {
         JsonNode data = packet.data();
         String name = data.get(0).asText();
         long ackId = packet.ackId();
-        ClientEventHandler handler = socket.site().options().eventHandlers().get(name);
+        ClientEventHandler handler = socket.site().options().eventHandler(name);
         if (handler == null) {
             stats.increment("events.unhandled");
             log.debug("No handler for event '{}' of {}", name, socket);
             answerError(socket, ackId, "unknown_event", "No handler for this event");
+            return;
+        }
+        if (!socket.takeEventToken(maxPerSecond, System.nanoTime())) {
+            stats.increment("events.refused.rate_limited");
+            failureLog.warn("Refused event '{}' of {}: more than {} events a second", name, socket, maxPerSecond);
+            answerError(socket, ackId, "rate_limited", "Too many events, slow down");
             return;
         }
         List<Object> args = new ArrayList<>(data.size() - 1);
@@ -91,11 +107,6 @@ final class ClientEvents {
     /** Runs the handler (on a worker) and answers the callback; the stage completes when it is done. */
     private CompletableFuture<Void> handle(SiteSocket socket, ClientEventHandler handler, String name, List<Object> args,
             long ackId) {
-        if (socket.isClosed()) {
-            // the client left while the event waited: nobody to answer, nothing to act for
-            stats.increment("events.dropped_closed");
-            return CompletableFuture.completedFuture(null);
-        }
         ClientEvent event = new ClientEvent(socket.site().options().name(), socket.id(), name, args, ackId >= 0,
                 socket.request());
         CompletableFuture<List<Object>> answer;
@@ -128,6 +139,57 @@ final class ClientEvents {
             }
             return null;
         });
+    }
+
+    // ---- listeners -----------------------------------------------------------------------------
+
+    /** The socket was opened: its listeners hear {@code connected}, before any of its events. */
+    void connected(SiteSocket socket) {
+        List<SocketListener> listeners = socket.site().options().listeners();
+        if (!listeners.isEmpty()) {
+            socket.enqueueLifecycle(() -> each(socket, listeners, l -> l.connected(socket.info(nodeId)), "connected"),
+                    () -> refused(socket, "connected"), executor);
+        }
+    }
+
+    /** A socket that was open closed: its listeners hear {@code disconnected}, after its events. */
+    void disconnected(SiteSocket socket, String reason) {
+        List<SocketListener> listeners = socket.site().options().listeners();
+        if (!listeners.isEmpty() && socket.wasOpen()) {
+            io.pushbridge.ConnectionInfo info = socket.info(nodeId);
+            socket.enqueueLifecycle(() -> each(socket, listeners, l -> l.disconnected(info, reason), "disconnected"),
+                    () -> refused(socket, "disconnected"), executor);
+        }
+    }
+
+    /** Calls each listener in turn (the next after the previous one's stage); completes after the last. */
+    private CompletableFuture<Void> each(SiteSocket socket, List<SocketListener> listeners,
+            java.util.function.Function<SocketListener, CompletionStage<Void>> call, String what) {
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
+        for (SocketListener listener : listeners) {
+            done = done.thenCompose(v -> {
+                CompletableFuture<Void> stage;
+                try {
+                    CompletionStage<Void> s = call.apply(listener);
+                    stage = s == null ? CompletableFuture.completedFuture(null) : s.toCompletableFuture();
+                } catch (RuntimeException | Error e) {
+                    stage = CompletableFuture.failedFuture(e);
+                }
+                return stage.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((x, failure) -> {
+                    if (failure != null) {
+                        stats.increment("listeners.failed");
+                        failureLog.warn("A listener failed on {} of {}: {}", what, socket, Dispatcher.unwrap(failure).toString());
+                    }
+                    return null;
+                });
+            });
+        }
+        return done;
+    }
+
+    private void refused(SiteSocket socket, String what) {
+        stats.increment("listeners.failed");
+        failureLog.warn("Could not hand {} of {} to a worker (the gateway is stopping or its executor is full)", what, socket);
     }
 
     private static void answerError(SiteSocket socket, long ackId, String code, String message) {

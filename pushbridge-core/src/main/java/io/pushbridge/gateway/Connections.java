@@ -51,11 +51,19 @@ final class Connections implements SiteSocket.Closer {
     private static final Logger log = LoggerFactory.getLogger(Connections.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Why a socket closed, as Socket.IO names it (see {@link io.pushbridge.SocketListener#disconnected}). */
+    static final String CLIENT_DISCONNECT = "client namespace disconnect";
+    static final String SERVER_DISCONNECT = "server namespace disconnect";
+    static final String TRANSPORT_CLOSE = "transport close";
+    static final String SHUTTING_DOWN = "server shutting down";
+
     /** Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. */
     static final class Session {
         final ClientHead head;
         final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>();
         final Set<String> connecting = ConcurrentHashMap.newKeySet();
+        /** Namespaces the client sent a DISCONNECT for, until netty-socketio reports it. */
+        final Set<String> leaving = ConcurrentHashMap.newKeySet();
         volatile boolean everAdmitted;
         /** The client completed its upgrade to WebSocket (its UPGRADE packet arrived). */
         volatile boolean upgraded;
@@ -99,7 +107,7 @@ final class Connections implements SiteSocket.Closer {
         this.executor = executor;
         this.timer = timer;
         this.stats = stats;
-        this.events = new ClientEvents(eventExecutor, stats, options.eventTimeout(), options.maxPendingEvents());
+        this.events = new ClientEvents(eventExecutor, stats, options);
     }
 
     void bindNamespace(String name, Namespace namespace) {
@@ -153,7 +161,7 @@ final class Connections implements SiteSocket.Closer {
     private void forget(Session session) {
         sessions.remove(session.head.getSessionId(), session);
         for (SiteSocket left : session.sockets.values()) {
-            socketClosed(left);
+            socketClosed(left, TRANSPORT_CLOSE);
         }
         session.sockets.clear();
         session.connecting.clear();
@@ -189,6 +197,14 @@ final class Connections implements SiteSocket.Closer {
         return session != null && session.sockets.containsKey(namespace);
     }
 
+    /** A client's DISCONNECT for a namespace, before netty-socketio handles it. Runs on the session's I/O thread. */
+    void clientLeaving(ClientHead head, String nsp) {
+        Session session = sessions.get(head.getSessionId());
+        if (session != null) {
+            session.leaving.add(nsp);
+        }
+    }
+
     /** A client's EVENT for a namespace it was admitted to. Runs on the session's I/O thread. */
     void clientEvent(ClientHead head, SioPacket packet) {
         Session session = sessions.get(head.getSessionId());
@@ -217,9 +233,10 @@ final class Connections implements SiteSocket.Closer {
         if (session == null) {
             return;
         }
-        SiteSocket socket = session.sockets.remove(ourName(nc.getNamespace().getName()));
+        String nsp = ourName(nc.getNamespace().getName());
+        SiteSocket socket = session.sockets.remove(nsp);
         if (socket != null) {
-            socketClosed(socket);
+            socketClosed(socket, session.leaving.remove(nsp) ? CLIENT_DISCONNECT : TRANSPORT_CLOSE);
         }
         if (!nc.getBaseClient().isConnected()) {
             forget(session);
@@ -231,10 +248,11 @@ final class Connections implements SiteSocket.Closer {
      * delivery, unregisters it, closes the user queues it has open (each after its open completed),
      * and tells the router it is gone if the router had recorded it.
      */
-    private void socketClosed(SiteSocket socket) {
+    private void socketClosed(SiteSocket socket, String reason) {
         if (!socket.close()) {
             return;
         }
+        events.disconnected(socket, accepting ? reason : SHUTTING_DOWN);
         socket.site().unregister(socket);
         stats.increment("disconnects");
         String site = socket.site().options().name();
@@ -318,7 +336,7 @@ final class Connections implements SiteSocket.Closer {
         if (session != null) {
             session.sockets.remove(socket.site().options().namespace(), socket);
         }
-        socketClosed(socket);
+        socketClosed(socket, SERVER_DISCONNECT);
         if (!socket.site().isRoot() && client.getBaseClient().isConnected()
                 && client.getBaseClient().getChildClient(client.getNamespace()) == client) {
             // netty-socketio's side, as for a client's DISCONNECT; its disconnect listener then finds
@@ -511,7 +529,7 @@ final class Connections implements SiteSocket.Closer {
         if (!session.head.isConnected()) {
             // the transport closed (on another thread) while the namespace client was being added
             session.sockets.remove(nsp, socket);
-            socketClosed(socket);
+            socketClosed(socket, TRANSPORT_CLOSE);
             return;
         }
         // in parallel: read the pending batches, and record the socket with the router
@@ -538,7 +556,7 @@ final class Connections implements SiteSocket.Closer {
                 }
                 stats.increment("refused." + code);
                 session.sockets.remove(nsp, socket);
-                socketClosed(socket);
+                socketClosed(socket, TRANSPORT_CLOSE);
                 if (!site.isRoot()) {
                     session.head.removeNamespaceClient(client);
                     namespace.onDisconnect(client);
@@ -552,6 +570,7 @@ final class Connections implements SiteSocket.Closer {
                 namespace.onConnect(client);
             }
             socket.open(batches);
+            events.connected(socket);
             stats.increment("connects");
         }));
     }

@@ -26,6 +26,7 @@ public final class GatewayOptions {
     public static final int DEFAULT_MAX_EVENT_NAME_LENGTH = 100;
     public static final Duration DEFAULT_EVENT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_MAX_PENDING_EVENTS = 32;
+    public static final int DEFAULT_MAX_EVENTS_PER_SECOND = 100;
     public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
     public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
 
@@ -50,6 +51,7 @@ public final class GatewayOptions {
     private final Clock clock;
     private final Duration eventTimeout;
     private final int maxPendingEvents;
+    private final int maxEventsPerSecond;
     private final @Nullable String adminKey;
     private final String adminPath;
     private final int adminPort;
@@ -77,6 +79,7 @@ public final class GatewayOptions {
         this.clock = b.clock;
         this.eventTimeout = b.eventTimeout;
         this.maxPendingEvents = b.maxPendingEvents;
+        this.maxEventsPerSecond = b.maxEventsPerSecond;
         this.adminKey = b.adminKey;
         this.adminPath = b.adminPath;
         this.adminPort = b.adminPort;
@@ -110,6 +113,7 @@ public final class GatewayOptions {
         b.clock = clock;
         b.eventTimeout = eventTimeout;
         b.maxPendingEvents = maxPendingEvents;
+        b.maxEventsPerSecond = maxEventsPerSecond;
         b.adminKey = adminKey;
         b.adminPath = adminPath;
         b.adminPort = adminPort;
@@ -149,6 +153,8 @@ public final class GatewayOptions {
     public Duration eventTimeout() { return eventTimeout; }
     /** Events of one socket waiting for their handler; beyond it new ones are refused. */
     public int maxPendingEvents() { return maxPendingEvents; }
+    /** Events one socket may send per second on average, and in a burst; beyond it they are refused. 0: no limit. */
+    public int maxEventsPerSecond() { return maxEventsPerSecond; }
     /** Whether the admin view is on (it is when it has a key). */
     public boolean adminEnabled() { return adminKey != null; }
     /** The key the admin view asks for; {@code null}: the admin view is off. */
@@ -171,6 +177,7 @@ public final class GatewayOptions {
                 + ", flakeId=" + datacenterId + "/" + workerId + ", nodeId=" + nodeId
                 + ", staticResources=" + (staticResources == null ? "none" : staticResources)
                 + ", eventTimeout=" + eventTimeout.toMillis() + "ms, maxPendingEvents=" + maxPendingEvents
+                + ", maxEventsPerSecond=" + (maxEventsPerSecond == 0 ? "unlimited" : maxEventsPerSecond)
                 + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""));
     }
 
@@ -198,6 +205,7 @@ public final class GatewayOptions {
         private Clock clock = Clock.systemUTC();
         private Duration eventTimeout = DEFAULT_EVENT_TIMEOUT;
         private int maxPendingEvents = DEFAULT_MAX_PENDING_EVENTS;
+        private int maxEventsPerSecond = DEFAULT_MAX_EVENTS_PER_SECOND;
         private @Nullable String adminKey;
         private String adminPath = DEFAULT_ADMIN_PATH;
         private int adminPort = -1;
@@ -231,6 +239,7 @@ public final class GatewayOptions {
         public Builder clock(Clock clock) { this.clock = clock; return this; }
         public Builder eventTimeout(Duration d) { this.eventTimeout = d; return this; }
         public Builder maxPendingEvents(int n) { this.maxPendingEvents = n; return this; }
+        public Builder maxEventsPerSecond(int n) { this.maxEventsPerSecond = n; return this; }
         /** Turns the admin view on, protected by this key; {@code null} turns it off. */
         public Builder adminKey(@Nullable String key) { this.adminKey = key; return this; }
         public Builder adminPath(String path) { this.adminPath = path; return this; }
@@ -260,6 +269,7 @@ public final class GatewayOptions {
             require(clock != null, "clock must not be null");
             positive(eventTimeout, "eventTimeout");
             require(maxPendingEvents >= 1, "maxPendingEvents must be >= 1, was " + maxPendingEvents);
+            require(maxEventsPerSecond >= 0, "maxEventsPerSecond must be >= 0 (0: no limit), was " + maxEventsPerSecond);
             require(adminKey == null || adminKey.length() >= 16, "adminKey must have at least 16 characters");
             require(adminPath != null && adminPath.startsWith("/") && adminPath.length() > 1 && !adminPath.endsWith("/")
                     && !adminPath.equals(path) && !adminPath.startsWith(path + "/"),

@@ -103,6 +103,7 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                     } else {
                         forward.add(part);
                         if (packet.type() == SioPacket.DISCONNECT) {
+                            connections.clientLeaving(head, packet.nsp());
                             leftSite = true;
                         }
                     }

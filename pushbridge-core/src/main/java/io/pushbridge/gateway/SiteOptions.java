@@ -2,6 +2,7 @@ package io.pushbridge.gateway;
 
 import io.pushbridge.ClientEventHandler;
 import io.pushbridge.RoomAuthorizer;
+import io.pushbridge.SocketListener;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -29,6 +30,8 @@ public final class SiteOptions {
     private final List<byte[]> apiKeyDigests;
     private final String userRoomPrefix;
     private final Map<String, ClientEventHandler> eventHandlers;
+    private final @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
+    private final List<SocketListener> listeners;
 
     private SiteOptions(Builder b) {
         this.name = b.name;
@@ -37,6 +40,8 @@ public final class SiteOptions {
         this.apiKeyDigests = b.apiKeys.stream().map(SiteOptions::digest).toList();
         this.userRoomPrefix = b.userRoomPrefix;
         this.eventHandlers = Map.copyOf(b.eventHandlers);
+        this.anyEventHandler = b.anyEventHandler;
+        this.listeners = List.copyOf(b.listeners);
     }
 
     public static Builder builder(String name) {
@@ -64,6 +69,22 @@ public final class SiteOptions {
     /** The handlers of client events, by event name. */
     public Map<String, ClientEventHandler> eventHandlers() {
         return eventHandlers;
+    }
+
+    /** The handler of the events no named handler takes, or {@code null}. */
+    public @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler() {
+        return anyEventHandler;
+    }
+
+    /** The handler of an event: its own, else the one for any event, else {@code null}. */
+    public @org.jspecify.annotations.Nullable ClientEventHandler eventHandler(String event) {
+        ClientEventHandler handler = eventHandlers.get(event);
+        return handler != null ? handler : anyEventHandler;
+    }
+
+    /** The listeners of the site's sockets coming and going. */
+    public List<SocketListener> listeners() {
+        return listeners;
     }
 
     /**
@@ -121,6 +142,8 @@ public final class SiteOptions {
         private final List<String> apiKeys = new ArrayList<>();
         private String userRoomPrefix = DEFAULT_USER_ROOM_PREFIX;
         private final Map<String, ClientEventHandler> eventHandlers = new LinkedHashMap<>();
+        private @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
+        private final List<SocketListener> listeners = new ArrayList<>();
 
         private Builder(String name) {
             this.name = name;
@@ -169,6 +192,24 @@ public final class SiteOptions {
             if (eventHandlers.putIfAbsent(event, Objects.requireNonNull(handler, "handler")) != null) {
                 throw new IllegalArgumentException("site '" + name + "': event '" + event + "' has two handlers");
             }
+            return this;
+        }
+
+        /**
+         * Handles every client event that no {@link #onEvent} handler takes (reserved names never
+         * reach it). One per site.
+         */
+        public Builder onAnyEvent(ClientEventHandler handler) {
+            if (anyEventHandler != null) {
+                throw new IllegalArgumentException("site '" + name + "': onAnyEvent has two handlers");
+            }
+            this.anyEventHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** Adds a listener of the site's sockets coming and going (see {@link SocketListener}). */
+        public Builder listener(SocketListener listener) {
+            this.listeners.add(Objects.requireNonNull(listener, "listener"));
             return this;
         }
 

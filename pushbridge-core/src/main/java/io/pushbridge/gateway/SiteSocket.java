@@ -95,6 +95,11 @@ final class SiteSocket {
     /** Client events in flight, handled one after the other (guarded by {@code this}). */
     private CompletableFuture<Void> eventTail = CompletableFuture.completedFuture(null);
     private int pendingEvents;
+    /** Whether the socket was ever open (its client learned it is connected): listeners heard of it. */
+    private boolean wasOpen;
+    /** The client's event budget (a token bucket refilled at the gateway's rate), guarded by {@code this}. */
+    private double eventTokens = -1;
+    private long eventTokensAt;
 
     /**
      * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
@@ -218,6 +223,7 @@ final class SiteSocket {
             return;
         }
         state = State.OPEN;
+        wasOpen = true;
         if (resyncOnOpen && batches.stream().noneMatch(PendingBatch::resync)) {
             client.sendEvent(Dispatcher.RESYNC_EVENT);
         }
@@ -398,6 +404,52 @@ final class SiteSocket {
             return false;
         }
         pendingEvents++;
+        chain(task, () -> {
+            synchronized (this) {
+                pendingEvents--;
+            }
+        }, notRun, executor);
+        return true;
+    }
+
+    /**
+     * Queues a listener call behind the socket's events, also once the socket is closed (its
+     * {@code disconnected} comes after the events it sent).
+     */
+    synchronized void enqueueLifecycle(java.util.function.Supplier<CompletableFuture<Void>> task, Runnable notRun,
+            java.util.concurrent.Executor executor) {
+        chain(task, () -> { }, notRun, executor);
+    }
+
+    /** Whether the socket was ever open: its listeners heard {@code connected}, so they hear {@code disconnected}. */
+    synchronized boolean wasOpen() {
+        return wasOpen;
+    }
+
+    /**
+     * Takes one event from the client's budget: at most {@code perSecond} events a second on average,
+     * and as many at once (0: no limit). Returns whether the event may go on.
+     */
+    synchronized boolean takeEventToken(int perSecond, long nowNanos) {
+        if (perSecond <= 0) {
+            return true;
+        }
+        if (eventTokens < 0) {
+            eventTokens = perSecond;
+        } else {
+            eventTokens = Math.min(perSecond, eventTokens + (nowNanos - eventTokensAt) * perSecond / 1e9);
+        }
+        eventTokensAt = nowNanos;
+        if (eventTokens < 1) {
+            return false;
+        }
+        eventTokens--;
+        return true;
+    }
+
+    /** Runs {@code task} after the previous one; {@code after} always runs; {@code notRun} if the executor refused it. */
+    private void chain(java.util.function.Supplier<CompletableFuture<Void>> task, Runnable after, Runnable notRun,
+            java.util.concurrent.Executor executor) {
         boolean[] ran = new boolean[1];
         CompletableFuture<Void> step = eventTail.thenComposeAsync(v -> {
             ran[0] = true;
@@ -408,15 +460,12 @@ final class SiteSocket {
             }
         }, executor);
         eventTail = step.handle((v, failure) -> {
-            synchronized (this) {
-                pendingEvents--;
-            }
+            after.run();
             if (!ran[0]) {
                 notRun.run();
             }
             return null;
         });
-        return true;
     }
 
     /** The socket as the admin view and extensions see it. */

@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  *       <td>sockets connected to this node, per configured site</td></tr>
  *   <tr><td>{@code pushbridge.events}</td><td>function counter</td><td>{@code outcome}</td>
  *       <td>client events: {@code handled}, {@code refused} (the handler refused them),
- *       {@code unhandled} (no handler), {@code failed}, {@code timeout}, {@code too_many_pending}</td></tr>
+ *       {@code unhandled} (no handler), {@code failed}, {@code timeout}, {@code too_many_pending},
+ *       {@code rate_limited}</td></tr>
  *   <tr><td>{@code pushbridge.ingestion.dropped}</td><td>function counter</td><td>{@code reason}</td>
  *       <td>messages of the Redis ingestion channels (redis-handshake, redis-session) dropped:
  *       {@code too_large}, {@code malformed_json}, {@code not_an_object}, {@code missing_field},
@@ -87,6 +88,7 @@ final class PushBridgeMetrics {
         outcomes.put("failed", st -> st.get("events.failed"));
         outcomes.put("timeout", st -> st.get("events.timeout"));
         outcomes.put("too_many_pending", st -> st.get("events.refused.too_many_pending"));
+        outcomes.put("rate_limited", st -> st.get("events.refused.rate_limited"));
         outcomes.forEach((outcome, read) -> FunctionCounter.builder(EVENTS, stats, read)
                 .tag("outcome", outcome)
                 .description("Events clients emitted, by how their handling ended")

@@ -52,6 +52,7 @@ final class PushBridgeOptionsMapper {
             Map.entry("staticResources", "static-resources"),
             Map.entry("eventTimeout", "event-timeout"),
             Map.entry("maxPendingEvents", "max-pending-events"),
+            Map.entry("maxEventsPerSecond", "max-events-per-second"),
             Map.entry("adminKey", "admin.key"),
             Map.entry("adminPath", "admin.path"),
             Map.entry("adminPort", "admin.port"),
@@ -113,7 +114,8 @@ final class PushBridgeOptionsMapper {
         if (identity != null) {
             b.nodeId(identity.nodeId()).datacenterId(identity.datacenterId()).workerId(identity.workerId());
         }
-        b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents());
+        b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents())
+                .maxEventsPerSecond(p.getMaxEventsPerSecond());
         PushBridgeProperties.Admin admin = p.getAdmin();
         String adminKey = admin.getKey();
         if (adminKey != null && !adminKey.isEmpty()) {

@@ -133,6 +133,12 @@ public class PushBridgeProperties {
     private int maxPendingEvents = 32;
 
     /**
+     * Client events one socket may send per second on average, and in a burst; beyond it they are
+     * refused ("rate_limited"). 0: no limit.
+     */
+    private int maxEventsPerSecond = 100;
+
+    /**
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
      * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
      * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE, REDIS_SESSION), auth-url,
@@ -323,6 +329,14 @@ public class PushBridgeProperties {
 
     public void setMaxPendingEvents(int maxPendingEvents) {
         this.maxPendingEvents = maxPendingEvents;
+    }
+
+    public int getMaxEventsPerSecond() {
+        return maxEventsPerSecond;
+    }
+
+    public void setMaxEventsPerSecond(int maxEventsPerSecond) {
+        this.maxEventsPerSecond = maxEventsPerSecond;
     }
 
     public Redis getRedis() {

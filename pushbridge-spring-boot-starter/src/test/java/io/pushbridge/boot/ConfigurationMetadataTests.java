@@ -36,7 +36,7 @@ class ConfigurationMetadataTests {
             "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
             "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name",
             "pushbridge.admin.key", "pushbridge.admin.path", "pushbridge.admin.port", "pushbridge.admin.max-connections",
-            "pushbridge.event-timeout", "pushbridge.max-pending-events"})
+            "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second"})
     void propertyHasADescription(String name) {
         assertThat(properties).containsKey(name);
         assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);

@@ -192,6 +192,11 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
      */
     @Override
     public CompletionStage<List<Object>> handle(ClientEvent clientEvent) {
+        GatewayContext ctx = context;
+        if (ctx != null && ctx.socket(site, clientEvent.socketId()) == null) {
+            // the client left while its request waited: a grant could only be dropped
+            return CompletableFuture.completedFuture(List.of());
+        }
         byte[] request;
         try {
             request = JSON.writeValueAsBytes(authRequest(clientEvent));
