@@ -48,4 +48,17 @@ public interface PushTemplate {
      * messages. Completes and fails as {@link #join}.
      */
     CompletionStage<Void> disconnect(String site, String socketId);
+
+    /**
+     * Sends a custom command to the gateway nodes that hold the target's sockets (every node, for
+     * {@link Target#site()}), where the site's {@link GatewayCommandHandler} for {@code type}
+     * receives it with its local recipients. Checked like a send (site, type as an event name,
+     * rooms, size); completes once the command is handed to the router.
+     *
+     * @throws UnsupportedOperationException (in the stage) from templates that cannot route commands
+     */
+    default CompletionStage<Void> command(String site, Target target, String type, java.util.Map<String, Object> data) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+                new UnsupportedOperationException(getClass().getSimpleName() + " cannot send commands"));
+    }
 }

@@ -42,6 +42,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
 
     static final String BATCH_EVENT = "batch";
     static final String RESYNC_EVENT = "resync";
+    /**
+     * Marks a routed message as a custom command ({@link #command}): a control character, which no
+     * event of a send or of a client may hold.
+     */
+    static final String COMMAND_PREFIX = "\u0001command:";
 
     /** Event names a sender may not use: Socket.IO's own, and PushBridge's. */
     static final Set<String> RESERVED_EVENTS = Set.of("connect", "connect_error", "disconnect", "disconnecting",
@@ -304,6 +309,73 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     }
 
     /**
+     * Validates a custom command as a send (its type as the event name, its data as the one
+     * argument) and routes it as a message whose event is the type behind {@link #COMMAND_PREFIX},
+     * which no client event can carry: each node that gets it hands it to the site's handler.
+     */
+    @Override
+    public CompletionStage<Void> command(String site, Target target, String type, Map<String, Object> data) {
+        SendRequest asSend = new SendRequest(site, target, type, List.of(data), false);
+        SiteRuntime runtime = sitesByName.get(site);
+        if (runtime == null) {
+            return refused(new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + site + "' is not configured")));
+        }
+        PushRefusedException invalid = validate(asSend);
+        if (invalid != null) {
+            return refused(invalid);
+        }
+        Message message = new Message(ids.nextId(), site, target, COMMAND_PREFIX + type, List.of(data), Set.of(), false,
+                options.clock().millis());
+        CompletionStage<Void> routed;
+        try {
+            routed = router.publish(message);
+        } catch (RuntimeException e) {
+            routed = CompletableFuture.failedFuture(e);
+        }
+        return routed.handle((v, failure) -> {
+            if (failure != null) {
+                stats.increment("commands.failed");
+                throw new CompletionException(unavailable("router", failure));
+            }
+            stats.increment("commands.custom.sent");
+            return null;
+        });
+    }
+
+    /** Hands a routed custom command to the site's handler, with this node's recipients, on the workers. */
+    private void customCommand(SiteRuntime site, Message message, Collection<SiteSocket> recipients) {
+        String type = message.event().substring(COMMAND_PREFIX.length());
+        io.pushbridge.GatewayCommandHandler handler = site.options().commandHandlers().get(type);
+        if (handler == null) {
+            stats.increment("commands.custom.unhandled");
+            failureLog.warn("No handler for the custom command '{}' of site '{}'", type, site.options().name());
+            return;
+        }
+        if (!message.target().wholeSite() && recipients.isEmpty()) {
+            return; // none of its recipients is here
+        }
+        Object data = message.args().isEmpty() ? null : message.args().get(0);
+        if (!(data instanceof Map<?, ?> map)) {
+            stats.increment("commands.invalid");
+            failureLog.warn("Ignored a routed custom command '{}' without its data", type);
+            return;
+        }
+        Map<String, Object> dataMap = new java.util.LinkedHashMap<>();
+        map.forEach((k, v) -> dataMap.put(String.valueOf(k), v));
+        List<io.pushbridge.ConnectionInfo> sockets = recipients.stream().map(s -> s.info(options.nodeId())).toList();
+        executor.execute(() -> {
+            try {
+                handler.handle(new io.pushbridge.GatewayCommand(site.options().name(), type, dataMap, sockets,
+                        options.nodeId()));
+                stats.increment("commands.custom.handled");
+            } catch (RuntimeException e) {
+                stats.increment("commands.custom.failed");
+                failureLog.warn("The handler of custom command '{}' failed: {}", type, e.toString());
+            }
+        });
+    }
+
+    /**
      * The one command path: validation (the send's room checks), then {@link Router#command}.
      * Counts {@code commands.accepted}, {@code commands.refused.<reason>}, {@code commands.failed}.
      */
@@ -508,6 +580,16 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                 union.addAll(site.members(room));
             }
             sockets = union;
+        }
+        if (message.event().startsWith(COMMAND_PREFIX)) {
+            List<SiteSocket> recipients = new ArrayList<>();
+            for (SiteSocket socket : sockets) {
+                if (target.except().isEmpty() || !target.except().contains(socket.id())) {
+                    recipients.add(socket);
+                }
+            }
+            customCommand(site, message, recipients);
+            return recipients.size();
         }
         int n = 0;
         for (SiteSocket socket : sockets) {

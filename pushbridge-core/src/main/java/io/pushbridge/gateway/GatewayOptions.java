@@ -56,6 +56,7 @@ public final class GatewayOptions {
     private final String adminPath;
     private final int adminPort;
     private final int adminMaxConnections;
+    private final boolean serve;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -84,6 +85,7 @@ public final class GatewayOptions {
         this.adminPath = b.adminPath;
         this.adminPort = b.adminPort;
         this.adminMaxConnections = b.adminMaxConnections;
+        this.serve = b.serve;
     }
 
     public static Builder builder() {
@@ -118,6 +120,7 @@ public final class GatewayOptions {
         b.adminPath = adminPath;
         b.adminPort = adminPort;
         b.adminMaxConnections = adminMaxConnections;
+        b.serve = serve;
         return b;
     }
 
@@ -165,6 +168,11 @@ public final class GatewayOptions {
     public int adminPort() { return adminPort; }
     /** At most this many connections in one admin answer. */
     public int adminMaxConnections() { return adminMaxConnections; }
+    /**
+     * Whether the node binds its port and holds connections (a gateway node, the default), or only
+     * sends and runs its extensions (an application node handling upstream records).
+     */
+    public boolean serve() { return serve; }
 
     @Override
     public String toString() {
@@ -178,6 +186,7 @@ public final class GatewayOptions {
                 + ", staticResources=" + (staticResources == null ? "none" : staticResources)
                 + ", eventTimeout=" + eventTimeout.toMillis() + "ms, maxPendingEvents=" + maxPendingEvents
                 + ", maxEventsPerSecond=" + (maxEventsPerSecond == 0 ? "unlimited" : maxEventsPerSecond)
+                + (serve ? "" : ", serve=false")
                 + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""));
     }
 
@@ -210,6 +219,7 @@ public final class GatewayOptions {
         private String adminPath = DEFAULT_ADMIN_PATH;
         private int adminPort = -1;
         private int adminMaxConnections = DEFAULT_ADMIN_MAX_CONNECTIONS;
+        private boolean serve = true;
 
         private Builder() {
         }
@@ -245,6 +255,8 @@ public final class GatewayOptions {
         public Builder adminPath(String path) { this.adminPath = path; return this; }
         public Builder adminPort(int port) { this.adminPort = port; return this; }
         public Builder adminMaxConnections(int n) { this.adminMaxConnections = n; return this; }
+        /** {@code false}: an application node, which binds no port (see {@link GatewayOptions#serve()}). */
+        public Builder serve(boolean serve) { this.serve = serve; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");

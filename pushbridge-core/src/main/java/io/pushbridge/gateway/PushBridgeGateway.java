@@ -85,6 +85,8 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final List<GatewayExtension> startedExtensions = new ArrayList<>();
     private final Object lifecycle = new Object();
     private @Nullable SocketIOServer server;
+    /** Started and not stopped (with or without a port: see {@link GatewayOptions#serve()}). */
+    private boolean running;
     private boolean stopped;
     private @Nullable Channel serverChannel;
     private volatile int port = -1;
@@ -177,14 +179,14 @@ public final class PushBridgeGateway implements AutoCloseable {
 
     public boolean isRunning() {
         synchronized (lifecycle) {
-            return server != null;
+            return running;
         }
     }
 
     /** Binds the port and starts serving. Fails with {@link PushBridgeException} naming the port if it cannot. */
     public void start() {
         synchronized (lifecycle) {
-            if (server != null) {
+            if (running) {
                 return;
             }
             if (stopped) {
@@ -199,6 +201,13 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             if (store instanceof InMemoryMessageStore memory) {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
+            }
+            if (!options.serve()) {
+                running = true;
+                log.info("[{}] PushBridge node started without a port (it holds no connections: it sends, and runs "
+                        + "its extensions) with sites {}; store {}, router {}", options.nodeId(), sitesByName.keySet(),
+                        store.getClass().getSimpleName(), router.getClass().getSimpleName());
+                return;
             }
             SocketIOServer s = new SocketIOServer(configuration());
             releaseDefaultInitializer(s);
@@ -246,6 +255,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 }
             }
             server = s;
+            running = true;
             log.info("[{}] PushBridge gateway listening on {}:{}{} with sites {}; store {}, router {}; {}",
                     options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
                             .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
@@ -469,18 +479,21 @@ public final class PushBridgeGateway implements AutoCloseable {
      */
     public void stop(Duration timeout) {
         synchronized (lifecycle) {
-            SocketIOServer s = server;
-            if (s == null) {
+            if (!running) {
                 return;
             }
+            running = false;
+            SocketIOServer s = server;
             server = null;
             stopped = true;
             connections.stopAccepting();
             if (serverChannel != null) {
                 serverChannel.close().awaitUninterruptibly();
             }
-            // closes every connection; the disconnect bookkeeping is handed to the workers
-            s.stop();
+            if (s != null) {
+                // closes every connection; the disconnect bookkeeping is handed to the workers
+                s.stop();
+            }
             // extensions may still hand work to the workers while they stop
             stopExtensions();
             if (admin != null) {

@@ -32,6 +32,7 @@ public final class SiteOptions {
     private final Map<String, ClientEventHandler> eventHandlers;
     private final @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
     private final List<SocketListener> listeners;
+    private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers;
 
     private SiteOptions(Builder b) {
         this.name = b.name;
@@ -42,6 +43,7 @@ public final class SiteOptions {
         this.eventHandlers = Map.copyOf(b.eventHandlers);
         this.anyEventHandler = b.anyEventHandler;
         this.listeners = List.copyOf(b.listeners);
+        this.commandHandlers = Map.copyOf(b.commandHandlers);
     }
 
     public static Builder builder(String name) {
@@ -80,6 +82,11 @@ public final class SiteOptions {
     public @org.jspecify.annotations.Nullable ClientEventHandler eventHandler(String event) {
         ClientEventHandler handler = eventHandlers.get(event);
         return handler != null ? handler : anyEventHandler;
+    }
+
+    /** The handlers of custom commands ({@code PushTemplate.command}), by type. */
+    public Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers() {
+        return commandHandlers;
     }
 
     /** The listeners of the site's sockets coming and going. */
@@ -144,6 +151,7 @@ public final class SiteOptions {
         private final Map<String, ClientEventHandler> eventHandlers = new LinkedHashMap<>();
         private @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
         private final List<SocketListener> listeners = new ArrayList<>();
+        private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers = new LinkedHashMap<>();
 
         private Builder(String name) {
             this.name = name;
@@ -204,6 +212,17 @@ public final class SiteOptions {
                 throw new IllegalArgumentException("site '" + name + "': onAnyEvent has two handlers");
             }
             this.anyEventHandler = Objects.requireNonNull(handler, "handler");
+            return this;
+        }
+
+        /** Carries out the custom commands of {@code type} that reach this node (see {@code PushTemplate.command}). */
+        public Builder onCommand(String type, io.pushbridge.GatewayCommandHandler handler) {
+            if (type == null || type.isEmpty() || Dispatcher.hasControlCharacters(type)) {
+                throw new IllegalArgumentException("site '" + name + "': command type '" + type + "' is invalid");
+            }
+            if (commandHandlers.putIfAbsent(type, Objects.requireNonNull(handler, "handler")) != null) {
+                throw new IllegalArgumentException("site '" + name + "': command '" + type + "' has two handlers");
+            }
             return this;
         }
 

@@ -1,0 +1,273 @@
+package io.pushbridge.redis.upstream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.pushbridge.UpstreamRecord;
+import io.pushbridge.redis.RedisKeys;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Where upstream records live in Redis and how they look, shared by the gateway side
+ * ({@link RedisUpstream}) and the application side ({@link RedisUpstreamConsumer}).
+ *
+ * <p>Each site has {@code partitions} streams, {@code <prefix>up:{<site>:<p>}}; a client's records
+ * all go to the partition of its socket id, so that one application node at a time reads them, in
+ * order. A partition's reader holds its lease, {@code <prefix>up:{<site>:<p>}:owner}. Records that
+ * keep failing go to {@code <prefix>up:<site>:dead}. Answers to clients' callbacks go to the
+ * gateway node's channel {@code <prefix>up-reply:<node>}. Application nodes announce themselves in
+ * {@code <prefix>up:<site>:apps} (a sorted set scored by when their announcement expires).
+ *
+ * <p>A stream entry has one field, {@code r}: a CBOR map with a format version {@code v}. Decoding
+ * checks every field and throws {@link IllegalArgumentException} for anything malformed.
+ */
+public final class UpstreamStreams {
+
+    /** The consumer group every application node reads with. */
+    public static final String GROUP = "pushbridge-apps";
+    /** The stream entry's one field. */
+    public static final String FIELD = "r";
+
+    static final int VERSION = 1;
+    private static final ObjectMapper CBOR = new CBORMapper();
+
+    private final String prefix;
+    private final int partitions;
+
+    public UpstreamStreams(RedisKeys keys, int partitions) {
+        if (partitions < 1 || partitions > 1024) {
+            throw new IllegalArgumentException("partitions must be 1..1024, was " + partitions);
+        }
+        this.prefix = keys.prefix();
+        this.partitions = partitions;
+    }
+
+    public int partitions() {
+        return partitions;
+    }
+
+    /** The partition of a socket's records: the same on every node (String.hashCode is specified). */
+    public int partition(String socketId) {
+        return Math.floorMod(socketId.hashCode(), partitions);
+    }
+
+    public String stream(String site, int partition) {
+        return prefix + "up:{" + site + ":" + partition + "}";
+    }
+
+    public String owner(String site, int partition) {
+        return stream(site, partition) + ":owner";
+    }
+
+    public String deadLetters(String site) {
+        return prefix + "up:" + site + ":dead";
+    }
+
+    public String apps(String site) {
+        return prefix + "up:" + site + ":apps";
+    }
+
+    public String replyChannel(String nodeId) {
+        return prefix + "up-reply:" + nodeId;
+    }
+
+    // ---- records -------------------------------------------------------------------------------
+
+    /**
+     * A record as it sits in a stream, with where its answer goes.
+     *
+     * @param replyTo for an event whose client waits for an answer: {@code <node>|<reply id>}, else null
+     */
+    public record Entry(UpstreamRecord record, @Nullable String replyTo) {
+    }
+
+    public static byte[] encode(UpstreamRecord r, @Nullable String replyTo) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("v", VERSION);
+        m.put("k", r.kind().name());
+        m.put("s", r.site());
+        m.put("sk", r.socketId());
+        m.put("n", r.nodeId());
+        putIfSet(m, "u", r.userId());
+        putIfSet(m, "ss", r.sessionId());
+        m.put("rm", List.copyOf(r.rooms()));
+        m.put("a", r.address());
+        m.put("q", r.query());
+        putIfSet(m, "e", r.event());
+        if (!r.args().isEmpty()) {
+            m.put("ar", r.args());
+        }
+        if (r.ackRequested()) {
+            m.put("ack", true);
+        }
+        putIfSet(m, "rs", r.reason());
+        if (r.newToApp()) {
+            m.put("new", true);
+        }
+        m.put("t", r.createdAt());
+        putIfSet(m, "rp", replyTo);
+        return write(m);
+    }
+
+    /** Decodes a stream entry's field; {@code id} is the entry's id. */
+    public static Entry decode(byte[] bytes, String id) {
+        Map<?, ?> m = map(bytes);
+        UpstreamRecord.Kind kind;
+        try {
+            kind = UpstreamRecord.Kind.valueOf(string(m.get("k"), "k"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown record kind " + m.get("k"));
+        }
+        String event = optionalString(m.get("e"), "e");
+        if (kind == UpstreamRecord.Kind.EVENT && event == null) {
+            throw new IllegalArgumentException("an EVENT record names no event");
+        }
+        UpstreamRecord record = new UpstreamRecord(kind, id, string(m.get("s"), "s"), string(m.get("sk"), "sk"),
+                string(m.get("n"), "n"), optionalString(m.get("u"), "u"), optionalString(m.get("ss"), "ss"),
+                strings(m.get("rm"), "rm"), stringOrEmpty(m.get("a"), "a"), multiMap(m.get("q"), "q"), event,
+                list(m.get("ar"), "ar"), Boolean.TRUE.equals(m.get("ack")), optionalString(m.get("rs"), "rs"),
+                Boolean.TRUE.equals(m.get("new")), number(m.get("t"), "t"));
+        return new Entry(record, optionalString(m.get("rp"), "rp"));
+    }
+
+    // ---- answers to clients' callbacks --------------------------------------------------------
+
+    /**
+     * An application node's answer to an event whose client waits for one.
+     *
+     * @param replyId the reply id of the record's {@code replyTo}
+     * @param args the answer's arguments, when {@code errorCode} is null
+     * @param errorCode why there is no answer ({@code "error"}: the listener failed), or null
+     */
+    public record Reply(String replyId, List<Object> args, @Nullable String errorCode) {
+        public Reply {
+            Objects.requireNonNull(replyId, "replyId");
+            args = List.copyOf(args);
+        }
+    }
+
+    public static byte[] encode(Reply reply) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("v", VERSION);
+        m.put("id", reply.replyId());
+        m.put("ar", reply.args());
+        putIfSet(m, "err", reply.errorCode());
+        return write(m);
+    }
+
+    public static Reply decodeReply(byte[] bytes) {
+        Map<?, ?> m = map(bytes);
+        return new Reply(string(m.get("id"), "id"), list(m.get("ar"), "ar"), optionalString(m.get("err"), "err"));
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private static void putIfSet(Map<String, Object> m, String key, @Nullable Object value) {
+        if (value != null) {
+            m.put(key, value);
+        }
+    }
+
+    private static byte[] write(Object value) {
+        try {
+            return CBOR.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Map<?, ?> map(byte[] bytes) {
+        Object value;
+        try {
+            value = CBOR.readValue(bytes, Object.class);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("not CBOR: " + e.getMessage(), e);
+        }
+        if (!(value instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("not a map");
+        }
+        if (!(m.get("v") instanceof Number n) || n.intValue() != VERSION) {
+            throw new IllegalArgumentException("unsupported format version " + m.get("v"));
+        }
+        return m;
+    }
+
+    private static String string(@Nullable Object value, String field) {
+        if (value instanceof String s && !s.isEmpty()) {
+            return s;
+        }
+        throw new IllegalArgumentException("field " + field + " is not a non-empty string");
+    }
+
+    private static String stringOrEmpty(@Nullable Object value, String field) {
+        if (value instanceof String s) {
+            return s;
+        }
+        throw new IllegalArgumentException("field " + field + " is not a string");
+    }
+
+    private static @Nullable String optionalString(@Nullable Object value, String field) {
+        return value == null ? null : string(value, field);
+    }
+
+    private static long number(@Nullable Object value, String field) {
+        if (value instanceof Integer || value instanceof Long) {
+            return ((Number) value).longValue();
+        }
+        throw new IllegalArgumentException("field " + field + " is not an integer");
+    }
+
+    private static Set<String> strings(@Nullable Object value, String field) {
+        if (value == null) {
+            return Set.of();
+        }
+        if (!(value instanceof Collection<?> c)) {
+            throw new IllegalArgumentException("field " + field + " is not a list");
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (Object o : c) {
+            out.add(string(o, field));
+        }
+        return out;
+    }
+
+    private static List<Object> list(@Nullable Object value, String field) {
+        if (value == null) {
+            return List.of();
+        }
+        if (!(value instanceof List<?> l)) {
+            throw new IllegalArgumentException("field " + field + " is not a list");
+        }
+        return new ArrayList<>(l);
+    }
+
+    private static Map<String, List<String>> multiMap(@Nullable Object value, String field) {
+        if (value == null) {
+            return Map.of();
+        }
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new IllegalArgumentException("field " + field + " is not a map");
+        }
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        map.forEach((k, v) -> {
+            if (!(k instanceof String name) || !(v instanceof List<?> values)) {
+                throw new IllegalArgumentException("field " + field + " is not a map of string lists");
+            }
+            List<String> strings = new ArrayList<>();
+            for (Object o : values) {
+                strings.add(stringOrEmpty(o, field));
+            }
+            out.put(name, strings);
+        });
+        return out;
+    }
+}
