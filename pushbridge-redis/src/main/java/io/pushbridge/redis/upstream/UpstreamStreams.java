@@ -85,7 +85,8 @@ public final class UpstreamStreams {
     /**
      * A record as it sits in a stream, with where its answer goes.
      *
-     * @param replyTo for an event whose client waits for an answer: {@code <node>|<reply id>}, else null
+     * @param replyTo for an event whose client waits for an answer: {@code <node>|<reply id>} (split at
+     *     the last {@code |}: node ids may hold one), else null
      */
     public record Entry(UpstreamRecord record, @Nullable String replyTo) {
     }
@@ -151,7 +152,8 @@ public final class UpstreamStreams {
     public record Reply(String replyId, List<Object> args, @Nullable String errorCode) {
         public Reply {
             Objects.requireNonNull(replyId, "replyId");
-            args = List.copyOf(args);
+            // null arguments are answers too (callback(null, data))
+            args = java.util.Collections.unmodifiableList(new ArrayList<>(args == null ? List.of() : args));
         }
     }
 
@@ -171,8 +173,9 @@ public final class UpstreamStreams {
 
     // ---- helpers -------------------------------------------------------------------------------
 
+    /** Leaves out what is unset, and empty strings (an empty user or session id is none). */
     private static void putIfSet(Map<String, Object> m, String key, @Nullable Object value) {
-        if (value != null) {
+        if (value != null && !"".equals(value)) {
             m.put(key, value);
         }
     }
