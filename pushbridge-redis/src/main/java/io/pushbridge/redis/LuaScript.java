@@ -16,9 +16,10 @@ import java.util.concurrent.CompletionException;
 /**
  * A Lua script from this package's resources, run with {@code EVALSHA} and loaded with {@code EVAL}
  * the first time a server does not know it (after a restart, or on another cluster shard): one
- * round trip in the common case, two once per server.
+ * round trip in the common case, two once per server. Shared by this package and its sub-packages
+ * (the upstream consumer's leases); not meant for applications.
  */
-final class LuaScript {
+public final class LuaScript {
 
     private final String name;
     private final byte[] body;
@@ -35,7 +36,7 @@ final class LuaScript {
     }
 
     /** Loads {@code <name>.lua}, prefixed by {@code common.lua} when {@code withCommon}. */
-    static LuaScript load(String name, boolean withCommon) {
+    public static LuaScript load(String name, boolean withCommon) {
         String text = (withCommon ? resource("common") + "\n" : "") + resource(name);
         return new LuaScript(name, text);
     }
@@ -51,7 +52,8 @@ final class LuaScript {
         }
     }
 
-    <T> CompletableFuture<T> run(RedisClusterAsyncCommands<byte[], byte[]> redis, ScriptOutputType type,
+    /** Runs the script; the stage fails with Redis' error (a script error, or the server being unreachable). */
+    public <T> CompletableFuture<T> run(RedisClusterAsyncCommands<byte[], byte[]> redis, ScriptOutputType type,
             byte[][] keys, byte[]... args) {
         return redis.<T>evalsha(sha1, type, keys, args).toCompletableFuture()
                 .handle((result, failure) -> {
