@@ -65,6 +65,19 @@ public interface Router {
                 getClass().getSimpleName() + " cannot list connections"));
     }
 
+    /**
+     * The nodes clients may connect to, for clients that pick a node themselves (the gateway's
+     * nodes endpoint). A router of one node lists its own node, with its public URL or
+     * {@code null} when it has none. A router of many nodes lists the live nodes that registered a
+     * public URL, sorted by id: nodes without one are left out, since clients could not reach them
+     * (application nodes, which serve no port, have none). Fails with
+     * {@link PushUnavailableException} when the broker cannot be reached.
+     */
+    default CompletionStage<java.util.List<NodeInfo>> nodes() {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                getClass().getSimpleName() + " cannot list nodes"));
+    }
+
     /** Stops routing; messages published afterwards fail. */
     void stop();
 
@@ -102,6 +115,14 @@ public interface Router {
         /** This node's id, as it names itself in a {@link ConnectionListing}. */
         default String nodeId() {
             return "local";
+        }
+
+        /**
+         * The URL clients reach this node at, for {@link Router#nodes()}; {@code null} when none
+         * is configured.
+         */
+        default @Nullable String publicUrl() {
+            return null;
         }
 
         /** This node's connections of a site (at most {@code limit}), for {@link Router#listConnections}. */

@@ -608,6 +608,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     }
 
     @Override
+    public @Nullable String publicUrl() {
+        return options.publicUrl();
+    }
+
+    @Override
     public List<io.pushbridge.ConnectionInfo> localConnections(String site, int limit) {
         SiteRuntime runtime = sitesByName.get(site);
         if (runtime == null || limit <= 0) {

@@ -29,6 +29,9 @@ public final class GatewayOptions {
     public static final int DEFAULT_MAX_EVENTS_PER_SECOND = 100;
     public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
     public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
+    public static final String DEFAULT_NODES_PATH = "/pushbridge/nodes";
+    /** Where the nodes endpoint serves its JavaScript form (the path socket.io-cluster served it at); fixed. */
+    public static final String CONFIG_JS_PATH = "/config.js";
 
     private final String host;
     private final int port;
@@ -57,6 +60,9 @@ public final class GatewayOptions {
     private final int adminPort;
     private final int adminMaxConnections;
     private final boolean serve;
+    private final @Nullable String publicUrl;
+    private final boolean nodesEndpoint;
+    private final String nodesPath;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -86,6 +92,9 @@ public final class GatewayOptions {
         this.adminPort = b.adminPort;
         this.adminMaxConnections = b.adminMaxConnections;
         this.serve = b.serve;
+        this.publicUrl = b.publicUrl;
+        this.nodesEndpoint = b.nodesEndpoint;
+        this.nodesPath = b.nodesPath;
     }
 
     public static Builder builder() {
@@ -121,6 +130,9 @@ public final class GatewayOptions {
         b.adminPort = adminPort;
         b.adminMaxConnections = adminMaxConnections;
         b.serve = serve;
+        b.publicUrl = publicUrl;
+        b.nodesEndpoint = nodesEndpoint;
+        b.nodesPath = nodesPath;
         return b;
     }
 
@@ -173,6 +185,18 @@ public final class GatewayOptions {
      * sends and runs its extensions (an application node handling upstream records).
      */
     public boolean serve() { return serve; }
+    /**
+     * The URL clients reach this node at (such as {@code https://io1.example.com} or
+     * {@code http://33.33.33.10:8081}), listed by the nodes endpoint; {@code null}: none configured.
+     */
+    public @Nullable String publicUrl() { return publicUrl; }
+    /**
+     * Whether the gateway's port serves the list of nodes, as JSON at {@link #nodesPath()} and as
+     * JavaScript at {@value #CONFIG_JS_PATH}, for clients that pick a node themselves.
+     */
+    public boolean nodesEndpoint() { return nodesEndpoint; }
+    /** Where the nodes endpoint serves its JSON form on the gateway's port. */
+    public String nodesPath() { return nodesPath; }
 
     @Override
     public String toString() {
@@ -187,6 +211,8 @@ public final class GatewayOptions {
                 + ", eventTimeout=" + eventTimeout.toMillis() + "ms, maxPendingEvents=" + maxPendingEvents
                 + ", maxEventsPerSecond=" + (maxEventsPerSecond == 0 ? "unlimited" : maxEventsPerSecond)
                 + (serve ? "" : ", serve=false")
+                + ", publicUrl=" + (publicUrl == null ? "none" : publicUrl)
+                + ", nodesEndpoint=" + (nodesEndpoint ? nodesPath + " and " + CONFIG_JS_PATH : "off")
                 + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""));
     }
 
@@ -220,6 +246,9 @@ public final class GatewayOptions {
         private int adminPort = -1;
         private int adminMaxConnections = DEFAULT_ADMIN_MAX_CONNECTIONS;
         private boolean serve = true;
+        private @Nullable String publicUrl;
+        private boolean nodesEndpoint = true;
+        private String nodesPath = DEFAULT_NODES_PATH;
 
         private Builder() {
         }
@@ -257,6 +286,15 @@ public final class GatewayOptions {
         public Builder adminMaxConnections(int n) { this.adminMaxConnections = n; return this; }
         /** {@code false}: an application node, which binds no port (see {@link GatewayOptions#serve()}). */
         public Builder serve(boolean serve) { this.serve = serve; return this; }
+        /**
+         * The URL clients reach this node at: absolute, {@code http}, {@code https}, {@code ws} or
+         * {@code wss}, without credentials, query or fragment; {@code null}: none. Only nodes that
+         * serve a port have one.
+         */
+        public Builder publicUrl(@Nullable String url) { this.publicUrl = url; return this; }
+        /** Turns the nodes endpoint (both its paths) on or off; on by default. */
+        public Builder nodesEndpoint(boolean on) { this.nodesEndpoint = on; return this; }
+        public Builder nodesPath(String path) { this.nodesPath = path; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");
@@ -292,7 +330,32 @@ public final class GatewayOptions {
             require(staticResources == null || !staticResources.replaceAll("[/\\s]", "").isEmpty(),
                     "staticResources must name a classpath folder (such as \"public\"), not the classpath root, was '"
                             + staticResources + "'");
+            require(publicUrl == null || validUrl(publicUrl),
+                    "publicUrl must be an absolute http, https, ws or wss URL with a host and without credentials, query"
+                            + " or fragment, was '" + publicUrl + "'");
+            require(publicUrl == null || serve,
+                    "publicUrl is for nodes that serve a port; it conflicts with serve=false, was '" + publicUrl + "'");
+            require(nodesPath != null && nodesPath.startsWith("/") && nodesPath.length() > 1 && !nodesPath.endsWith("/")
+                    && !nodesPath.equals(path) && !nodesPath.startsWith(path + "/"),
+                    "nodesPath must start with '/', not end with '/', and lie outside the Engine.IO path, was '" + nodesPath + "'");
+            require(!nodesPath.equals(adminPath) && !nodesPath.equals(CONFIG_JS_PATH)
+                    && !nodesPath.equals(io.pushbridge.http.SendApiHandler.PATH),
+                    "nodesPath must differ from adminPath, " + CONFIG_JS_PATH + " and " + io.pushbridge.http.SendApiHandler.PATH
+                            + ", was '" + nodesPath + "'");
             return new GatewayOptions(this);
+        }
+
+        private static boolean validUrl(String url) {
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(url);
+            } catch (java.net.URISyntaxException e) {
+                return false;
+            }
+            String scheme = uri.getScheme();
+            return scheme != null && List.of("http", "https", "ws", "wss").contains(scheme.toLowerCase(java.util.Locale.ROOT))
+                    && uri.getHost() != null && uri.getRawUserInfo() == null && uri.getRawQuery() == null
+                    && uri.getRawFragment() == null && !url.endsWith("?") && !url.endsWith("#");
         }
 
         private static void positive(Duration d, String name) {

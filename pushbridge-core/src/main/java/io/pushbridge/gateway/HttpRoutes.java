@@ -29,8 +29,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The HTTP requests that are not the send API: Engine.IO requests are checked (protocol version,
  * origin, session id syntax) before netty-socketio sees them; the admin view, when it is on, is
- * served at its path; a configured classpath folder is served as static files; anything else is a
- * JSON 404.
+ * served at its path, and so is the {@link NodesEndpoint nodes endpoint} (before static files, so
+ * it wins over a {@code config.js} among them); a configured classpath folder is served as static
+ * files; anything else is a JSON 404.
  */
 @Sharable
 final class HttpRoutes extends ChannelInboundHandlerAdapter {
@@ -47,11 +48,13 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
 
     private final Function<UUID, @Nullable Transport> sessionTransport;
     private final @Nullable AdminView admin;
+    private final @Nullable NodesEndpoint nodes;
 
     HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport,
-            @Nullable AdminView admin) {
+            @Nullable AdminView admin, @Nullable NodesEndpoint nodes) {
         this.sessionTransport = sessionTransport;
         this.admin = admin;
+        this.nodes = nodes;
         this.engineIoPath = options.path() + "/";
         this.allowedOrigins = options.allowedOrigins();
         String root = options.staticResources();
@@ -89,6 +92,10 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         }
         if (admin != null && admin.serves(path)) {
             admin.handle(ctx, request);
+            return;
+        }
+        if (nodes != null && nodes.serves(path)) {
+            nodes.handle(ctx, request, path);
             return;
         }
         try {

@@ -91,6 +91,7 @@ public final class PushBridgeGateway implements AutoCloseable {
     private @Nullable Channel serverChannel;
     private volatile int port = -1;
     private final @Nullable AdminView admin;
+    private final @Nullable NodesEndpoint nodes;
     private volatile int adminPort = -1;
 
     private PushBridgeGateway(Builder b) {
@@ -129,6 +130,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.extensions = List.copyOf(b.extensions);
         this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats, workers)
                 : null;
+        this.nodes = options.nodesEndpoint() ? new NodesEndpoint(options, router, stats, workers) : null;
     }
 
     public static Builder builder() {
@@ -216,7 +218,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 return site == null ? null : site.options();
             }, options.maxMessageSize() + 64 * 1024);
             s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
-                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin), new PacketGate(connections, stats), stats));
+                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes), new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
             root.addConnectListener(connections::sessionOpened);

@@ -2,6 +2,7 @@ package io.pushbridge.memory;
 
 import io.pushbridge.ConnectionListing;
 import io.pushbridge.Message;
+import io.pushbridge.NodeInfo;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
 import io.pushbridge.SocketCommand;
@@ -97,6 +98,17 @@ public final class LocalRouter implements Router {
         boolean truncated = local.size() > limit;
         return CompletableFuture.completedFuture(new ConnectionListing(
                 truncated ? local.subList(0, limit) : local, java.util.List.of(r.nodeId()), java.util.List.of(), truncated));
+    }
+
+    /** This node, with the receiver's public URL (or {@code null}): there is no other node. */
+    @Override
+    public CompletionStage<java.util.List<NodeInfo>> nodes() {
+        Receiver r = receiver;
+        if (r == null) {
+            return CompletableFuture.failedFuture(new PushUnavailableException("router is not running",
+                    new IllegalStateException("nodes before start() or after stop()")));
+        }
+        return CompletableFuture.completedFuture(java.util.List.of(new NodeInfo(r.nodeId(), r.publicUrl())));
     }
 
     /** Stops routing; later publishes and commands fail. Does nothing if the router is not running. */

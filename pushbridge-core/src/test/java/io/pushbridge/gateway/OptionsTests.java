@@ -117,4 +117,35 @@ class OptionsTests {
         assertThat(on.adminEnabled()).isTrue();
         assertThat(on.toString()).doesNotContain("0123456789abcdef");
     }
+
+    @Test
+    void publicUrlAndNodesEndpointSettingsAreCheckedAndNamed() {
+        GatewayOptions defaults = GatewayOptions.builder().build();
+        assertThat(defaults.publicUrl()).isNull();
+        assertThat(defaults.nodesEndpoint()).isTrue();
+        assertThat(defaults.nodesPath()).isEqualTo("/pushbridge/nodes");
+        for (String url : List.of("https://io1.example.com", "http://33.33.33.10:8081", "wss://io1.example.com:8443",
+                "HTTP://io1.example.com/")) {
+            assertThat(GatewayOptions.builder().publicUrl(url).build().publicUrl()).isEqualTo(url);
+        }
+        for (String url : List.of("io1.example.com", "ftp://io1.example.com", "https://io1.example.com/?a=1",
+                "https://io1.example.com#x", "https://user:pw@io1.example.com", "http:///path", "https://io1 example.com",
+                "https://io1.example.com?")) {
+            assertThatIllegalArgumentException().as(url).isThrownBy(() -> GatewayOptions.builder().publicUrl(url).build())
+                    .withMessageContaining("publicUrl");
+        }
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> GatewayOptions.builder().publicUrl("https://io1.example.com").serve(false).build())
+                .withMessageContaining("publicUrl").withMessageContaining("serve=false");
+        for (String path : List.of("nodes", "/nodes/", "/socket.io/nodes", "/config.js", "/send",
+                GatewayOptions.DEFAULT_ADMIN_PATH)) {
+            assertThatIllegalArgumentException().as(path).isThrownBy(() -> GatewayOptions.builder().nodesPath(path).build())
+                    .withMessageContaining("nodesPath").withMessageContaining(path);
+        }
+        GatewayOptions custom = GatewayOptions.builder().publicUrl("https://io1.example.com").nodesEndpoint(false)
+                .nodesPath("/io/nodes").build();
+        assertThat(custom.toBuilder().build().toString()).isEqualTo(custom.toString())
+                .contains("publicUrl=https://io1.example.com", "nodesEndpoint=off");
+        assertThat(custom.nodesPath()).isEqualTo("/io/nodes");
+    }
 }

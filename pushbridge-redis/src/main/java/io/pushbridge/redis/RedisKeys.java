@@ -13,7 +13,7 @@ import java.util.Objects;
  *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}:i      zset   message ids in arrival order
  *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}:m      hash   message id -&gt; stored message
  *   {P}nodes                              set    ids of registered gateway nodes
- *   {P}node:{&lt;node&gt;}                      string the node's heartbeat (expires when the node stops beating)
+ *   {P}node:{&lt;node&gt;}                      string the node's heartbeat, JSON with its public URL (expires when the node stops beating)
  *   {P}node:{&lt;node&gt;}:queues               hash   queue key -&gt; connections this node holds on it
  *   {P}node:{&lt;node&gt;}:sockets              hash   socket id -&gt; site, for the sockets this node holds
  *   {P}node:{&lt;node&gt;}:reaped               string set when other nodes cleaned up after this node

@@ -1,8 +1,13 @@
 package io.pushbridge.redis;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.pushbridge.NodeInfo;
+import io.pushbridge.gateway.RateLimitedLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -41,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * {@link #onReaped reaped listeners}: the router disconnects every local socket, so that the
  * clients reconnect and register again.
  *
+ * <p><b>Public URLs.</b> A gateway node registers the URL clients reach it at
+ * ({@link Builder#publicUrl}) in its heartbeat key, so that it goes with the node: it expires with
+ * the heartbeat and is deleted when the node leaves. {@link #nodeInfos()} lists the live nodes with
+ * their URLs.
+ *
  * <p><b>Flake id slots.</b> {@link #claimWorkerSlot()} leases one of the 1,024 (datacenter, worker)
  * pairs for this node, renewed with the heartbeat, so that nodes never mint the same message id.
  *
@@ -51,6 +61,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RedisNodeRegistry.class);
     private static final LuaScript RENEW_LEASE = LuaScript.load("lease", false);
     private static final LuaScript RELEASE = LuaScript.load("release", false);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The number of (datacenter, worker) pairs of a flake id. */
     public static final int WORKER_SLOTS = 1024;
@@ -58,6 +69,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
     private final RedisClusterAsyncCommands<byte[], byte[]> redis;
     private final RedisKeys keys;
     private final String nodeId;
+    private final @Nullable String publicUrl;
     private final Duration heartbeatInterval;
     private final Duration nodeTimeout;
     private final Clock clock;
@@ -68,6 +80,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
     private final Map<String, Long> suspects = new ConcurrentHashMap<>();
     private final AtomicLong reapedNodes = new AtomicLong();
     private final AtomicLong heartbeatFailures = new AtomicLong();
+    private final RateLimitedLog malformedBeats = new RateLimitedLog(log, 60_000);
     private volatile int workerSlot = -1;
     private volatile long pausedUntilNanos;
     /** The last heartbeat found this node reaped (so a missing membership is no news). */
@@ -83,6 +96,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
         this.redis = b.redis;
         this.keys = b.keys;
         this.nodeId = b.nodeId;
+        this.publicUrl = b.publicUrl;
         this.heartbeatInterval = b.heartbeatInterval;
         this.nodeTimeout = b.nodeTimeout;
         this.clock = b.clock;
@@ -104,6 +118,11 @@ public final class RedisNodeRegistry implements AutoCloseable {
 
     public RedisKeys keys() {
         return keys;
+    }
+
+    /** The URL clients reach this node at, as registered; {@code null} for a node without one. */
+    public @Nullable String publicUrl() {
+        return publicUrl;
     }
 
     /** Stores whose connection counts this registry cleans up after dead nodes. */
@@ -219,24 +238,46 @@ public final class RedisNodeRegistry implements AutoCloseable {
                 .thenApply(v -> v == null ? null : new String(v, StandardCharsets.UTF_8));
     }
 
-    /** The ids of the nodes whose heartbeat is current. */
+    /** The ids of the nodes whose heartbeat is current, sorted. */
     public CompletionStage<List<String>> liveNodes() {
+        return nodeInfos().thenApply(nodes -> nodes.stream().map(NodeInfo::nodeId).toList());
+    }
+
+    /**
+     * The nodes whose heartbeat is current, sorted by id, each with the public URL it registered
+     * ({@code null} for a node without one: an application node, which serves no port, or a
+     * gateway node configured without a URL). One {@code SMEMBERS} and one {@code GET} per node.
+     */
+    public CompletionStage<List<NodeInfo>> nodeInfos() {
         return redis.smembers(b(keys.nodes())).toCompletableFuture().thenCompose(members -> {
             List<String> ids = members.stream().map(m -> new String(m, StandardCharsets.UTF_8)).sorted().toList();
-            List<CompletableFuture<Long>> checks = new ArrayList<>();
+            List<CompletableFuture<byte[]>> beats = new ArrayList<>();
             for (String id : ids) {
-                checks.add(redis.exists(b(keys.node(id))).toCompletableFuture());
+                beats.add(redis.get(b(keys.node(id))).toCompletableFuture());
             }
-            return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(v -> {
-                List<String> live = new ArrayList<>();
+            return CompletableFuture.allOf(beats.toArray(CompletableFuture[]::new)).thenApply(v -> {
+                List<NodeInfo> live = new ArrayList<>();
                 for (int i = 0; i < ids.size(); i++) {
-                    if (checks.get(i).join() > 0) {
-                        live.add(ids.get(i));
+                    byte[] beat = beats.get(i).join();
+                    if (beat != null) {
+                        live.add(new NodeInfo(ids.get(i), urlOf(ids.get(i), beat)));
                     }
                 }
                 return live;
             });
         });
+    }
+
+    /** The {@code url} of a heartbeat; {@code null} when it has none, or is not the JSON this class writes. */
+    private @Nullable String urlOf(String node, byte[] beat) {
+        try {
+            JsonNode url = JSON.readTree(beat).get("url");
+            return url != null && url.isTextual() ? url.asText() : null;
+        } catch (java.io.IOException e) {
+            malformedBeats.warn("[{}] The heartbeat of node {} is not JSON; listing it without a public URL: {}", nodeId, node,
+                    e.toString());
+            return null;
+        }
     }
 
     /** Whether the last heartbeat reached Redis and this node still holds its flake id slot. */
@@ -381,11 +422,17 @@ public final class RedisNodeRegistry implements AutoCloseable {
     }
 
     private CompletionStage<Void> register() {
-        String info = "{\"node\":\"" + nodeId.replace("\"", "") + "\",\"started\":" + startedAt + ",\"beat\":" + clock.millis()
-                + (workerSlot >= 0 ? ",\"flakeSlot\":" + workerSlot : "") + "}";
+        ObjectNode beat = JSON.createObjectNode().put("node", nodeId).put("started", startedAt).put("beat", clock.millis());
+        if (workerSlot >= 0) {
+            beat.put("flakeSlot", workerSlot);
+        }
+        if (publicUrl != null) {
+            beat.put("url", publicUrl);
+        }
+        byte[] info = beat.toString().getBytes(StandardCharsets.UTF_8);
         long px = nodeTimeout.toMillis();
         List<CompletableFuture<?>> ops = new ArrayList<>();
-        ops.add(redis.set(b(keys.node(nodeId)), b(info), SetArgs.Builder.px(px)).toCompletableFuture());
+        ops.add(redis.set(b(keys.node(nodeId)), info, SetArgs.Builder.px(px)).toCompletableFuture());
         ops.add(redis.sadd(b(keys.nodes()), b(nodeId)).toCompletableFuture());
         // the flake id lease is renewed only while it is still this node's (or free again): never
         // taken from another node
@@ -531,6 +578,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
         private Duration heartbeatInterval = Duration.ofSeconds(5);
         private Duration nodeTimeout = Duration.ofSeconds(15);
         private Clock clock = Clock.systemUTC();
+        private @Nullable String publicUrl;
 
         private Builder(RedisClusterAsyncCommands<byte[], byte[]> redis, String nodeId) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -560,6 +608,19 @@ public final class RedisNodeRegistry implements AutoCloseable {
                 throw new IllegalArgumentException("nodeTimeout must be > 0, was " + timeout);
             }
             this.nodeTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The URL clients reach this node at (the gateway's {@code GatewayOptions.publicUrl}, which
+         * validates it), registered with the heartbeat; {@code null} (the default): none, as for an
+         * application node. A {@link RedisRouter} refuses to start when it differs from its gateway's.
+         */
+        public Builder publicUrl(@Nullable String publicUrl) {
+            if (publicUrl != null && publicUrl.isBlank()) {
+                throw new IllegalArgumentException("publicUrl must not be blank (null: none)");
+            }
+            this.publicUrl = publicUrl;
             return this;
         }
 

@@ -9,6 +9,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.ConnectionListing;
 import io.pushbridge.Message;
+import io.pushbridge.NodeInfo;
 import io.pushbridge.PushBridgeException;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
@@ -118,12 +119,19 @@ public final class RedisRouter implements Router {
      * subscriptions (at most a few seconds).
      *
      * @throws PushBridgeException when the subscriptions fail
+     * @throws IllegalStateException when the receiver's public URL is not the one the registry
+     *     registers (the two must be configured alike)
      */
     @Override
     public synchronized void start(Receiver receiver) {
         Objects.requireNonNull(receiver, "receiver");
         if (this.receiver != null) {
             throw new IllegalStateException("router is already running");
+        }
+        if (!Objects.equals(receiver.publicUrl(), registry.publicUrl())) {
+            throw new IllegalStateException("node " + nodeId + ": the gateway's publicUrl (" + receiver.publicUrl()
+                    + ") differs from the one its RedisNodeRegistry registers (" + registry.publicUrl()
+                    + "); configure both with the same URL (pushbridge.public-url)");
         }
         List<byte[]> channels = new ArrayList<>();
         for (String site : sites) {
@@ -271,6 +279,23 @@ public final class RedisRouter implements Router {
                         }
                     });
             return listing.result;
+        });
+    }
+
+    /**
+     * The live nodes that registered a public URL ({@link RedisNodeRegistry#nodeInfos()}), sorted
+     * by id; nodes without one, such as application nodes, are left out.
+     */
+    @Override
+    public CompletionStage<List<NodeInfo>> nodes() {
+        if (receiver == null) {
+            return notRunning();
+        }
+        return registry.nodeInfos().handle((nodes, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            return nodes.stream().filter(node -> node.publicUrl() != null).toList();
         });
     }
 

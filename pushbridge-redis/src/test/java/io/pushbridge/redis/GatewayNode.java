@@ -7,6 +7,7 @@ import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.gateway.TestGateways;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * One gateway node on Redis, as the starter wires it: its own connections, registry, store and
@@ -25,22 +26,24 @@ final class GatewayNode implements AutoCloseable {
     final PushBridgeGateway gateway;
 
     private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites, Duration clientTtl, Duration nodeTimeout) {
-        this(nodeId, connector, sites, List.of(), clientTtl, nodeTimeout);
+        this(nodeId, connector, sites, List.of(), clientTtl, nodeTimeout, UnaryOperator.identity());
     }
 
+    /** @param options adjusts the node's gateway options; their public URL is registered too */
     private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites,
-            List<GatewayExtension> extensions, Duration clientTtl, Duration nodeTimeout) {
+            List<GatewayExtension> extensions, Duration clientTtl, Duration nodeTimeout,
+            UnaryOperator<GatewayOptions.Builder> options) {
         this.nodeId = nodeId;
         this.connector = connector;
-        this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId)
+        GatewayOptions configured = options.apply(TestGateways.options().nodeId(nodeId)).build();
+        this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId).publicUrl(configured.publicUrl())
                 .heartbeatInterval(HEARTBEAT).nodeTimeout(nodeTimeout).build();
         this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl).build();
         registry.cleanUp(store);
         registry.start();
         int slot = registry.claimWorkerSlot();
         this.router = new RedisRouter(connector, registry, sites.stream().map(SiteOptions::name).toList());
-        GatewayOptions options = TestGateways.options().nodeId(nodeId).datacenterId(slot / 32).workerId(slot % 32).build();
-        this.gateway = TestGateways.start(options, b -> {
+        this.gateway = TestGateways.start(configured.toBuilder().datacenterId(slot / 32).workerId(slot % 32).build(), b -> {
             b.sites(sites).store(store).router(router);
             extensions.forEach(b::extension);
         });
@@ -69,7 +72,14 @@ final class GatewayNode implements AutoCloseable {
     /** A node serving these sites, with these extensions, on a standalone Redis. */
     static GatewayNode start(String nodeId, String redisUri, List<SiteOptions> sites, List<GatewayExtension> extensions) {
         RedisConnector connector = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2)).uri(redisUri).build();
-        return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT);
+        return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT, UnaryOperator.identity());
+    }
+
+    /** A node serving the test site "news" on a standalone Redis, with its gateway options adjusted. */
+    static GatewayNode start(String nodeId, String redisUri, UnaryOperator<GatewayOptions.Builder> options) {
+        RedisConnector connector = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2)).uri(redisUri).build();
+        return new GatewayNode(nodeId, connector, List.of(TestGateways.newsSite()), List.of(), Duration.ofHours(1), NODE_TIMEOUT,
+                options);
     }
 
     int port() {
