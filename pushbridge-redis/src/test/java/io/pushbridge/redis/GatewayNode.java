@@ -75,6 +75,12 @@ final class GatewayNode implements AutoCloseable {
         return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT, UnaryOperator.identity());
     }
 
+    /** A node on a connection of the caller's (which the node closes), with these sites, extensions and options. */
+    static GatewayNode start(String nodeId, RedisConnector connector, List<SiteOptions> sites,
+            List<GatewayExtension> extensions, UnaryOperator<GatewayOptions.Builder> options) {
+        return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT, options);
+    }
+
     /** A node serving the test site "news" on a standalone Redis, with its gateway options adjusted. */
     static GatewayNode start(String nodeId, String redisUri, UnaryOperator<GatewayOptions.Builder> options) {
         RedisConnector connector = RedisConnector.builder().commandTimeout(Duration.ofSeconds(2)).uri(redisUri).build();

@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -442,13 +443,25 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
                 return;
             }
             boolean taken = reply.errorCode() == null ? answer.complete(reply.args())
-                    : answer.completeExceptionally(new PushBridgeException(
-                            "the application failed to handle the event (code '" + reply.errorCode() + "')"));
+                    : answer.completeExceptionally(failure(reply));
             // not taken: it timed out just now
             (taken ? replies : repliesLate).incrementAndGet();
         } catch (RuntimeException e) {
             dropReply(ctx, e.toString());
         }
+    }
+
+    /**
+     * What an error answer becomes for the client: a refusal keeps its reason as the code (and its
+     * message); anything else is code {@code "error"}.
+     */
+    private static Throwable failure(UpstreamStreams.Reply reply) {
+        for (PushRefusedException.Reason reason : PushRefusedException.Reason.values()) {
+            if (reason.name().toLowerCase(Locale.ROOT).equals(reply.errorCode())) {
+                return new PushRefusedException(reason, List.of(reply.message() == null ? "refused" : reply.message()));
+            }
+        }
+        return new PushBridgeException("the application failed to handle the event (code '" + reply.errorCode() + "')");
     }
 
     private void dropReply(GatewayContext ctx, @Nullable String problem) {

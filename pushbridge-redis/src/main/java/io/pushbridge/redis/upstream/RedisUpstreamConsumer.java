@@ -11,6 +11,7 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.pushbridge.GatewayContext;
 import io.pushbridge.GatewayExtension;
 import io.pushbridge.PushBridgeException;
+import io.pushbridge.PushRefusedException;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.UpstreamListener;
 import io.pushbridge.UpstreamRecord;
@@ -88,7 +89,11 @@ import org.slf4j.LoggerFactory;
  * after the stage of the previous one completed; partitions run in parallel. Idle partitions are
  * polled (no blocking read on the shared connection) every 10 to 50 ms.
  *
- * <p><b>Failures.</b> A listener that throws or whose stage fails is tried again after 100 ms,
+ * <p><b>Refusals.</b> A stage that fails with {@link PushRefusedException} is the listener's answer,
+ * not a failure: the record is acknowledged at once and a client waiting for an answer gets the
+ * refusal's reason as its error code ({@code invalid}, ...) with its problems as the message.
+ *
+ * <p><b>Failures.</b> A listener that throws or whose stage fails otherwise is tried again after 100 ms,
  * 200 ms, ... up to {@code maxDeliveries} attempts in all; then the record goes to the site's dead
  * letters ({@link UpstreamStreams#deadLetters}: the original bytes in field
  * {@value UpstreamStreams#FIELD}, {@code error}, {@code deliveries}, {@code stream} and {@code id};
@@ -145,6 +150,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private final int batchSize;
 
     private final AtomicLong handled = new AtomicLong();
+    private final AtomicLong refusals = new AtomicLong();
     private final AtomicLong failedAttempts = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
@@ -337,6 +343,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
 
     /**
      * Counters for metrics: {@code handled} (records whose listener succeeded, acknowledged),
+     * {@code refused} (events the listener refused with {@code PushRefusedException}),
      * {@code failed_attempts} (listener calls that threw or failed), {@code dead_lettered} (records
      * written to the dead letters, malformed ones included), {@code malformed} (entries that could
      * not be decoded), {@code replies} (answers published to gateway nodes, errors included),
@@ -346,6 +353,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     public Map<String, Long> stats() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("handled", handled.get());
+        m.put("refused", refusals.get());
         m.put("failed_attempts", failedAttempts.get());
         m.put("dead_lettered", deadLettered.get());
         m.put("malformed", malformed.get());
@@ -713,8 +721,16 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             if (failure == null) {
                 return succeeded(partition, entry, decoded, answer);
             }
-            failedAttempts.incrementAndGet();
             Throwable cause = unwrap(failure);
+            if (cause instanceof PushRefusedException refused) {
+                // the listener's answer, not a failure: the client gets the refusal, nothing is retried
+                refusals.incrementAndGet();
+                return answer(decoded, List.of(), refused.reason().name().toLowerCase(java.util.Locale.ROOT),
+                        String.join("; ", refused.problems()))
+                        .thenCompose(v -> acknowledge(partition, entry.id()))
+                        .thenApply(acked -> (Void) null);
+            }
+            failedAttempts.incrementAndGet();
             if (n < maxDeliveries) {
                 warnings.warn("[{}] The upstream listener failed on {} record {} of socket {} in {} (attempt {} of {}), trying"
                         + " again: {}", nodeId, record.kind(), record.id(), record.socketId(), partition, n, maxDeliveries,
@@ -728,7 +744,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 if (!written) {
                     return DONE;
                 }
-                return answer(decoded, List.of(), "error")
+                return answer(decoded, List.of(), "error", null)
                         .thenCompose(v -> acknowledge(partition, entry.id()))
                         .thenApply(acked -> (Void) null);
             });
@@ -764,15 +780,18 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
 
     private CompletableFuture<Void> succeeded(Partition partition, StreamEntry entry, UpstreamStreams.Entry decoded,
             List<Object> answer) {
-        return answer(decoded, answer, null).thenCompose(v -> acknowledge(partition, entry.id())).thenAccept(acked -> {
-            if (acked) {
-                handled.incrementAndGet();
-            }
-        });
+        return answer(decoded, answer, null, null)
+                .thenCompose(v -> acknowledge(partition, entry.id()))
+                .thenAccept(acked -> {
+                    if (acked) {
+                        handled.incrementAndGet();
+                    }
+                });
     }
 
     /** Publishes the answer to an event whose client waits for one; never fails (a failure is counted and logged). */
-    private CompletableFuture<Void> answer(UpstreamStreams.Entry decoded, List<Object> args, @Nullable String errorCode) {
+    private CompletableFuture<Void> answer(UpstreamStreams.Entry decoded, List<Object> args, @Nullable String errorCode,
+            @Nullable String errorMessage) {
         String replyTo = decoded.replyTo();
         if (replyTo == null || decoded.record().kind() != UpstreamRecord.Kind.EVENT || closed) {
             return DONE;
@@ -788,7 +807,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         String replyId = replyTo.substring(bar + 1);
         byte[] message;
         try {
-            message = UpstreamStreams.encode(new UpstreamStreams.Reply(replyId, args, errorCode));
+            message = UpstreamStreams.encode(new UpstreamStreams.Reply(replyId, args, errorCode, errorMessage));
         } catch (RuntimeException e) {
             // an answer that cannot be written (a null argument, a value CBOR cannot hold): the client gets an error
             errors.incrementAndGet();

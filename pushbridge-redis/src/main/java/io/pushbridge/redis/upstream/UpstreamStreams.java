@@ -147,9 +147,18 @@ public final class UpstreamStreams {
      *
      * @param replyId the reply id of the record's {@code replyTo}
      * @param args the answer's arguments, when {@code errorCode} is null
-     * @param errorCode why there is no answer ({@code "error"}: the listener failed), or null
+     * @param errorCode why there is no answer, or null: {@code "error"} (the listener failed), or the
+     *     reason of a {@code PushRefusedException} the listener refused the event with ({@code invalid},
+     *     {@code too_large}, {@code unknown_site})
+     * @param message for an error, what to tell the client (a refusal's problems), or null
      */
-    public record Reply(String replyId, List<Object> args, @Nullable String errorCode) {
+    public record Reply(String replyId, List<Object> args, @Nullable String errorCode, @Nullable String message) {
+
+        /** An answer, or an error without a message. */
+        public Reply(String replyId, List<Object> args, @Nullable String errorCode) {
+            this(replyId, args, errorCode, null);
+        }
+
         public Reply {
             Objects.requireNonNull(replyId, "replyId");
             // null arguments are answers too (callback(null, data))
@@ -163,12 +172,14 @@ public final class UpstreamStreams {
         m.put("id", reply.replyId());
         m.put("ar", reply.args());
         putIfSet(m, "err", reply.errorCode());
+        putIfSet(m, "msg", reply.message());
         return write(m);
     }
 
     public static Reply decodeReply(byte[] bytes) {
         Map<?, ?> m = map(bytes);
-        return new Reply(string(m.get("id"), "id"), list(m.get("ar"), "ar"), optionalString(m.get("err"), "err"));
+        return new Reply(string(m.get("id"), "id"), list(m.get("ar"), "ar"), optionalString(m.get("err"), "err"),
+                optionalString(m.get("msg"), "msg"));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
