@@ -249,9 +249,13 @@ final class Connections implements SiteSocket.Closer {
      * and tells the router it is gone if the router had recorded it.
      */
     private void socketClosed(SiteSocket socket, String reason) {
-        if (!socket.close()) {
-            return;
+        if (socket.close()) {
+            closed(socket, reason);
         }
+    }
+
+    /** The rest of {@link #socketClosed}, after the socket's {@code close()} returned true. */
+    private void closed(SiteSocket socket, String reason) {
         events.disconnected(socket, accepting ? reason : SHUTTING_DOWN);
         socket.site().unregister(socket);
         stats.increment("disconnects");
@@ -324,7 +328,8 @@ final class Connections implements SiteSocket.Closer {
     }
 
     private void disconnectNow(SiteSocket socket) {
-        if (socket.isClosed()) {
+        // closed first: nothing is emitted to the socket once its client may have the DISCONNECT
+        if (!socket.close()) {
             return;
         }
         NamespaceClient client = socket.client();
@@ -336,7 +341,7 @@ final class Connections implements SiteSocket.Closer {
         if (session != null) {
             session.sockets.remove(socket.site().options().namespace(), socket);
         }
-        socketClosed(socket, SERVER_DISCONNECT);
+        closed(socket, SERVER_DISCONNECT);
         if (!socket.site().isRoot() && client.getBaseClient().isConnected()
                 && client.getBaseClient().getChildClient(client.getNamespace()) == client) {
             // netty-socketio's side, as for a client's DISCONNECT; its disconnect listener then finds
