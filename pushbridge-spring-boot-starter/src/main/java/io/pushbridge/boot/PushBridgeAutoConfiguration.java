@@ -1,6 +1,7 @@
 package io.pushbridge.boot;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pushbridge.GatewayExtension;
 import io.pushbridge.MessageStore;
 import io.pushbridge.PushTemplate;
 import io.pushbridge.RoomAuthorizer;
@@ -68,17 +69,20 @@ public final class PushBridgeAutoConfiguration {
     @ConditionalOnMissingBean
     PushBridgeGateway pushBridgeGateway(PushBridgeProperties properties, MessageStore store, Router router,
             ObjectProvider<PushBridgeNodeIdentity> identity, BeanFactory beanFactory,
-            ObjectProvider<PushBridgeOptionsMapper.RedisDrivenSites> redisDriven) {
+            ObjectProvider<PushBridgeOptionsMapper.RedisDrivenSites> redisDriven,
+            ObjectProvider<PushBridgeCommandHandler> commands, ObjectProvider<GatewayExtension> extensions) {
         PushBridgeOptionsMapper.RedisDrivenSites redis = redisDriven.getIfAvailable();
         PushBridgeGateway.Builder builder = PushBridgeGateway.builder()
                 .options(PushBridgeOptionsMapper.gatewayOptions(properties, identity.getIfAvailable()))
                 .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property),
-                        redis))
+                        redis, commands.orderedStream().toList()))
                 .store(store)
                 .router(router);
         if (redis != null) {
             redis.extensions().forEach(builder::extension);
         }
+        // the application's own extensions (and the upstream consumer of an application node)
+        extensions.orderedStream().forEach(builder::extension);
         try {
             return builder.build();
         } catch (IllegalArgumentException e) {
@@ -113,8 +117,9 @@ public final class PushBridgeAutoConfiguration {
 
         @Bean(destroyMethod = "close")
         @ConditionalOnMissingBean
-        PushBridgeRedisDrivenSites pushBridgeRedisDrivenSites(PushBridgeProperties properties) {
-            return new PushBridgeRedisDrivenSites(properties);
+        PushBridgeRedisDrivenSites pushBridgeRedisDrivenSites(PushBridgeProperties properties,
+                ObjectProvider<io.pushbridge.redis.RedisConnector> clusterConnector) {
+            return new PushBridgeRedisDrivenSites(properties, clusterConnector);
         }
     }
 

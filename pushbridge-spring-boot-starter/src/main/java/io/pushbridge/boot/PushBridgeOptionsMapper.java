@@ -56,7 +56,10 @@ final class PushBridgeOptionsMapper {
             Map.entry("adminKey", "admin.key"),
             Map.entry("adminPath", "admin.path"),
             Map.entry("adminPort", "admin.port"),
-            Map.entry("adminMaxConnections", "admin.max-connections"));
+            Map.entry("adminMaxConnections", "admin.max-connections"),
+            Map.entry("serve", "serve"),
+            Map.entry("publicUrl", "public-url"),
+            Map.entry("nodesPath", "nodes-path"));
 
     private static final Map<String, String> STORE_SETTINGS = Map.of(
             "maxPendingPerUser", "max-pending-per-user",
@@ -114,6 +117,12 @@ final class PushBridgeOptionsMapper {
         if (identity != null) {
             b.nodeId(identity.nodeId()).datacenterId(identity.datacenterId()).workerId(identity.workerId());
         }
+        b.serve(p.isServe());
+        String publicUrl = p.getPublicUrl();
+        if (publicUrl != null && !publicUrl.isBlank()) {
+            b.publicUrl(publicUrl.trim());
+        }
+        b.nodesEndpoint(p.isNodesEndpoint()).nodesPath(p.getNodesPath());
         b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents())
                 .maxEventsPerSecond(p.getMaxEventsPerSecond());
         PushBridgeProperties.Admin admin = p.getAdmin();
@@ -151,7 +160,7 @@ final class PushBridgeOptionsMapper {
      *     when there is no such bean
      */
     static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans) {
-        return sites(p, beans, null);
+        return sites(p, beans, null, List.of());
     }
 
     /**
@@ -160,6 +169,9 @@ final class PushBridgeOptionsMapper {
      */
     interface RedisDrivenSites {
         void configure(String group, String name, Site site, SiteOptions.Builder builder);
+
+        /** Sends the site's client events upstream (pushbridge.sites.NAME.upstream.enabled). */
+        void upstream(String group, String name, Site site, SiteOptions.Builder builder);
 
         /** The extensions of the sites set up, for the gateway to start and stop. */
         List<io.pushbridge.GatewayExtension> extensions();
@@ -172,10 +184,17 @@ final class PushBridgeOptionsMapper {
      *     the classpath, and then a site asking for one fails start-up naming its authorizer property
      */
     static List<SiteOptions> sites(PushBridgeProperties p, BiFunction<String, String, RoomAuthorizer> beans,
-            @Nullable RedisDrivenSites redis) {
+            @Nullable RedisDrivenSites redis, List<PushBridgeCommandHandler> commands) {
         requireSites(p);
+        for (PushBridgeCommandHandler command : commands) {
+            if (!p.getSites().containsKey(command.site())) {
+                throw invalid("sites", "a PushBridgeCommandHandler bean names site '" + command.site()
+                        + "', which is not configured");
+            }
+        }
         List<SiteOptions> sites = new ArrayList<>();
-        p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans, redis)));
+        p.getSites().forEach((name, site) -> sites.add(site(name, site, p, beans, redis,
+                commands.stream().filter(c -> c.site().equals(name)).toList())));
         // what is left to check across sites (a namespace used twice) is checked when the gateway is built
         return sites;
     }
@@ -189,7 +208,8 @@ final class PushBridgeOptionsMapper {
     }
 
     private static SiteOptions site(String name, Site site, PushBridgeProperties p,
-            BiFunction<String, String, RoomAuthorizer> beans, @Nullable RedisDrivenSites redis) {
+            BiFunction<String, String, RoomAuthorizer> beans, @Nullable RedisDrivenSites redis,
+            List<PushBridgeCommandHandler> commands) {
         String group = sitePath(name);
         checkUserRoomPrefix(group, site.getUserRoomPrefix(), p.getMaxRoomNameLength());
         List<String> apiKeys = new ArrayList<>();
@@ -221,6 +241,20 @@ final class PushBridgeOptionsMapper {
                     + " authorizer needs io.pushbridge:pushbridge-redis on the classpath; add that dependency");
         } else {
             redis.configure(group, name, site, b);
+        }
+        if (site.getUpstream().isEnabled() && p.isServe()) {
+            if (redis == null) {
+                throw new InvalidPushBridgePropertyException(group + ".upstream.enabled",
+                        "upstream routing needs io.pushbridge:pushbridge-redis on the classpath; add that dependency");
+            }
+            redis.upstream(group, name, site, b);
+        }
+        for (PushBridgeCommandHandler command : commands) {
+            try {
+                b.onCommand(command.type(), command.handler());
+            } catch (IllegalArgumentException e) {
+                throw new InvalidPushBridgePropertyException(group, "PushBridgeCommandHandler: " + e.getMessage(), e);
+            }
         }
         return build(group, SITE_SETTINGS, b::build);
     }

@@ -123,6 +123,29 @@ public class PushBridgeProperties {
     /** Redis, for ack queues shared by several gateway nodes and routing between them. */
     private final Redis redis = new Redis();
 
+    /**
+     * Whether this node binds its port and holds client connections (a gateway node). false: an
+     * application node, which only handles upstream records (an UpstreamListener bean) and sends
+     * through the cluster; it needs pushbridge.redis.
+     */
+    private boolean serve = true;
+
+    /**
+     * The URL clients reach this gateway node at (e.g. https://io1.example.com), listed by the nodes
+     * endpoint of every node for clients that pick a node themselves. Unset: this node is not listed
+     * in a cluster.
+     */
+    private @Nullable String publicUrl;
+
+    /** Whether the gateway serves the list of live gateway nodes (nodes-path as JSON, and /config.js). */
+    private boolean nodesEndpoint = true;
+
+    /** Where the list of live gateway nodes is served as JSON. */
+    private String nodesPath = "/pushbridge/nodes";
+
+    /** Upstream routing: client events to application nodes through Redis streams. */
+    private final Upstream upstream = new Upstream();
+
     /** The admin view: every connection of the cluster as JSON; off unless admin.key is set. */
     private final Admin admin = new Admin();
 
@@ -309,6 +332,42 @@ public class PushBridgeProperties {
 
     public FlakeId getFlakeId() {
         return flakeId;
+    }
+
+    public @Nullable String getPublicUrl() {
+        return publicUrl;
+    }
+
+    public void setPublicUrl(@Nullable String publicUrl) {
+        this.publicUrl = publicUrl;
+    }
+
+    public boolean isNodesEndpoint() {
+        return nodesEndpoint;
+    }
+
+    public void setNodesEndpoint(boolean nodesEndpoint) {
+        this.nodesEndpoint = nodesEndpoint;
+    }
+
+    public String getNodesPath() {
+        return nodesPath;
+    }
+
+    public void setNodesPath(String nodesPath) {
+        this.nodesPath = nodesPath;
+    }
+
+    public boolean isServe() {
+        return serve;
+    }
+
+    public void setServe(boolean serve) {
+        this.serve = serve;
+    }
+
+    public Upstream getUpstream() {
+        return upstream;
     }
 
     public Admin getAdmin() {
@@ -555,6 +614,94 @@ public class PushBridgeProperties {
         REDIS_SESSION
     }
 
+    /** Upstream routing, shared by gateway and application nodes (pushbridge.upstream.*). */
+    public static class Upstream {
+
+        /** Streams per site; a client's records all go to one of them. Every node must use the same number. */
+        private int partitions = 8;
+
+        /** On application nodes: how long a silent node keeps its partitions before another node takes them and their unacknowledged records. */
+        private Duration idleTimeout = Duration.ofSeconds(30);
+
+        /** On application nodes: attempts at a record before it goes to the dead letters with its error. */
+        private int maxDeliveries = 5;
+
+        /** On application nodes: records read from a partition at once. */
+        private int batchSize = 100;
+
+        public int getPartitions() {
+            return partitions;
+        }
+
+        public void setPartitions(int partitions) {
+            this.partitions = partitions;
+        }
+
+        public Duration getIdleTimeout() {
+            return idleTimeout;
+        }
+
+        public void setIdleTimeout(Duration idleTimeout) {
+            this.idleTimeout = idleTimeout;
+        }
+
+        public int getMaxDeliveries() {
+            return maxDeliveries;
+        }
+
+        public void setMaxDeliveries(int maxDeliveries) {
+            this.maxDeliveries = maxDeliveries;
+        }
+
+        public int getBatchSize() {
+            return batchSize;
+        }
+
+        public void setBatchSize(int batchSize) {
+            this.batchSize = batchSize;
+        }
+    }
+
+    /** A site's upstream routing (pushbridge.sites.NAME.upstream.*). */
+    public static class SiteUpstream {
+
+        /** Whether this site's client events, connects and disconnects go to the application nodes. */
+        private boolean enabled = false;
+
+        /** The client events that go upstream; empty: every event. */
+        private List<String> events = new ArrayList<>();
+
+        /**
+         * The most records kept per partition stream (approximately): when the application nodes fall
+         * behind by more, the oldest records are dropped.
+         */
+        private long maxLength = 100_000;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
+        }
+
+        public List<String> getEvents() {
+            return events;
+        }
+
+        public void setEvents(List<String> events) {
+            this.events = events;
+        }
+
+        public long getMaxLength() {
+            return maxLength;
+        }
+
+        public void setMaxLength(long maxLength) {
+            this.maxLength = maxLength;
+        }
+    }
+
     /** The admin view (pushbridge.admin.*). */
     public static class Admin {
 
@@ -790,6 +937,13 @@ public class PushBridgeProperties {
 
         /** For the REDIS_SESSION authorizer: its server, keys, channel and event. */
         private final RedisSession redisSession = new RedisSession();
+
+        /** Upstream routing of this site's client events to application nodes. */
+        private final SiteUpstream upstream = new SiteUpstream();
+
+        public SiteUpstream getUpstream() {
+            return upstream;
+        }
 
         public RedisHandshake getRedisHandshake() {
             return redisHandshake;

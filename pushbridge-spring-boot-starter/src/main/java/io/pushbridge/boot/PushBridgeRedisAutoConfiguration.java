@@ -3,14 +3,17 @@ package io.pushbridge.boot;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pushbridge.MessageStore;
 import io.pushbridge.Router;
+import io.pushbridge.UpstreamListener;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.RedisMessageStore;
 import io.pushbridge.redis.RedisNodeRegistry;
 import io.pushbridge.redis.RedisRouter;
+import io.pushbridge.redis.upstream.RedisUpstreamConsumer;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -76,7 +79,7 @@ public final class PushBridgeRedisAutoConfiguration {
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
     RedisNodeRegistry pushBridgeRedisNodeRegistry(RedisConnector connector, PushBridgeProperties properties) {
-        return PushBridgeRedisSupport.registry(connector, nodeId(properties), properties.getRedis());
+        return PushBridgeRedisSupport.registry(connector, nodeId(properties), properties);
     }
 
     @Bean
@@ -109,6 +112,35 @@ public final class PushBridgeRedisAutoConfiguration {
                 .map(RedisMessageStore.class::cast)
                 .toList();
         return PushBridgeRedisSupport.register(registry, redisStores, properties, connector.description());
+    }
+
+    /**
+     * An application node's consumer of upstream records: defined when the application has an
+     * {@link UpstreamListener} bean; it reads the sites whose {@code upstream.enabled} is set.
+     */
+    @Bean
+    @ConditionalOnBean(UpstreamListener.class)
+    @ConditionalOnMissingBean
+    RedisUpstreamConsumer pushBridgeUpstreamConsumer(RedisConnector connector, PushBridgeProperties properties,
+            ObjectProvider<UpstreamListener> listener) {
+        // the listener usually needs the PushTemplate, which needs the gateway, which runs this consumer:
+        // it is looked up when the first record comes, once the context is complete
+        return PushBridgeRedisSupport.upstreamConsumer(connector, properties, new UpstreamListener() {
+            @Override
+            public java.util.concurrent.CompletionStage<Void> connected(io.pushbridge.UpstreamRecord record) {
+                return listener.getObject().connected(record);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<java.util.List<Object>> event(io.pushbridge.UpstreamRecord record) {
+                return listener.getObject().event(record);
+            }
+
+            @Override
+            public java.util.concurrent.CompletionStage<Void> disconnected(io.pushbridge.UpstreamRecord record) {
+                return listener.getObject().disconnected(record);
+            }
+        });
     }
 
     @Configuration(proxyBeanMethods = false)

@@ -6,6 +6,7 @@ import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.handshake.RedisHandshake;
 import io.pushbridge.redis.session.RedisSessions;
+import io.pushbridge.redis.upstream.RedisUpstream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +25,16 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
     private static final Pattern SERVER_SEPARATOR = Pattern.compile(",(?=\\s*[A-Za-z][A-Za-z0-9+.-]*://)");
 
     private final PushBridgeProperties properties;
+    private final org.springframework.beans.factory.ObjectProvider<RedisConnector> clusterConnector;
     private final int maxMessageSize;
     private final List<RedisConnector> connectors = new ArrayList<>();
     private final List<GatewayExtension> extensions = new ArrayList<>();
 
-    PushBridgeRedisDrivenSites(PushBridgeProperties properties) {
+    /** @param clusterConnector the cluster's connection (pushbridge.redis.*), when configured: upstream routing needs it */
+    PushBridgeRedisDrivenSites(PushBridgeProperties properties,
+            org.springframework.beans.factory.ObjectProvider<RedisConnector> clusterConnector) {
         this.properties = properties;
+        this.clusterConnector = clusterConnector;
         this.maxMessageSize = (int) Math.min(Integer.MAX_VALUE, properties.getMaxMessageSize().toBytes());
     }
 
@@ -92,6 +97,26 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
         extensions.add(sessions);
     }
 
+    /** Sends the site's client events, connects and disconnects to the application nodes ({@link RedisUpstream}). */
+    @Override
+    public synchronized void upstream(String group, String name, Site site, SiteOptions.Builder builder) {
+        RedisConnector cluster = clusterConnector.getIfUnique();
+        if (cluster == null) {
+            throw new InvalidPushBridgePropertyException(group + ".upstream.enabled", "upstream routing needs the cluster's "
+                    + "Redis: set " + PushBridgeRedisSupport.URL + " (or " + PushBridgeRedisSupport.CLUSTER_NODES + ")");
+        }
+        PushBridgeProperties.SiteUpstream p = site.getUpstream();
+        RedisUpstream upstream = build(group, "upstream", () -> RedisUpstream.builder(name, cluster,
+                        PushBridgeRedisSupport.keys(properties.getRedis()))
+                .partitions(properties.getUpstream().getPartitions())
+                .events(new java.util.LinkedHashSet<>(p.getEvents()))
+                .maxLength(p.getMaxLength())
+                .maxRecordSize(maxMessageSize)
+                .build());
+        applied(group, "upstream", () -> upstream.applyTo(builder));
+        extensions.add(upstream);
+    }
+
     /** {@code pushbridge.redis.url}, which a site's own Redis setting defaults to. */
     private String defaultUrl(String property) {
         String url = properties.getRedis().getUrl();
@@ -122,7 +147,10 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
             Map.entry("authChannel", "redis-handshake.auth-channel"),
             Map.entry("keyPrefix", "redis-session.key-prefix"),
             Map.entry("roomPrefix", "user-room-prefix"),
-            Map.entry("channel", "redis-handshake.channel"));
+            Map.entry("channel", "redis-handshake.channel"),
+            Map.entry("partitions", "upstream.partitions"),
+            Map.entry("maxLength", "upstream.max-length"),
+            Map.entry("events", "upstream.events"));
 
     /** Builds, turning a builder's complaint into a failure naming the property it is about. */
     private static <T> T build(String group, String mode, Supplier<T> builder) {

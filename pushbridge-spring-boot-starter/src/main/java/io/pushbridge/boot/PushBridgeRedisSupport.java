@@ -2,11 +2,13 @@ package io.pushbridge.boot;
 
 import io.lettuce.core.RedisURI;
 import io.pushbridge.PushBridgeException;
+import io.pushbridge.UpstreamListener;
 import io.pushbridge.boot.PushBridgeProperties.Redis;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.RedisKeys;
 import io.pushbridge.redis.RedisMessageStore;
 import io.pushbridge.redis.RedisNodeRegistry;
+import io.pushbridge.redis.upstream.RedisUpstreamConsumer;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -332,6 +334,41 @@ final class PushBridgeRedisSupport {
         }
     }
 
+    /** The consumer of upstream records of an application node, for the sites with upstream enabled. */
+    static RedisUpstreamConsumer upstreamConsumer(RedisConnector connector, PushBridgeProperties p, UpstreamListener listener) {
+        List<String> sites = p.getSites().entrySet().stream().filter(e -> e.getValue().getUpstream().isEnabled())
+                .map(Map.Entry::getKey).toList();
+        if (sites.isEmpty()) {
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".sites",
+                    "an UpstreamListener bean is defined, but no site sets upstream.enabled=true");
+        }
+        PushBridgeProperties.Upstream u = p.getUpstream();
+        try {
+            return RedisUpstreamConsumer.builder(connector, keys(p.getRedis()), listener)
+                    .sites(sites)
+                    .partitions(u.getPartitions())
+                    .idleTimeout(u.getIdleTimeout())
+                    .maxDeliveries(u.getMaxDeliveries())
+                    .batchSize(u.getBatchSize())
+                    .build();
+        } catch (IllegalArgumentException e) {
+            String message = String.valueOf(e.getMessage());
+            for (Map.Entry<String, String> setting : UPSTREAM_SETTINGS.entrySet()) {
+                if (Pattern.compile("\\b" + setting.getKey() + "\\b").matcher(message).find()) {
+                    throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".upstream." + setting.getValue(),
+                            message, e);
+                }
+            }
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".upstream", message, e);
+        }
+    }
+
+    private static final Map<String, String> UPSTREAM_SETTINGS = Map.of(
+            "partitions", "partitions",
+            "idleTimeout", "idle-timeout",
+            "maxDeliveries", "max-deliveries",
+            "batchSize", "batch-size");
+
     /** {@code pushbridge-<node id>}, with whatever CLIENT SETNAME would refuse replaced. */
     static String defaultClientName(String nodeId) {
         StringBuilder name = new StringBuilder("pushbridge-");
@@ -351,13 +388,17 @@ final class PushBridgeRedisSupport {
         }
     }
 
-    static RedisNodeRegistry registry(RedisConnector connector, String nodeId, Redis r) {
+    static RedisNodeRegistry registry(RedisConnector connector, String nodeId, PushBridgeProperties p) {
+        Redis r = p.getRedis();
         validate(r);
+        String publicUrl = p.getPublicUrl();
         try {
             return RedisNodeRegistry.builder(connector.commands(), nodeId)
                     .keys(keys(r))
                     .heartbeatInterval(r.getHeartbeatInterval())
                     .nodeTimeout(r.getNodeTimeout())
+                    // the same URL as the gateway's options: the router checks they agree
+                    .publicUrl(publicUrl == null || publicUrl.isBlank() ? null : publicUrl.trim())
                     .build();
         } catch (IllegalArgumentException e) {
             throw PushBridgeOptionsMapper.translate(PushBridgeProperties.PREFIX, SETTINGS, e);

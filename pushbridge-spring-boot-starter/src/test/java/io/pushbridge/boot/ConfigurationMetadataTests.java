@@ -36,7 +36,10 @@ class ConfigurationMetadataTests {
             "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
             "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name",
             "pushbridge.admin.key", "pushbridge.admin.path", "pushbridge.admin.port", "pushbridge.admin.max-connections",
-            "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second"})
+            "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second",
+            "pushbridge.serve", "pushbridge.public-url", "pushbridge.nodes-endpoint", "pushbridge.nodes-path",
+            "pushbridge.upstream.partitions", "pushbridge.upstream.idle-timeout", "pushbridge.upstream.max-deliveries",
+            "pushbridge.upstream.batch-size"})
     void propertyHasADescription(String name) {
         assertThat(properties).containsKey(name);
         assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);
