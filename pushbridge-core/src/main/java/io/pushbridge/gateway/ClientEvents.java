@@ -54,6 +54,7 @@ final class ClientEvents {
     private final Duration timeout;
     private final int maxPending;
     private final int maxPerSecond;
+    private final int maxNameLength;
     private final String nodeId;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
@@ -63,6 +64,7 @@ final class ClientEvents {
         this.timeout = options.eventTimeout();
         this.maxPending = options.maxPendingEvents();
         this.maxPerSecond = options.maxEventsPerSecond();
+        this.maxNameLength = options.maxEventNameLength();
         this.nodeId = options.nodeId();
     }
 
@@ -72,6 +74,14 @@ final class ClientEvents {
         JsonNode data = packet.data();
         String name = data.get(0).asText();
         long ackId = packet.ackId();
+        if (name.isEmpty() || name.length() > maxNameLength || Dispatcher.hasControlCharacters(name)
+                || Dispatcher.RESERVED_EVENTS.contains(name)) {
+            // what no Socket.IO client library sends: refused before any handler sees it
+            stats.increment("events.refused.invalid");
+            failureLog.warn("Refused an event of {} with an invalid or reserved name", socket);
+            answerError(socket, ackId, "invalid", "Invalid or reserved event name");
+            return;
+        }
         ClientEventHandler handler = socket.site().options().eventHandler(name);
         if (handler == null) {
             stats.increment("events.unhandled");

@@ -315,6 +315,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
      */
     @Override
     public CompletionStage<Void> command(String site, Target target, String type, Map<String, Object> data) {
+        if (data == null || target == null || type == null) {
+            return refused(new PushRefusedException(Reason.INVALID, List.of("target, type and data are required")));
+        }
         SendRequest asSend = new SendRequest(site, target, type, List.of(data), false);
         SiteRuntime runtime = sitesByName.get(site);
         if (runtime == null) {
@@ -342,17 +345,21 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         });
     }
 
-    /** Hands a routed custom command to the site's handler, with this node's recipients, on the workers. */
+    /**
+     * Hands a routed custom command to the site's handler, with this node's recipients, on the
+     * workers, one after the other per site (in the order they were sent from one node). A node with
+     * no recipient of it does nothing (every node gets the commands to rooms and to the site).
+     */
     private void customCommand(SiteRuntime site, Message message, Collection<SiteSocket> recipients) {
+        if (!message.target().wholeSite() && recipients.isEmpty() || !options.serve()) {
+            return; // none of its recipients is here (a node without a port holds none)
+        }
         String type = message.event().substring(COMMAND_PREFIX.length());
         io.pushbridge.GatewayCommandHandler handler = site.options().commandHandlers().get(type);
         if (handler == null) {
             stats.increment("commands.custom.unhandled");
             failureLog.warn("No handler for the custom command '{}' of site '{}'", type, site.options().name());
             return;
-        }
-        if (!message.target().wholeSite() && recipients.isEmpty()) {
-            return; // none of its recipients is here
         }
         Object data = message.args().isEmpty() ? null : message.args().get(0);
         if (!(data instanceof Map<?, ?> map)) {
@@ -363,16 +370,21 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         Map<String, Object> dataMap = new java.util.LinkedHashMap<>();
         map.forEach((k, v) -> dataMap.put(String.valueOf(k), v));
         List<io.pushbridge.ConnectionInfo> sockets = recipients.stream().map(s -> s.info(options.nodeId())).toList();
-        executor.execute(() -> {
-            try {
-                handler.handle(new io.pushbridge.GatewayCommand(site.options().name(), type, dataMap, sockets,
-                        options.nodeId()));
-                stats.increment("commands.custom.handled");
-            } catch (RuntimeException e) {
-                stats.increment("commands.custom.failed");
-                failureLog.warn("The handler of custom command '{}' failed: {}", type, e.toString());
-            }
-        });
+        try {
+            site.commands(executor).execute(() -> {
+                try {
+                    handler.handle(new io.pushbridge.GatewayCommand(site.options().name(), type, dataMap, sockets,
+                            options.nodeId()));
+                    stats.increment("commands.custom.handled");
+                } catch (RuntimeException e) {
+                    stats.increment("commands.custom.failed");
+                    failureLog.warn("The handler of custom command '{}' failed: {}", type, e.toString());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            stats.increment("commands.custom.failed");
+            failureLog.warn("Could not hand the custom command '{}' to a worker (the gateway is stopping)", type);
+        }
     }
 
     /**

@@ -29,8 +29,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The HTTP requests that are not the send API: Engine.IO requests are checked (protocol version,
  * origin, session id syntax) before netty-socketio sees them; the admin view, when it is on, is
- * served at its path, and so is the {@link NodesEndpoint nodes endpoint} (before static files, so
- * it wins over a {@code config.js} among them); a configured classpath folder is served as static
+ * served at its path, and so is the {@link NodesEndpoint nodes endpoint}, except that a
+ * {@code config.js} among the static files of the application wins over the generated one (an
+ * application that served its own keeps it); a configured classpath folder is served as static
  * files; anything else is a JSON 404.
  */
 @Sharable
@@ -94,7 +95,8 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             admin.handle(ctx, request);
             return;
         }
-        if (nodes != null && nodes.serves(path)) {
+        if (nodes != null && nodes.serves(path)
+                && !(GatewayOptions.CONFIG_JS_PATH.equals(path) && staticRoot != null && staticFile(path) != null)) {
             nodes.handle(ctx, request, path);
             return;
         }

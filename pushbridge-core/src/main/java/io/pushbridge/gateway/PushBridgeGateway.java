@@ -205,6 +205,17 @@ public final class PushBridgeGateway implements AutoCloseable {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
             }
             if (!options.serve()) {
+                if (admin != null) {
+                    // no gateway port: the admin view can still have its own
+                    try {
+                        adminPort = admin.start();
+                    } catch (RuntimeException e) {
+                        stopExtensions();
+                        router.stop();
+                        releaseThreads();
+                        throw e;
+                    }
+                }
                 running = true;
                 log.info("[{}] PushBridge node started without a port (it holds no connections: it sends, and runs "
                         + "its extensions) with sites {}; store {}, router {}", options.nodeId(), sitesByName.keySet(),

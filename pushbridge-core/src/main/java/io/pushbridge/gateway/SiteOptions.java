@@ -220,6 +220,9 @@ public final class SiteOptions {
             if (type == null || type.isEmpty() || Dispatcher.hasControlCharacters(type)) {
                 throw new IllegalArgumentException("site '" + name + "': command type '" + type + "' is invalid");
             }
+            if (Dispatcher.RESERVED_EVENTS.contains(type)) {
+                throw new IllegalArgumentException("site '" + name + "': command type '" + type + "' is reserved");
+            }
             if (commandHandlers.putIfAbsent(type, Objects.requireNonNull(handler, "handler")) != null) {
                 throw new IllegalArgumentException("site '" + name + "': command '" + type + "' has two handlers");
             }

@@ -12,8 +12,25 @@ final class SiteRuntime {
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsByRoom = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsBySession = new ConcurrentHashMap<>();
 
+    private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Executor commands;
+
     SiteRuntime(SiteOptions options) {
         this.options = options;
+    }
+
+    /** Runs the site's custom commands one after the other, on {@code workers}. */
+    java.util.concurrent.Executor commands(java.util.concurrent.Executor workers) {
+        java.util.concurrent.Executor c = commands;
+        if (c == null) {
+            synchronized (this) {
+                c = commands;
+                if (c == null) {
+                    c = new SerialExecutor(workers);
+                    commands = c;
+                }
+            }
+        }
+        return c;
     }
 
     SiteOptions options() {

@@ -159,6 +159,10 @@ class ClientEventsIntegrationTests {
             assertThat(unknown.getString("code")).isEqualTo("unknown_event");
             assertThat(gateway.stats().get("events.unhandled")).isEqualTo(unhandled + 1);
 
+            // names no Socket.IO client sends: refused before any handler
+            assertThat(error(emit(client, "batch")).getString("code")).isEqualTo("invalid");
+            assertThat(error(emit(client, "x".repeat(101))).getString("code")).isEqualTo("invalid");
+
             // the socket still works
             assertThat(emit(client, "echo", "after")).containsExactly("after");
         }

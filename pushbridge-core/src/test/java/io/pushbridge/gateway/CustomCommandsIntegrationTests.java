@@ -88,6 +88,20 @@ class CustomCommandsIntegrationTests {
     }
 
     @Test
+    void commandsFromOneSenderAreHandledInTheOrderSent() throws Exception {
+        try (TestClient a = TestClient.connect(gateway.port(), "/news", "rooms:cmd-order")) {
+            a.awaitConnected();
+            received.clear();
+            for (int i = 0; i < 50; i++) {
+                send(Target.rooms(Set.of("cmd-order")), "setUserId", Map.of("n", i));
+            }
+            for (int i = 0; i < 50; i++) {
+                assertThat(next().data()).containsEntry("n", i);
+            }
+        }
+    }
+
+    @Test
     void unknownAndFailingCommandsAreCounted() throws Exception {
         long unhandled = gateway.stats().get("commands.custom.unhandled");
         send(Target.site(), "nobody-handles-this", Map.of());
@@ -110,6 +124,9 @@ class CustomCommandsIntegrationTests {
         assertRefused("news", Target.site(), "connect", Map.of(), PushRefusedException.Reason.INVALID);
         assertRefused("news", Target.rooms(Set.of("")), "setUserId", Map.of(), PushRefusedException.Reason.INVALID);
         assertRefused("news", Target.site(), "setUserId", Map.of("big", "x".repeat(2000)), PushRefusedException.Reason.TOO_LARGE);
+        assertRefused("news", Target.site(), "setUserId", null, PushRefusedException.Reason.INVALID);
+        assertThatThrownBy(() -> SiteOptions.builder("x").onCommand("batch", c -> { }))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
     }
 
     private static void assertRefused(String site, Target target, String type, Map<String, Object> data,

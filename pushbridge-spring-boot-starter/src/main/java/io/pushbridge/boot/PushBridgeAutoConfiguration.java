@@ -72,6 +72,14 @@ public final class PushBridgeAutoConfiguration {
             ObjectProvider<PushBridgeOptionsMapper.RedisDrivenSites> redisDriven,
             ObjectProvider<PushBridgeCommandHandler> commands, ObjectProvider<GatewayExtension> extensions) {
         PushBridgeOptionsMapper.RedisDrivenSites redis = redisDriven.getIfAvailable();
+        if (beanFactory instanceof org.springframework.beans.factory.ListableBeanFactory beans
+                && beans.getBeanNamesForType(io.pushbridge.UpstreamListener.class, true, false).length > 0
+                && (redis == null || !PushBridgeOptionsMapper.redisConfigured(properties))) {
+            // without them no consumer reads the records: fail rather than drop them silently
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".redis.url",
+                    "an UpstreamListener bean needs io.pushbridge:pushbridge-redis and the cluster's Redis "
+                            + "(pushbridge.redis.url or pushbridge.redis.cluster.nodes)");
+        }
         PushBridgeGateway.Builder builder = PushBridgeGateway.builder()
                 .options(PushBridgeOptionsMapper.gatewayOptions(properties, identity.getIfAvailable()))
                 .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property),

@@ -118,6 +118,10 @@ final class PushBridgeOptionsMapper {
             b.nodeId(identity.nodeId()).datacenterId(identity.datacenterId()).workerId(identity.workerId());
         }
         b.serve(p.isServe());
+        if (!p.isServe() && !redisConfigured(p)) {
+            throw invalid("serve", "is false (an application node), which needs the cluster's Redis: set "
+                    + PushBridgeProperties.PREFIX + ".redis.url or " + PushBridgeProperties.PREFIX + ".redis.cluster.nodes");
+        }
         String publicUrl = p.getPublicUrl();
         if (publicUrl != null && !publicUrl.isBlank()) {
             b.publicUrl(publicUrl.trim());
@@ -197,6 +201,13 @@ final class PushBridgeOptionsMapper {
                 commands.stream().filter(c -> c.site().equals(name)).toList())));
         // what is left to check across sites (a namespace used twice) is checked when the gateway is built
         return sites;
+    }
+
+    /** Whether {@code pushbridge.redis.url} or {@code pushbridge.redis.cluster.nodes} is set. */
+    static boolean redisConfigured(PushBridgeProperties p) {
+        String url = p.getRedis().getUrl();
+        return url != null && !url.isBlank()
+                || p.getRedis().getCluster().getNodes().stream().anyMatch(n -> n != null && !n.isBlank());
     }
 
     /** Fails naming {@code pushbridge.sites} when no site is configured. */

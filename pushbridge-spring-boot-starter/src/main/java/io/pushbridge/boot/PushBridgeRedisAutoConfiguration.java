@@ -122,23 +122,40 @@ public final class PushBridgeRedisAutoConfiguration {
     @ConditionalOnBean(UpstreamListener.class)
     @ConditionalOnMissingBean
     RedisUpstreamConsumer pushBridgeUpstreamConsumer(RedisConnector connector, PushBridgeProperties properties,
-            ObjectProvider<UpstreamListener> listener) {
+            ObjectProvider<UpstreamListener> listener, org.springframework.beans.factory.ListableBeanFactory beans) {
+        String[] names = beans.getBeanNamesForType(UpstreamListener.class, true, false);
+        if (names.length > 1) {
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".sites",
+                    "an application node takes one UpstreamListener bean, found " + names.length + ": "
+                            + String.join(", ", names));
+        }
         // the listener usually needs the PushTemplate, which needs the gateway, which runs this consumer:
-        // it is looked up when the first record comes, once the context is complete
+        // it is looked up when the first record comes, once the context is complete, and kept
         return PushBridgeRedisSupport.upstreamConsumer(connector, properties, new UpstreamListener() {
+            private volatile @Nullable UpstreamListener delegate;
+
+            private UpstreamListener delegate() {
+                UpstreamListener d = delegate;
+                if (d == null) {
+                    d = listener.getObject();
+                    delegate = d;
+                }
+                return d;
+            }
+
             @Override
             public java.util.concurrent.CompletionStage<Void> connected(io.pushbridge.UpstreamRecord record) {
-                return listener.getObject().connected(record);
+                return delegate().connected(record);
             }
 
             @Override
             public java.util.concurrent.CompletionStage<java.util.List<Object>> event(io.pushbridge.UpstreamRecord record) {
-                return listener.getObject().event(record);
+                return delegate().event(record);
             }
 
             @Override
             public java.util.concurrent.CompletionStage<Void> disconnected(io.pushbridge.UpstreamRecord record) {
-                return listener.getObject().disconnected(record);
+                return delegate().disconnected(record);
             }
         });
     }

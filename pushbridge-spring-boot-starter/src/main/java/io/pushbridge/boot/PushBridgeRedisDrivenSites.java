@@ -106,6 +106,12 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
                     + "Redis: set " + PushBridgeRedisSupport.URL + " (or " + PushBridgeRedisSupport.CLUSTER_NODES + ")");
         }
         PushBridgeProperties.SiteUpstream p = site.getUpstream();
+        int partitions = properties.getUpstream().getPartitions();
+        if (partitions < 1 || partitions > 1024) {
+            // a setting of every node, not of the site
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".upstream.partitions",
+                    "must be 1..1024, was " + partitions);
+        }
         RedisUpstream upstream = build(group, "upstream", () -> RedisUpstream.builder(name, cluster,
                         PushBridgeRedisSupport.keys(properties.getRedis()))
                 .partitions(properties.getUpstream().getPartitions())
@@ -148,7 +154,6 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
             Map.entry("keyPrefix", "redis-session.key-prefix"),
             Map.entry("roomPrefix", "user-room-prefix"),
             Map.entry("channel", "redis-handshake.channel"),
-            Map.entry("partitions", "upstream.partitions"),
             Map.entry("maxLength", "upstream.max-length"),
             Map.entry("events", "upstream.events"));
 

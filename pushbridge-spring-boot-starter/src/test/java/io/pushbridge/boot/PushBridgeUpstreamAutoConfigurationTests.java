@@ -80,7 +80,21 @@ class PushBridgeUpstreamAutoConfigurationTests {
                 .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites"));
         // bad upstream numbers
         runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.upstream.partitions=0")
-                .run(context -> assertThat(failedProperty(context.getStartupFailure())).startsWith("pushbridge.sites.chat.upstream"));
+                .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.upstream.partitions"));
+        // an application node without the cluster's Redis would read nothing
+        runner.withPropertyValues("pushbridge.serve=false", "pushbridge.sites.chat.upstream.enabled=false")
+                .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.serve"));
+        runner.withPropertyValues("pushbridge.sites.chat.upstream.enabled=false")
+                .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
+                .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.redis.url"));
+        // two listeners: which one?
+        runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.serve=false")
+                .withBean("first", UpstreamListener.class, () -> new UpstreamListener() { })
+                .withBean("second", UpstreamListener.class, () -> new UpstreamListener() { })
+                .run(context -> {
+                    assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.sites");
+                    assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("first").hasMessageContaining("second");
+                });
         runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.upstream.max-deliveries=0", "pushbridge.serve=false")
                 .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
                 .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.upstream.max-deliveries"));
