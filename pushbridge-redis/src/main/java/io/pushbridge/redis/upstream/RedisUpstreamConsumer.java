@@ -1,13 +1,13 @@
 package io.pushbridge.redis.upstream;
 
-import io.lettuce.core.Consumer;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.XAddArgs;
-import io.lettuce.core.XAutoClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.pushbridge.GatewayContext;
 import io.pushbridge.GatewayExtension;
 import io.pushbridge.PushBridgeException;
@@ -39,8 +39,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -71,18 +73,31 @@ import org.slf4j.LoggerFactory;
  * stops. Application nodes announce themselves in a sorted set per site (expiring after
  * {@code idleTimeout}); each takes a fair share, {@code ceil(partitions / live nodes)}, claims
  * free partitions up to it and gives back the ones above it (after their current batch) when a
- * node joins. A node that dies leaves its leases to expire: after {@code idleTimeout} the others
- * take its partitions over, with the records it had read but not acknowledged. Nodes' clocks must
- * agree to well within {@code idleTimeout}.
+ * node joins. A node that joins, gives partitions back or stops publishes on the site's
+ * {@link UpstreamStreams#rebalanceChannel rebalance channel}, and every node runs a round about
+ * 50 ms later, so released partitions are taken over at once; otherwise rounds run every
+ * {@code idleTimeout / 3}. A node that dies leaves its leases to expire: after {@code idleTimeout}
+ * the others take its partitions over, with the records it had read but not acknowledged. Nodes'
+ * clocks must agree to well within {@code idleTimeout}.
+ *
+ * <p><b>Lease deadline.</b> A node trusts its lease of a partition only until the last successful
+ * take or renewal was <em>sent</em> plus {@code idleTimeout * 3 / 4} (measured on its own
+ * monotonic clock); a renewal that fails (a Redis error or timeout) does not extend it. Before each
+ * record and each retry the partition's loop checks the deadline; once it passed (a stall, or
+ * renewals failing) the loop stops without acknowledging or answering, leaving the records pending
+ * for the next owner, which can take the lease only after it expired in Redis, a quarter of the
+ * idle timeout later at the earliest.
  *
  * <p><b>Delivery.</b> On gaining a partition this node first claims the pending records of every
  * other consumer ({@code XAUTOCLAIM} with no minimum idle time: the lease makes it the only reader),
- * then reads its own pending records, then new ones. Records are read only while the lease is
- * still this node's (checked atomically with the read). A record is acknowledged only after its
- * listener's stage completed (or after it went to the dead letters), so no record is lost; but a
- * record is handled at least once, not exactly once: an old owner that stalled (a long GC pause, a
- * partition from Redis) while handling a record, and lost its lease meanwhile, finishes that record
- * while the new owner handles it again.
+ * then reads its own pending records (one at a time), then new ones. Claims and reads happen only
+ * while the lease is still this node's (checked atomically with them). A record is acknowledged
+ * only after its listener's stage completed (or after it went to the dead letters), so no record
+ * is lost; but a record is handled at least once, not exactly once: the record an old owner was
+ * handling when its lease deadline passed is handled again by the new owner (the old owner neither
+ * acknowledges nor answers it), and a stage that outlives the lease (longer than the handle timeout
+ * allows, or a node frozen past the lease) may still be running then. Pending entries whose stream
+ * entry was trimmed away (the gateways' MAXLEN) are acknowledged and counted as {@code trimmed}.
  *
  * <p><b>Order.</b> Each partition is handled one record at a time, in stream order, so the records
  * of one socket (which all go to the partition of its socket id) reach the listener in order, each
@@ -93,19 +108,26 @@ import org.slf4j.LoggerFactory;
  * not a failure: the record is acknowledged at once and a client waiting for an answer gets the
  * refusal's reason as its error code ({@code invalid}, ...) with its problems as the message.
  *
- * <p><b>Failures.</b> A listener that throws or whose stage fails otherwise is tried again after 100 ms,
+ * <p><b>Failures.</b> A listener that throws, whose stage fails otherwise, or whose stage does not
+ * complete within the handle timeout (default {@code idleTimeout / 2}; a stage that completes later
+ * neither answers nor acknowledges) is tried again after 100 ms,
  * 200 ms, ... up to {@code maxDeliveries} attempts in all; then the record goes to the site's dead
  * letters ({@link UpstreamStreams#deadLetters}: the original bytes in field
  * {@value UpstreamStreams#FIELD}, {@code error}, {@code deliveries}, {@code stream} and {@code id};
  * at most about {@value #DEAD_LETTERS_MAXLEN} entries) and is acknowledged, and a client waiting for
- * an answer gets error code {@code "error"}. The socket's later records are handled as usual. An
+ * an answer gets error code {@code "error"}. Those attempts are counted in memory; across nodes,
+ * Redis counts deliveries (each read of a record: the batch read, then one per node that takes it
+ * over), and a pending record already delivered {@code maxDeliveries} times (a poison record that
+ * killed or hung the nodes that read it) goes to the dead letters without reaching the listener,
+ * with error {@code "gave up after N deliveries"}. The socket's later records are handled as usual. An
  * entry that cannot be decoded goes to the dead letters at once, with an error starting with
  * {@code "malformed: "}. Redis commands that fail are tried again after a pause; every failure is
  * counted ({@link #stats()}) and logged at most once per second.
  *
  * <p><b>Threading.</b> The listener is called on the gateway's workers
- * ({@link GatewayContext#executor()}); one scheduler thread of this consumer times polls, retries
- * and lease renewals, and only sends commands. Nothing here blocks a Lettuce or Netty thread.
+ * ({@link GatewayContext#executor()}); one scheduler thread of this consumer times polls, retries,
+ * handle timeouts and lease renewals, and only sends commands; the rebalance subscription has a
+ * pub/sub connection of its own ({@link RedisConnector#newPubSub()}). Nothing here blocks a Lettuce or Netty thread.
  * {@link #start} and {@link #stop} block (they run on the thread that starts or stops the gateway).
  *
  * <p><b>Ownership.</b> The {@link RedisConnector} belongs to the caller, who closes it after the
@@ -129,6 +151,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private static final LuaScript RENEW_LEASE = LuaScript.load("renew", false);
     private static final LuaScript RELEASE_LEASE = LuaScript.load("release", false);
     private static final LuaScript READ = LuaScript.load("upstream-read", false);
+    private static final LuaScript CLAIM = LuaScript.load("upstream-claim", false);
     private static final byte[] GROUP = bytes(UpstreamStreams.GROUP);
     private static final byte[] FIELD = bytes(UpstreamStreams.FIELD);
     private static final String NEW_RECORDS = ">";
@@ -138,8 +161,11 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private static final long REDIS_RETRY_MILLIS = 500;
     private static final Duration REDIS_WAIT = Duration.ofSeconds(5);
     private static final Duration MAX_STOP_WAIT = Duration.ofSeconds(5);
+    private static final long REBALANCE_DEBOUNCE_MILLIS = 50;
+    private static final byte[] REBALANCE_MESSAGE = bytes("rebalance");
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
+    private final RedisConnector connector;
     private final RedisClusterAsyncCommands<byte[], byte[]> redis;
     private final UpstreamStreams streams;
     private final UpstreamListener listener;
@@ -148,12 +174,17 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private final Duration idleTimeout;
     private final int maxDeliveries;
     private final int batchSize;
+    private final Duration handleTimeout;
+    /** How long after a take or renewal was sent this node trusts its lease: the idle timeout less a quarter. */
+    private final long leaseNanos;
 
     private final AtomicLong handled = new AtomicLong();
     private final AtomicLong refusals = new AtomicLong();
     private final AtomicLong failedAttempts = new AtomicLong();
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong trimmed = new AtomicLong();
+    private final AtomicLong handleTimeouts = new AtomicLong();
     private final AtomicLong replies = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private final RateLimitedLog warnings = new RateLimitedLog(log, 1000);
@@ -164,6 +195,14 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private final Object roundLock = new Object();
     /** The rebalancing round in progress, or the last one. Guarded by {@link #roundLock}. */
     private CompletableFuture<Void> round = DONE;
+    /** A round was asked for (periodically, or by another node); the next one starts when the current one ended. */
+    private final AtomicBoolean roundWanted = new AtomicBoolean();
+    /** A round asked for by another node is scheduled (rebalance messages are debounced). */
+    private final AtomicBoolean roundSoon = new AtomicBoolean();
+    /** The subscription to the sites' rebalance channels. */
+    private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
+    /** Leases can be neither taken nor renewed, as if Redis answered with errors; for tests. */
+    private volatile boolean leasesFailForTests;
     private boolean started;
     private boolean stopped;
     /** Claiming, renewing and reading; false once stopping. */
@@ -180,6 +219,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private final Map<String, List<Integer>> loggedShares = new ConcurrentHashMap<>();
 
     private RedisUpstreamConsumer(Builder b) {
+        this.connector = b.connector;
         this.redis = b.connector.commands();
         this.streams = new UpstreamStreams(b.keys, b.partitions);
         this.listener = b.listener;
@@ -188,6 +228,8 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         this.idleTimeout = b.idleTimeout;
         this.maxDeliveries = b.maxDeliveries;
         this.batchSize = b.batchSize;
+        this.handleTimeout = b.handleTimeout != null ? b.handleTimeout : b.idleTimeout.dividedBy(2);
+        this.leaseNanos = b.idleTimeout.minus(b.idleTimeout.dividedBy(4)).toNanos();
     }
 
     /**
@@ -247,7 +289,25 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             for (String site : sites) {
                 ready.add(announce(site));
             }
-            await(CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)), REDIS_WAIT, "create the consumer groups");
+            // other nodes ask for a round at once when they join or give partitions back
+            StatefulRedisPubSubConnection<byte[], byte[]> connection = connector.newPubSub();
+            pubSub = connection;
+            connection.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(byte[] channel, byte[] message) {
+                    roundSoon(); // on a Netty thread: only schedules
+                }
+            });
+            byte[][] channels = sites.stream().map(site -> bytes(streams.rebalanceChannel(site))).toArray(byte[][]::new);
+            ready.add(connection.async().subscribe(channels).toCompletableFuture());
+            try {
+                await(CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)), REDIS_WAIT,
+                        "create the consumer groups and subscribe");
+            } catch (RuntimeException e) {
+                pubSub = null;
+                connection.closeAsync();
+                throw e;
+            }
             String name = nodeId;
             ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "pushbridge-upstream-" + name);
@@ -256,17 +316,31 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             });
             scheduler = timer;
             running = true;
-            timer.execute(this::rebalance);
-            log.info("[{}] Handling upstream records of sites {}: {} partitions each, idle timeout {} ms, at most {} deliveries,"
-                    + " batches of {}", nodeId, sites, partitions, idleTimeout.toMillis(), maxDeliveries, batchSize);
+            long period = Math.max(1, idleTimeout.toMillis() / 3);
+            timer.scheduleWithFixedDelay(() -> {
+                try {
+                    requestRound();
+                } catch (RuntimeException e) {
+                    failed("Starting a rebalancing round", e);
+                }
+            }, 0, period, TimeUnit.MILLISECONDS);
+            // the other nodes count this one now and give back what is above their new share
+            sites.forEach(this::publishRebalance);
+            log.info("[{}] Handling upstream records of sites {}: {} partitions each, idle timeout {} ms, handle timeout {} ms,"
+                    + " at most {} deliveries, batches of {}", nodeId, sites, partitions, idleTimeout.toMillis(),
+                    handleTimeout.toMillis(), maxDeliveries, batchSize);
         }
     }
 
     /**
-     * Stops: claims no more partitions, lets each partition finish the record it is handling (at
-     * most {@code min(idleTimeout / 2, 5 s)}; a record not finished by then is left unacknowledged
-     * for the next owner), releases this node's leases and withdraws its announcement, so that the
-     * other nodes take the partitions over at once. Blocks for a few seconds at most.
+     * Stops: claims no more partitions, renews the leases once more, lets each partition finish the
+     * record it is handling (at most {@code min(idleTimeout / 2, 5 s)}), releases the leases of the
+     * partitions whose loop ended, withdraws its announcement and tells the other nodes (on the
+     * site's {@link UpstreamStreams#rebalanceChannel rebalance channel}), so that they take those
+     * partitions over at once. A partition whose record is still being handled by then is not
+     * released: its record is left unacknowledged and its lease to expire, so that its next owner
+     * does not handle the partition while this node's listener still runs. Blocks for a few seconds
+     * at most.
      */
     @Override
     public void stop() {
@@ -288,6 +362,18 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             } catch (ExecutionException | TimeoutException e) {
                 log.debug("[{}] The last rebalancing round did not end: {}", nodeId, e.toString());
             }
+            // so that the partitions finishing their records keep their lease for the wait below
+            List<CompletableFuture<Void>> renewals = new ArrayList<>();
+            for (String site : sites) {
+                renewals.add(renewLeases(site));
+            }
+            try {
+                CompletableFuture.allOf(renewals.toArray(CompletableFuture[]::new)).get(REDIS_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                log.debug("[{}] Renewing the leases before stopping failed: {}", nodeId, e.toString());
+            }
             List<CompletableFuture<Void>> finishing = new ArrayList<>();
             for (Partition partition : allPartitions()) {
                 finishing.add(partition.finished);
@@ -296,8 +382,8 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             try {
                 CompletableFuture.allOf(finishing.toArray(CompletableFuture[]::new)).get(wait.toMillis(), TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                log.warn("[{}] Records still being handled after {} ms are left unacknowledged, for the partitions' next owners",
-                        nodeId, wait.toMillis());
+                log.warn("[{}] Records still being handled after {} ms are left unacknowledged, for the partitions' next owners"
+                        + " (their leases are left to expire)", nodeId, wait.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException e) {
@@ -305,22 +391,41 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             }
             closed = true;
             List<CompletableFuture<?>> released = new ArrayList<>();
+            List<Partition> stillHandling = new ArrayList<>();
             for (Partition partition : allPartitions()) {
-                if (partition.held) {
+                if (!partition.held) {
+                    continue;
+                }
+                if (!partition.finished.isDone()) {
+                    // its listener still runs: the next owner must not take the partition before the lease expires
+                    stillHandling.add(partition);
+                } else if (!partition.lost) {
                     partition.held = false;
                     released.add(RELEASE_LEASE.run(redis, ScriptOutputType.INTEGER, new byte[][] {partition.lease}, node));
+                } else {
+                    partition.held = false;
                 }
+            }
+            if (!stillHandling.isEmpty()) {
+                log.warn("[{}] Not releasing {} (a record is still being handled): their leases expire after the idle timeout"
+                        + " ({} ms)", nodeId, stillHandling, idleTimeout.toMillis());
             }
             for (String site : sites) {
                 released.add(redis.zrem(bytes(streams.apps(site)), node).toCompletableFuture());
             }
             try {
                 await(CompletableFuture.allOf(released.toArray(CompletableFuture[]::new)), REDIS_WAIT, "release the leases");
+                List<CompletableFuture<?>> told = new ArrayList<>();
+                for (String site : sites) {
+                    told.add(redis.publish(bytes(streams.rebalanceChannel(site)), REBALANCE_MESSAGE).toCompletableFuture());
+                }
+                await(CompletableFuture.allOf(told.toArray(CompletableFuture[]::new)), REDIS_WAIT, "tell the other nodes");
             } catch (PushUnavailableException e) {
                 errors.incrementAndGet();
                 log.warn("[{}] {}; the other nodes take the partitions over after the idle timeout ({} ms)", nodeId,
                         e.getMessage(), idleTimeout.toMillis());
             }
+            closePubSub();
             shutdownScheduler();
             log.info("[{}] Stopped handling upstream records; {}", nodeId, stats());
         }
@@ -336,17 +441,30 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             stopped = true;
             running = false;
             closed = true;
+            closePubSub();
             shutdownScheduler();
             log.warn("[{}] Upstream consumer abandoned (as in a crash): leases are left to expire", nodeId);
         }
     }
 
     /**
+     * From now on, leases can be neither taken nor renewed, as if Redis answered those commands
+     * with errors (everything else works); for tests of a node whose renewals fail.
+     */
+    void failLeasesForTests() {
+        leasesFailForTests = true;
+    }
+
+    /**
      * Counters for metrics: {@code handled} (records whose listener succeeded, acknowledged),
      * {@code refused} (events the listener refused with {@code PushRefusedException}),
-     * {@code failed_attempts} (listener calls that threw or failed), {@code dead_lettered} (records
-     * written to the dead letters, malformed ones included), {@code malformed} (entries that could
-     * not be decoded), {@code replies} (answers published to gateway nodes, errors included),
+     * {@code failed_attempts} (listener calls that threw, failed or timed out),
+     * {@code handle_timeouts} (listener stages that did not complete within the handle timeout,
+     * counted in {@code failed_attempts} too), {@code dead_lettered} (records written to the dead
+     * letters, malformed ones and those given up after {@code maxDeliveries} deliveries included),
+     * {@code malformed} (entries that could not be decoded), {@code trimmed} (pending entries whose
+     * stream entry was trimmed away before they were handled: acknowledged, not dead-lettered),
+     * {@code replies} (answers published to gateway nodes, errors included),
      * {@code partitions_owned} (partitions this node reads now) and {@code errors} (Redis commands
      * that failed and unexpected failures; each was tried again).
      */
@@ -355,8 +473,10 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         m.put("handled", handled.get());
         m.put("refused", refusals.get());
         m.put("failed_attempts", failedAttempts.get());
+        m.put("handle_timeouts", handleTimeouts.get());
         m.put("dead_lettered", deadLettered.get());
         m.put("malformed", malformed.get());
+        m.put("trimmed", trimmed.get());
         m.put("replies", replies.get());
         m.put("partitions_owned", allPartitions().stream().filter(p -> p.held && !p.lost).count());
         m.put("errors", errors.get());
@@ -365,31 +485,70 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
 
     // ---- leases and fair shares ----------------------------------------------------------------
 
+    /** Asks for a rebalancing round: every {@code idleTimeout / 3}, and soon after another node asked for one. */
+    private void requestRound() {
+        roundWanted.set(true);
+        startRoundIfWanted();
+    }
+
+    /** A rebalance message came (on a Netty thread): a round after {@value #REBALANCE_DEBOUNCE_MILLIS} ms, one for a burst. */
+    private void roundSoon() {
+        if (running && roundSoon.compareAndSet(false, true)) {
+            schedule(() -> {
+                roundSoon.set(false);
+                requestRound();
+            }, REBALANCE_DEBOUNCE_MILLIS);
+        }
+    }
+
     /**
-     * One round on the scheduler thread, every {@code idleTimeout / 3}: per site, renews the leases,
-     * renews the announcement and counts the live nodes, then claims or gives back partitions.
+     * Starts a round on the scheduler thread if one was asked for and none runs (rounds never
+     * overlap, so two of them cannot take the same partition): per site, renews the leases, renews
+     * the announcement and counts the live nodes, then claims or gives back partitions.
      */
-    private void rebalance() {
+    private void startRoundIfWanted() {
         CompletableFuture<Void> thisRound = new CompletableFuture<>();
         synchronized (roundLock) {
-            if (!running) {
+            if (!running || !round.isDone() || !roundWanted.getAndSet(false)) {
                 return;
             }
             round = thisRound;
         }
         List<CompletableFuture<Void>> rounds = new ArrayList<>();
         for (String site : sites) {
-            rounds.add(renewLeases(site)
-                    .thenCompose(v -> announce(site))
-                    .thenCompose(live -> balance(site, live).thenRun(() -> logShare(site, live))));
+            try {
+                rounds.add(renewLeases(site)
+                        .thenCompose(v -> announce(site))
+                        .thenCompose(live -> balance(site, live).thenRun(() -> logShare(site, live))));
+            } catch (RuntimeException e) {
+                rounds.add(CompletableFuture.failedFuture(e));
+            }
         }
         CompletableFuture.allOf(rounds.toArray(CompletableFuture[]::new)).whenComplete((v, failure) -> {
             if (failure != null) {
                 failed("Rebalancing the upstream partitions", failure);
             }
             thisRound.complete(null);
-            schedule(this::rebalance, Math.max(1, idleTimeout.toMillis() / 3));
+            schedule(this::startRoundIfWanted, 0); // one asked for meanwhile
         });
+    }
+
+    /** Tells the site's nodes (this one included) to run a round now; never fails (a failure is counted and logged). */
+    private void publishRebalance(String site) {
+        redis.publish(bytes(streams.rebalanceChannel(site)), REBALANCE_MESSAGE).whenComplete((receivers, failure) -> {
+            if (failure != null) {
+                failed("Asking the application nodes of site '" + site + "' to rebalance (they do within "
+                        + idleTimeout.toMillis() / 3 + " ms)", failure);
+            }
+        });
+    }
+
+    private void closePubSub() {
+        StatefulRedisPubSubConnection<byte[], byte[]> connection = pubSub;
+        pubSub = null;
+        if (connection != null && connection.isOpen()) {
+            connection.closeAsync(); // ends the subscription on the server as well
+        }
     }
 
     /** One line when the partitions this node reads change. */
@@ -409,10 +568,17 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 continue;
             }
             int generation = partition.generation;
-            renewals.add(RENEW_LEASE.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {partition.lease}, node,
-                    bytes(Long.toString(idleTimeout.toMillis()))).handle((renewed, failure) -> {
+            long sentAt = System.nanoTime();
+            CompletableFuture<Long> renewal = leasesFailForTests
+                    ? CompletableFuture.failedFuture(new io.lettuce.core.RedisException("leases fail (for tests)"))
+                    : RENEW_LEASE.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {partition.lease}, node,
+                            bytes(Long.toString(idleTimeout.toMillis())));
+            renewals.add(renewal.handle((renewed, failure) -> {
                         if (failure != null) {
+                            // the local deadline is not advanced: the partition stops before another node can take it
                             failed("Renewing the lease of " + partition, failure);
+                        } else if (renewed == 1L && partition.generation == generation) {
+                            partition.leaseConfirmed(sentAt);
                         } else if (renewed == 0L && partition.generation == generation && partition.held) {
                             partition.lost = true;
                             log.warn("[{}] The lease of {} expired or was taken (this node could not renew it within {} ms);"
@@ -470,14 +636,18 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             return DONE;
         }
         Partition partition = free.get(index);
-        return TAKE_LEASE.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {partition.lease}, node,
-                bytes(Long.toString(idleTimeout.toMillis()))).handle((taken, failure) -> {
+        long sentAt = System.nanoTime();
+        CompletableFuture<Long> take = leasesFailForTests
+                ? CompletableFuture.failedFuture(new io.lettuce.core.RedisException("leases fail (for tests)"))
+                : TAKE_LEASE.<Long>run(redis, ScriptOutputType.INTEGER, new byte[][] {partition.lease}, node,
+                        bytes(Long.toString(idleTimeout.toMillis())));
+        return take.handle((taken, failure) -> {
                     if (failure != null) {
                         failed("Taking the lease of " + partition, failure);
                         return false;
                     }
                     if (taken == 1L && running) {
-                        partition.begin();
+                        partition.begin(sentAt);
                         return true;
                     }
                     if (taken == 1L) {
@@ -522,6 +692,12 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         volatile int generation;
         /** Completes when the loop of the current holding ended (at once while not held). */
         volatile CompletableFuture<Void> finished = DONE;
+        /**
+         * Until when ({@link System#nanoTime()}) this node trusts its lease: when the last successful
+         * take or renewal was sent, plus the idle timeout less a quarter of it. Past it, the loop stops
+         * before the next record or attempt, without acknowledging, as another node may take over.
+         */
+        volatile long leaseDeadline;
         /** Where the next read starts: the last pending id seen, or {@code >} for new records. */
         private String cursor = "0";
         private long pollMillis;
@@ -534,8 +710,9 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             this.lease = bytes(streams.owner(site, index));
         }
 
-        /** The lease was just taken: claims the other consumers' pending records, then reads. */
-        void begin() {
+        /** The lease was just taken (the take sent at {@code sentAt}): claims the other consumers' pending records, then reads. */
+        void begin(long sentAt) {
+            leaseDeadline = sentAt + leaseNanos;
             finished = new CompletableFuture<>();
             releasing = false;
             lost = false;
@@ -546,9 +723,31 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             runOnWorker(() -> takeOver("0-0"));
         }
 
+        /** A renewal sent at {@code sentAt} succeeded: the lease is this node's for a while longer. */
+        void leaseConfirmed(long sentAt) {
+            long deadline = sentAt + leaseNanos;
+            if (deadline - leaseDeadline > 0) {
+                leaseDeadline = deadline;
+            }
+        }
+
+        /** Whether the lease may have expired (its deadline passed); the first time, the partition is marked lost. */
+        boolean leaseExpired() {
+            if (System.nanoTime() - leaseDeadline < 0) {
+                return false;
+            }
+            if (!lost && held && !closed) {
+                lost = true;
+                log.warn("[{}] The lease of {} could not be renewed in time (the last renewal was sent over {} ms ago);"
+                        + " stopping the partition, its records are left for its next owner", nodeId, this,
+                        TimeUnit.NANOSECONDS.toMillis(leaseNanos));
+            }
+            return true;
+        }
+
         /** The loop stops before the next read (or record, unless only giving the lease back). */
         boolean mustStop() {
-            return !running || lost || closed;
+            return !running || lost || closed || leaseExpired();
         }
 
         private void takeOver(String start) {
@@ -556,18 +755,41 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 end();
                 return;
             }
-            XAutoClaimArgs<byte[]> args = new XAutoClaimArgs<byte[]>().consumer(Consumer.from(GROUP, node))
-                    .minIdleTime(0).startId(start).count(batchSize).justid();
-            redis.xautoclaim(stream, args).toCompletableFuture().whenCompleteAsync((claimed, failure) -> {
-                if (failure != null) {
-                    retryLater("Claiming the pending records of " + this, failure, () -> takeOver(start));
-                } else if (claimed.getId() == null || "0-0".equals(claimed.getId())) {
-                    cursor = "0";
-                    read();
-                } else {
-                    takeOver(claimed.getId());
-                }
-            }, onWorkers);
+            // XAUTOCLAIM JUSTID: the entries' delivery counts stay as they were (the reads below count them)
+            CLAIM.<List<Object>>run(redis, ScriptOutputType.MULTI, new byte[][] {lease, stream}, node, GROUP, bytes(start),
+                    bytes(Integer.toString(batchSize))).whenCompleteAsync((reply, failure) -> {
+                        if (failure != null || reply == null || reply.isEmpty()) {
+                            retryLater("Claiming the pending records of " + this, failure != null ? failure
+                                    : new IllegalStateException("the claim script returned nothing"), () -> takeOver(start));
+                            return;
+                        }
+                        if (!(reply.get(0) instanceof Long ours) || ours != 1L) {
+                            lost = true;
+                            log.warn("[{}] The lease of {} is no longer this node's; its next owner handles its records", nodeId, this);
+                            end();
+                            return;
+                        }
+                        if (!(reply.size() > 1 && reply.get(1) instanceof List<?> claimed) || claimed.isEmpty()
+                                || !(claimed.get(0) instanceof byte[] nextBytes)) {
+                            retryLater("Claiming the pending records of " + this,
+                                    new IllegalStateException("unexpected XAUTOCLAIM reply " + reply), () -> takeOver(start));
+                            return;
+                        }
+                        if (claimed.size() > 2 && claimed.get(2) instanceof List<?> deleted && !deleted.isEmpty()) {
+                            // Redis removed them from the pending entries list already: nothing to acknowledge
+                            trimmed.addAndGet(deleted.size());
+                            warnings.warn("[{}] {} pending entries of {} were trimmed from the stream before they were handled"
+                                    + " (the application nodes fell behind by more than the gateways' max-length); skipped",
+                                    nodeId, deleted.size(), this);
+                        }
+                        String next = new String(nextBytes, StandardCharsets.UTF_8);
+                        if ("0-0".equals(next)) {
+                            cursor = "0";
+                            read();
+                        } else {
+                            takeOver(next);
+                        }
+                    }, onWorkers);
         }
 
         /** Reads the next batch (own pending records first, then new ones) if the lease is still this node's. */
@@ -577,8 +799,10 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 return;
             }
             String from = cursor;
+            // pending records one at a time, so that each read counts a delivery of the record handled next only
+            int count = NEW_RECORDS.equals(from) ? batchSize : 1;
             READ.<List<Object>>run(redis, ScriptOutputType.MULTI, new byte[][] {lease, stream}, node, GROUP,
-                    bytes(Integer.toString(batchSize)), bytes(from)).whenCompleteAsync((reply, failure) -> {
+                    bytes(Integer.toString(count)), bytes(from)).whenCompleteAsync((reply, failure) -> {
                         if (failure != null || reply == null || reply.isEmpty()) {
                             retryLater("Reading " + this, failure != null ? failure
                                     : new IllegalStateException("the read script returned nothing"), this::read);
@@ -590,7 +814,8 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                             end();
                             return;
                         }
-                        List<StreamEntry> entries = entries(reply.size() > 1 ? reply.get(1) : null);
+                        long before = reply.size() > 2 && reply.get(2) instanceof Long n ? n : 0L;
+                        List<StreamEntry> entries = entries(reply.size() > 1 ? reply.get(1) : null, before);
                         if (entries.isEmpty()) {
                             if (!NEW_RECORDS.equals(from)) {
                                 cursor = NEW_RECORDS;
@@ -651,6 +876,9 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                     log.debug("[{}] Gave {} back", nodeId, this);
                     held = false;
                     finished.complete(null);
+                    if (failure == null) {
+                        publishRebalance(site); // the node that takes it over does so now, not in its next round
+                    }
                 });
                 return;
             }
@@ -688,8 +916,15 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
      * left unacknowledged because the partition stops.
      */
     private CompletableFuture<Void> handle(Partition partition, StreamEntry entry) {
+        if (entry.deleted()) {
+            // a pending entry trimmed from the stream (MAXLEN) before it was handled: nothing left to handle
+            trimmed.incrementAndGet();
+            warnings.warn("[{}] Pending entry {} of {} was trimmed from the stream before it was handled (the application"
+                    + " nodes fell behind by more than the gateways' max-length); skipped", nodeId, entry.id(), partition);
+            return acknowledge(partition, entry.id()).thenApply(acked -> (Void) null);
+        }
         if (entry.field() == null) {
-            return malformed(partition, entry, "the entry has no field '" + UpstreamStreams.FIELD + "' (deleted from the stream?)");
+            return malformed(partition, entry, "the entry has no field '" + UpstreamStreams.FIELD + "'");
         }
         UpstreamStreams.Entry decoded;
         try {
@@ -697,7 +932,26 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         } catch (IllegalArgumentException e) {
             return malformed(partition, entry, String.valueOf(e.getMessage()));
         }
+        if (entry.deliveries() >= maxDeliveries) {
+            // delivered that often already (by nodes that died or hung on it): a poison record, not handed to the listener
+            return giveUp(partition, entry, decoded);
+        }
         return attempt(partition, entry, decoded, 1);
+    }
+
+    private CompletableFuture<Void> giveUp(Partition partition, StreamEntry entry, UpstreamStreams.Entry decoded) {
+        UpstreamRecord record = decoded.record();
+        String error = "gave up after " + entry.deliveries() + " deliveries";
+        warnings.warn("[{}] Upstream {} record {} of socket {} in {} was delivered {} times already (its handlers died or hung?);"
+                + " moved to the dead letters", nodeId, record.kind(), record.id(), record.socketId(), partition, entry.deliveries());
+        return deadLetter(partition, entry, error, (int) Math.min(Integer.MAX_VALUE, entry.deliveries())).thenCompose(written -> {
+            if (!written) {
+                return DONE;
+            }
+            return answer(decoded, List.of(), "error", null)
+                    .thenCompose(v -> acknowledge(partition, entry.id()))
+                    .thenApply(acked -> (Void) null);
+        });
     }
 
     private CompletableFuture<Void> malformed(Partition partition, StreamEntry entry, String problem) {
@@ -715,8 +969,8 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         }
         UpstreamRecord record = decoded.record();
         return call(record).handleAsync((answer, failure) -> {
-            if (closed) {
-                return DONE;
+            if (closed || partition.leaseExpired()) {
+                return DONE; // no answer, no acknowledgement: the partition's next owner handles the record
             }
             if (failure == null) {
                 return succeeded(partition, entry, decoded, answer);
@@ -767,7 +1021,26 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             return CompletableFuture.failedFuture(new NullPointerException("the listener returned no stage"));
         }
         CompletableFuture<List<Object>> answer = new CompletableFuture<>();
+        ScheduledFuture<?> timeout = null;
+        ScheduledExecutorService timer = scheduler;
+        if (timer != null) {
+            try {
+                timeout = timer.schedule(() -> {
+                    // a failed attempt; the stage's late completion changes nothing (answer is completed)
+                    if (answer.completeExceptionally(new TimeoutException("the listener's stage did not complete within "
+                            + handleTimeout.toMillis() + " ms"))) {
+                        handleTimeouts.incrementAndGet();
+                    }
+                }, handleTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("[{}] No handle timeout: the consumer stopped", nodeId);
+            }
+        }
+        ScheduledFuture<?> timer0 = timeout;
         stage.whenComplete((value, failure) -> {
+            if (timer0 != null) {
+                timer0.cancel(false);
+            }
             if (failure != null) {
                 answer.completeExceptionally(failure);
             } else {
@@ -881,12 +1154,19 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
 
     // ---- helpers ---------------------------------------------------------------------------------
 
-    /** A stream entry as the read script returns it; {@code field} is null for an entry deleted from the stream. */
-    private record StreamEntry(String id, byte @Nullable [] field) {
+    /**
+     * A stream entry as the read script returns it: {@code field} is null for an entry without it
+     * or {@code deleted} from the stream (trimmed: a pending entry whose body is nil);
+     * {@code deliveries} how many times it had been delivered before this read (pending entries).
+     */
+    private record StreamEntry(String id, byte @Nullable [] field, boolean deleted, long deliveries) {
     }
 
-    /** The entries of an XREADGROUP reply of one stream: {@code [[stream, [[id, [field, value, ...]], ...]]]}. */
-    private static List<StreamEntry> entries(@Nullable Object reply) {
+    /**
+     * The entries of an XREADGROUP reply of one stream: {@code [[stream, [[id, [field, value, ...]], ...]]]};
+     * the first one delivered {@code deliveriesOfFirst} times before (pending reads read one).
+     */
+    private static List<StreamEntry> entries(@Nullable Object reply, long deliveriesOfFirst) {
         List<StreamEntry> out = new ArrayList<>();
         if (!(reply instanceof List<?> perStream) || perStream.isEmpty()
                 || !(perStream.get(0) instanceof List<?> streamReply) || streamReply.size() < 2
@@ -898,6 +1178,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 throw new IllegalStateException("unexpected XREADGROUP reply item " + item);
             }
             byte[] field = null;
+            boolean deleted = pair.size() < 2 || pair.get(1) == null;
             if (pair.size() > 1 && pair.get(1) instanceof List<?> fields) {
                 for (int i = 0; i + 1 < fields.size(); i += 2) {
                     if (fields.get(i) instanceof byte[] name && Arrays.equals(name, FIELD) && fields.get(i + 1) instanceof byte[] value) {
@@ -905,7 +1186,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                     }
                 }
             }
-            out.add(new StreamEntry(new String(id, StandardCharsets.UTF_8), field));
+            out.add(new StreamEntry(new String(id, StandardCharsets.UTF_8), field, deleted, out.isEmpty() ? deliveriesOfFirst : 0L));
         }
         return out;
     }
@@ -1017,6 +1298,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private int maxDeliveries = DEFAULT_MAX_DELIVERIES;
         private int batchSize = DEFAULT_BATCH_SIZE;
+        private @Nullable Duration handleTimeout;
 
         private Builder(RedisConnector connector, RedisKeys keys, UpstreamListener listener) {
             this.connector = Objects.requireNonNull(connector, "connector");
@@ -1058,6 +1340,17 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             return this;
         }
 
+        /**
+         * How long a listener's stage may take: one that has not completed by then is a failed
+         * attempt (tried again, then dead-lettered), and its late completion neither answers nor
+         * acknowledges. It bounds how long one record holds up its partition; the lease is renewed
+         * meanwhile. At least 1 ms; default {@code idleTimeout / 2}.
+         */
+        public Builder handleTimeout(Duration handleTimeout) {
+            this.handleTimeout = handleTimeout;
+            return this;
+        }
+
         public RedisUpstreamConsumer build() {
             String prefix = "upstream consumer: ";
             require(!sites.isEmpty(), prefix + "at least one site is required");
@@ -1070,6 +1363,8 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             require(idleTimeout != null && idleTimeout.toMillis() >= 30, prefix + "idleTimeout must be at least 30 ms, was " + idleTimeout);
             require(maxDeliveries >= 1 && maxDeliveries <= 100, prefix + "maxDeliveries must be 1..100, was " + maxDeliveries);
             require(batchSize >= 1 && batchSize <= 10_000, prefix + "batchSize must be 1..10000, was " + batchSize);
+            require(handleTimeout == null || handleTimeout.toMillis() >= 1,
+                    prefix + "handleTimeout must be at least 1 ms, was " + handleTimeout);
             return new RedisUpstreamConsumer(this);
         }
 

@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * order. A partition's reader holds its lease, {@code <prefix>up:{<site>:<p>}:owner}. Records that
  * keep failing go to {@code <prefix>up:<site>:dead}. Answers to clients' callbacks go to the
  * gateway node's channel {@code <prefix>up-reply:<node>}. Application nodes announce themselves in
- * {@code <prefix>up:<site>:apps} (a sorted set scored by when their announcement expires).
+ * {@code <prefix>up:<site>:apps} (a sorted set scored by when their announcement expires), and
+ * tell each other to rebalance at once (a node joined, or gave partitions back) on the channel
+ * {@code <prefix>up:<site>:rebalance}.
  *
  * <p>A stream entry has one field, {@code r}: a CBOR map with a format version {@code v}. Decoding
  * checks every field and throws {@link IllegalArgumentException} for anything malformed.
@@ -74,6 +76,11 @@ public final class UpstreamStreams {
 
     public String apps(String site) {
         return prefix + "up:" + site + ":apps";
+    }
+
+    /** The channel on which application nodes of a site ask each other for a rebalancing round now. */
+    public String rebalanceChannel(String site) {
+        return prefix + "up:" + site + ":rebalance";
     }
 
     public String replyChannel(String nodeId) {

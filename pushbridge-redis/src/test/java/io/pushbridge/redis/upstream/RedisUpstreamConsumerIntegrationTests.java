@@ -297,6 +297,193 @@ class RedisUpstreamConsumerIntegrationTests {
         assertThat(producer.commands().zcard(bytes(streams.apps(SITE))).get()).as("announcement withdrawn").isZero();
     }
 
+    /** Fix: a node whose lease renewals fail stops its partitions before the lease expires, leaving the records pending. */
+    @Test
+    void aNodeWhoseRenewalsFailStopsHandlingBeforeItsLeaseExpires() throws Exception {
+        int total = 60;
+        AppNode a = start("app-a", new Recorder("app-a").slow(Duration.ofMillis(50)), b -> b.batchSize(100));
+        await(() -> a.owned() == PARTITIONS, "the node owns every partition");
+        for (int i = 0; i < total; i++) {
+            append(event("s", i), null);
+        }
+        await(() -> seqsOf("s").size() >= 5, "the node is busy with the partition");
+
+        a.consumer.failLeasesForTests();
+        byte[] lease = bytes(streams.owner(SITE, streams.partition("s")));
+        await(() -> {
+            try {
+                return producer.commands().exists(lease).get() == 0;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "the lease expired in Redis");
+        int atExpiry = callsOf("app-a").size();
+        Thread.sleep(300);
+        assertThat(callsOf("app-a")).as("stopped before the lease expired").hasSize(atExpiry);
+        assertThat(atExpiry).isLessThan(total);
+        assertThat(pending()).as("left pending for the next owner").isGreaterThanOrEqualTo(total - atExpiry);
+
+        a.consumer.abandonForTests();
+        AppNode b = start("app-b", new Recorder("app-b"), c -> { });
+        await(() -> distinct(calls).size() == total, "every record handled");
+        await(() -> b.stat("handled") + a.stat("handled") == total, "every record acknowledged");
+        List<String> order = new ArrayList<>();
+        synchronized (calls) {
+            calls.stream().filter(c -> c.socketId().equals("s")).forEach(c -> order.add(c.node()));
+        }
+        assertThat(order.indexOf("app-b")).as("the new owner starts after the old one stopped")
+                .isGreaterThan(order.lastIndexOf("app-a"));
+        assertThat(seqsOf("s")).as("at most the record in flight twice").hasSizeLessThanOrEqualTo(total + 1);
+        List<Integer> withoutRepeats = new ArrayList<>();
+        for (int seq : seqsOf("s")) {
+            if (withoutRepeats.isEmpty() || withoutRepeats.get(withoutRepeats.size() - 1) != seq) {
+                withoutRepeats.add(seq);
+            }
+        }
+        assertThat(withoutRepeats).isEqualTo(range(total));
+        assertThat(pending()).isZero();
+    }
+
+    /** Fix: a stage that never completes times out (a failed attempt); a stage completing late neither answers nor acks. */
+    @Test
+    void aStageThatDoesNotCompleteInTimeIsAFailedAttemptAndItsLateCompletionIsIgnored() throws Exception {
+        BlockingQueue<UpstreamStreams.Reply> replies = new LinkedBlockingQueue<>();
+        StatefulRedisPubSubConnection<byte[], byte[]> pubSub = producer.newPubSub();
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(byte[] channel, byte[] message) {
+                replies.add(UpstreamStreams.decodeReply(message));
+            }
+        });
+        pubSub.sync().subscribe(streams.replyChannel("gw-7").getBytes(StandardCharsets.UTF_8));
+        AtomicInteger lateCalls = new AtomicInteger();
+        Recorder recorder = new Recorder("app-a").answering(call -> {
+            if (call.socketId().equals("hang") && call.seq() == 1) {
+                return new CompletableFuture<>(); // never completes
+            }
+            if (call.socketId().equals("late") && lateCalls.getAndIncrement() == 0) {
+                return CompletableFuture.supplyAsync(() -> List.<Object>of("late"),
+                        CompletableFuture.delayedExecutor(600, TimeUnit.MILLISECONDS));
+            }
+            return CompletableFuture.completedFuture(List.of("on time"));
+        });
+        AppNode a = start("app-a", recorder, b -> b.maxDeliveries(2).handleTimeout(Duration.ofMillis(200)));
+        append(event("hang", 1), null);
+        append(event("hang", 2), null);
+        append(event("late", 1), "gw-7|r-late");
+
+        await(() -> seqsOf("hang").equals(List.of(1, 1, 2)), "the hanging record given up, the next one handled");
+        UpstreamStreams.Reply reply = replies.poll(10, TimeUnit.SECONDS);
+        assertThat(reply).isNotNull();
+        assertThat(reply.replyId()).isEqualTo("r-late");
+        assertThat(reply.args()).isEqualTo(List.of("on time"));
+        Thread.sleep(800); // the first stage of "late" completes meanwhile
+        assertThat(replies).as("no answer from the timed-out stage").isEmpty();
+        assertThat(seqsOf("late")).isEqualTo(List.of(1, 1));
+        List<Map<String, byte[]>> dead = deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(text(dead.get(0).get("error"))).contains("TimeoutException").contains("200 ms");
+        assertThat(a.consumer.stats()).containsEntry("handle_timeouts", 3L).containsEntry("failed_attempts", 3L)
+                .containsEntry("dead_lettered", 1L).containsEntry("handled", 2L).containsEntry("replies", 1L);
+        assertThat(pending()).isZero();
+        pubSub.close();
+    }
+
+    /** Fix: stop() leaves the lease of a partition whose record is still being handled to expire. */
+    @Test
+    void aStoppingNodeDoesNotReleaseAPartitionWhoseRecordIsStillBeingHandled() throws Exception {
+        AppNode a = start("app-a", new Recorder("app-a").slow(Duration.ofSeconds(3)), b -> b.handleTimeout(Duration.ofSeconds(5)));
+        await(() -> a.owned() == PARTITIONS, "the node owns every partition");
+        append(event("s-1", 0), null);
+        await(() -> seqsOf("s-1").equals(List.of(0)), "the record in flight");
+
+        a.gateway.stop(Duration.ofSeconds(2));
+
+        int busy = streams.partition("s-1");
+        for (int p = 0; p < PARTITIONS; p++) {
+            assertThat(producer.commands().exists(bytes(streams.owner(SITE, p))).get()).as("lease " + p)
+                    .isEqualTo(p == busy ? 1L : 0L);
+        }
+        assertThat(pending()).as("left for the next owner").isEqualTo(1);
+        assertThat(a.stat("handled")).isZero();
+    }
+
+    /** Fix: a record Redis delivered maxDeliveries times already (its nodes died on it) is dead-lettered, not handled. */
+    @Test
+    void aRecordDeliveredMaxDeliveriesTimesAlreadyGoesToTheDeadLetters() throws Exception {
+        String stream = streams.stream(SITE, streams.partition("poison"));
+        String poisonId = append(event("poison", 0), null);
+        append(event("poison", 1), null);
+        // delivered to three nodes that died on it: a batch read, then two takeovers each reading it again
+        var commands = producer.commands();
+        commands.xgroupCreate(io.lettuce.core.XReadArgs.StreamOffset.from(bytes(stream), "0"), bytes(UpstreamStreams.GROUP),
+                io.lettuce.core.XGroupCreateArgs.Builder.mkstream(true)).get();
+        commands.xreadgroup(io.lettuce.core.Consumer.from(bytes(UpstreamStreams.GROUP), bytes("dead-1")),
+                io.lettuce.core.XReadArgs.StreamOffset.lastConsumed(bytes(stream))).get();
+        for (String node : List.of("dead-2", "dead-3")) {
+            commands.xclaim(bytes(stream), io.lettuce.core.Consumer.from(bytes(UpstreamStreams.GROUP), bytes(node)),
+                    io.lettuce.core.XClaimArgs.Builder.minIdleTime(0).justid(), poisonId).get();
+            commands.xreadgroup(io.lettuce.core.Consumer.from(bytes(UpstreamStreams.GROUP), bytes(node)),
+                    io.lettuce.core.XReadArgs.Builder.count(1), io.lettuce.core.XReadArgs.StreamOffset.from(bytes(stream), "0")).get();
+        }
+        AppNode a = start("app-a", new Recorder("app-a"), b -> b.maxDeliveries(3));
+
+        await(() -> seqsOf("poison").equals(List.of(1)), "the record after it handled");
+        await(() -> a.stat("dead_lettered") == 1, "the poison record dead-lettered");
+        assertThat(seqsOf("poison")).as("the poison record never reached the listener").isEqualTo(List.of(1));
+        List<Map<String, byte[]>> dead = deadLetters();
+        assertThat(dead).hasSize(1);
+        assertThat(text(dead.get(0).get("error"))).isEqualTo("gave up after 3 deliveries");
+        assertThat(text(dead.get(0).get("deliveries"))).isEqualTo("3");
+        assertThat(text(dead.get(0).get("id"))).isEqualTo(poisonId);
+        assertThat(a.consumer.stats()).containsEntry("failed_attempts", 0L).containsEntry("handled", 1L);
+        assertThat(pending()).isZero();
+    }
+
+    /** Fix: partitions given back (a node joins) or released (a node stops) are taken over at once, not at the next round. */
+    @Test
+    void partitionsMoveAtOnceWhenANodeJoinsOrStops() throws Exception {
+        Duration longIdle = Duration.ofSeconds(30); // rounds every 10 s: only the rebalance messages make this quick
+        AppNode a = start("app-a", new Recorder("app-a"), b -> b.idleTimeout(longIdle));
+        await(() -> a.owned() == PARTITIONS, "the node owns every partition");
+        AppNode b = start("app-b", new Recorder("app-b"), c -> c.idleTimeout(longIdle));
+        long joined = System.nanoTime();
+        await(() -> a.owned() == PARTITIONS / 2 && b.owned() == PARTITIONS / 2, "both nodes own half of the partitions");
+        assertThat(Duration.ofNanos(System.nanoTime() - joined)).isLessThan(Duration.ofSeconds(3));
+
+        b.gateway.stop(Duration.ofSeconds(2));
+        long stopped = System.nanoTime();
+        await(() -> a.owned() == PARTITIONS, "the remaining node owns every partition");
+        assertThat(Duration.ofNanos(System.nanoTime() - stopped)).isLessThan(Duration.ofSeconds(2));
+        append(event("after", 1), null);
+        await(() -> seqsOf("after").equals(List.of(1)), "records handled");
+    }
+
+    /** Fix: pending entries trimmed from the stream are acknowledged and counted, not dead-lettered as malformed. */
+    @Test
+    void pendingEntriesTrimmedFromTheStreamAreAcknowledgedAndCounted() throws Exception {
+        String stream = streams.stream(SITE, streams.partition("gone"));
+        for (int i = 0; i < 3; i++) {
+            append(event("gone", i), null);
+        }
+        var commands = producer.commands();
+        commands.xgroupCreate(io.lettuce.core.XReadArgs.StreamOffset.from(bytes(stream), "0"), bytes(UpstreamStreams.GROUP),
+                io.lettuce.core.XGroupCreateArgs.Builder.mkstream(true)).get();
+        commands.xreadgroup(io.lettuce.core.Consumer.from(bytes(UpstreamStreams.GROUP), bytes("dead-1")),
+                io.lettuce.core.XReadArgs.StreamOffset.lastConsumed(bytes(stream))).get();
+        commands.xtrim(bytes(stream), 0).get();
+        AppNode a = start("app-a", new Recorder("app-a"), b -> { });
+        append(event("after", 1), null);
+
+        await(() -> seqsOf("after").equals(List.of(1)), "the record after them handled");
+        await(() -> a.stat("trimmed") == 3, "the trimmed entries counted");
+        assertThat(seqsOf("gone")).isEmpty();
+        assertThat(deadLetters()).isEmpty();
+        assertThat(a.consumer.stats()).containsEntry("malformed", 0L).containsEntry("dead_lettered", 0L)
+                .containsEntry("handled", 1L);
+        assertThat(pending()).isZero();
+    }
+
     // ---- fixtures --------------------------------------------------------------------------------
 
     /** An application node: its own connection, a headless gateway, the consumer as its extension. */
