@@ -329,9 +329,17 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
         Message message = new Message(ids.nextId(), site, target, COMMAND_PREFIX + type, List.of(data), Set.of(), false,
                 options.clock().millis());
+        return route(() -> router.publish(message), "commands.custom.sent");
+    }
+
+    /**
+     * Hands a command to the router: counts {@code counter} once it is handed over, or
+     * {@code commands.failed} and fails with {@link PushUnavailableException}.
+     */
+    private CompletionStage<Void> route(java.util.function.Supplier<CompletionStage<Void>> handOver, String counter) {
         CompletionStage<Void> routed;
         try {
-            routed = router.publish(message);
+            routed = handOver.get();
         } catch (RuntimeException e) {
             routed = CompletableFuture.failedFuture(e);
         }
@@ -340,7 +348,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                 stats.increment("commands.failed");
                 throw new CompletionException(unavailable("router", failure));
             }
-            stats.increment("commands.custom.sent");
+            stats.increment(counter);
             return null;
         });
     }
@@ -416,20 +424,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
         SocketCommand command = new SocketCommand(runtime.options().name(), socketId, kind,
                 kind == SocketCommand.Kind.DISCONNECT ? Set.of() : rooms);
-        CompletionStage<Void> routed;
-        try {
-            routed = router.command(command);
-        } catch (RuntimeException e) {
-            routed = CompletableFuture.failedFuture(e);
-        }
-        return routed.handle((v, failure) -> {
-            if (failure != null) {
-                stats.increment("commands.failed");
-                throw new CompletionException(unavailable("router", failure));
-            }
-            stats.increment("commands.accepted");
-            return null;
-        });
+        return route(() -> router.command(command), "commands.accepted");
     }
 
     private CompletionStage<Void> refused(PushRefusedException refused) {
