@@ -147,6 +147,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         return port;
     }
 
+    /** The extensions this gateway runs, in the order they start. */
+    public List<GatewayExtension> extensions() {
+        return extensions;
+    }
+
     /** The admin view's own port (after {@link #start()}), or -1 when it has none. */
     public int adminPort() {
         return adminPort;

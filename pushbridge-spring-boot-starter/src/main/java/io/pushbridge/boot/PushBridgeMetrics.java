@@ -31,6 +31,15 @@ import org.jspecify.annotations.Nullable;
  *       <td>messages of the Redis ingestion channels (redis-handshake, redis-session) dropped:
  *       {@code too_large}, {@code malformed_json}, {@code not_an_object}, {@code missing_field},
  *       {@code invalid}, {@code unknown_socket}, {@code unavailable}, {@code error}</td></tr>
+ *   <tr><td>{@code pushbridge.upstream.appended}, {@code .append.failures}, {@code .replies}</td>
+ *       <td>function counter</td><td>{@code site}</td><td>gateway side of upstream routing</td></tr>
+ *   <tr><td>{@code pushbridge.upstream.pending}</td><td>gauge</td><td>{@code site}</td>
+ *       <td>client events waiting for an application node's answer</td></tr>
+ *   <tr><td>{@code pushbridge.upstream.records}</td><td>function counter</td><td>{@code outcome}</td>
+ *       <td>an application node's records: handled, refused, failed_attempts, dead_lettered,
+ *       malformed, trimmed, handle_timeouts</td></tr>
+ *   <tr><td>{@code pushbridge.upstream.partitions.owned}</td><td>gauge</td><td></td>
+ *       <td>the upstream partitions an application node reads</td></tr>
  *   <tr><td>{@code pushbridge.redis.published}</td><td>function counter</td><td></td>
  *       <td>messages and commands the router published to Redis</td></tr>
  *   <tr><td>{@code pushbridge.redis.publish.failures}</td><td>function counter</td><td></td>
@@ -46,7 +55,8 @@ import org.jspecify.annotations.Nullable;
  *   <tr><td>{@code pushbridge.redis.reaped.nodes}</td><td>function counter</td><td></td>
  *       <td>dead nodes this node cleaned up after</td></tr>
  * </table>
- * The {@code pushbridge.redis.*} meters exist only with Redis ({@link PushBridgeRedisMetrics}); the
+ * The {@code pushbridge.redis.*} and {@code pushbridge.upstream.*} meters exist only with Redis
+ * ({@link PushBridgeRedisMetrics}); the
  * router's only when the router is PushBridge's {@code RedisRouter}. Tags are the site name, which
  * comes from configuration, and fixed sets of outcomes and reasons: the number of time series does
  * not grow with traffic.

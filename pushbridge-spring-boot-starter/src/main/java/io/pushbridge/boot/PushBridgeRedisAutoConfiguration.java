@@ -181,9 +181,16 @@ public final class PushBridgeRedisAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         PushBridgeRedisMetrics pushBridgeRedisMetrics(ObjectProvider<MeterRegistry> meters, RedisNodeRegistry registry,
-                ObjectProvider<Router> router) {
+                ObjectProvider<Router> router, ObjectProvider<io.pushbridge.gateway.PushBridgeGateway> gateway,
+                ObjectProvider<RedisUpstreamConsumer> consumer) {
             Router r = router.getIfUnique();
-            return new PushBridgeRedisMetrics(meters.getIfUnique(), registry, r instanceof RedisRouter redis ? redis : null);
+            // the gateway first: building it makes the sites' upstream extensions
+            io.pushbridge.gateway.PushBridgeGateway g = gateway.getIfUnique();
+            java.util.List<io.pushbridge.redis.upstream.RedisUpstream> upstreams = g == null ? java.util.List.of()
+                    : g.extensions().stream().filter(io.pushbridge.redis.upstream.RedisUpstream.class::isInstance)
+                            .map(io.pushbridge.redis.upstream.RedisUpstream.class::cast).toList();
+            return new PushBridgeRedisMetrics(meters.getIfUnique(), registry, r instanceof RedisRouter redis ? redis : null,
+                    upstreams, consumer.getIfUnique());
         }
     }
 }

@@ -2,6 +2,8 @@ package io.pushbridge.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushbridge.GatewayCommand;
 import io.pushbridge.UpstreamListener;
 import io.pushbridge.gateway.PushBridgeGateway;
@@ -37,6 +39,7 @@ class PushBridgeUpstreamAutoConfigurationTests {
         runner.withPropertyValues("pushbridge.serve=false", "pushbridge.redis.url=" + redis.uri(),
                         "pushbridge.upstream.partitions=4", "pushbridge.upstream.idle-timeout=2s")
                 .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
+                .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
                 .run(context -> {
                     assertThat(context).hasNotFailed();
                     PushBridgeGateway gateway = context.getBean(PushBridgeGateway.class);
@@ -44,6 +47,10 @@ class PushBridgeUpstreamAutoConfigurationTests {
                     assertThat(gateway.port()).isEqualTo(-1);
                     RedisUpstreamConsumer consumer = context.getBean(RedisUpstreamConsumer.class);
                     assertThat(consumer.streams().partitions()).isEqualTo(4);
+                    MeterRegistry meters = context.getBean(MeterRegistry.class);
+                    assertThat(meters.get("pushbridge.upstream.records").tag("outcome", "handled").functionCounter().count())
+                            .isZero();
+                    assertThat(meters.get("pushbridge.upstream.partitions.owned").gauge().value()).isBetween(0.0, 4.0);
                 });
     }
 
@@ -52,8 +59,13 @@ class PushBridgeUpstreamAutoConfigurationTests {
         List<GatewayCommand> commands = new CopyOnWriteArrayList<>();
         runner.withPropertyValues("pushbridge.redis.url=" + redis.uri())
                 .withBean(PushBridgeCommandHandler.class, () -> new PushBridgeCommandHandler("chat", "setNickname", commands::add))
+                .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
                 .run(context -> {
                     assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(MeterRegistry.class).get("pushbridge.upstream.appended").tag("site", "chat")
+                            .functionCounter().count()).isZero();
+                    assertThat(context.getBean(MeterRegistry.class).get("pushbridge.upstream.pending").tag("site", "chat")
+                            .gauge().value()).isZero();
                     PushBridgeGateway gateway = context.getBean(PushBridgeGateway.class);
                     assertThat(gateway.sites().get("chat").commandHandlers()).containsKey("setNickname");
                     assertThat(gateway.sites().get("chat").anyEventHandler()).isNotNull();

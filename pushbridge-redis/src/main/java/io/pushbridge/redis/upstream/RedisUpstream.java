@@ -326,6 +326,11 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
         }
     }
 
+    /** The site whose client events this appends. */
+    public String site() {
+        return site;
+    }
+
     /**
      * Counters for metrics: {@code appended} (records Redis took), {@code append_failures},
      * {@code replies} (answers handed to a waiting client), {@code replies_dropped} (malformed
