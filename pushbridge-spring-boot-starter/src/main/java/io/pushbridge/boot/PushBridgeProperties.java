@@ -626,6 +626,12 @@ public class PushBridgeProperties {
         /** On application nodes: attempts at a record before it goes to the dead letters with its error. */
         private int maxDeliveries = 5;
 
+        /**
+         * On application nodes: how long a listener's stage may take before the attempt counts as
+         * failed; unset: half of idle-timeout.
+         */
+        private @Nullable Duration handleTimeout;
+
         /** On application nodes: records read from a partition at once. */
         private int batchSize = 100;
 
@@ -643,6 +649,14 @@ public class PushBridgeProperties {
 
         public void setIdleTimeout(Duration idleTimeout) {
             this.idleTimeout = idleTimeout;
+        }
+
+        public @Nullable Duration getHandleTimeout() {
+            return handleTimeout;
+        }
+
+        public void setHandleTimeout(@Nullable Duration handleTimeout) {
+            this.handleTimeout = handleTimeout;
         }
 
         public int getMaxDeliveries() {

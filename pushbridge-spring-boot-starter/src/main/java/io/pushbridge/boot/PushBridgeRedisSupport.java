@@ -344,13 +344,16 @@ final class PushBridgeRedisSupport {
         }
         PushBridgeProperties.Upstream u = p.getUpstream();
         try {
-            return RedisUpstreamConsumer.builder(connector, keys(p.getRedis()), listener)
+            RedisUpstreamConsumer.Builder b = RedisUpstreamConsumer.builder(connector, keys(p.getRedis()), listener)
                     .sites(sites)
                     .partitions(u.getPartitions())
                     .idleTimeout(u.getIdleTimeout())
                     .maxDeliveries(u.getMaxDeliveries())
-                    .batchSize(u.getBatchSize())
-                    .build();
+                    .batchSize(u.getBatchSize());
+            if (u.getHandleTimeout() != null) {
+                b.handleTimeout(u.getHandleTimeout());
+            }
+            return b.build();
         } catch (IllegalArgumentException e) {
             String message = String.valueOf(e.getMessage());
             for (Map.Entry<String, String> setting : UPSTREAM_SETTINGS.entrySet()) {
@@ -367,7 +370,8 @@ final class PushBridgeRedisSupport {
             "partitions", "partitions",
             "idleTimeout", "idle-timeout",
             "maxDeliveries", "max-deliveries",
-            "batchSize", "batch-size");
+            "batchSize", "batch-size",
+            "handleTimeout", "handle-timeout");
 
     /** {@code pushbridge-<node id>}, with whatever CLIENT SETNAME would refuse replaced. */
     static String defaultClientName(String nodeId) {

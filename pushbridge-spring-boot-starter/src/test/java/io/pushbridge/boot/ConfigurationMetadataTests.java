@@ -39,7 +39,7 @@ class ConfigurationMetadataTests {
             "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second",
             "pushbridge.serve", "pushbridge.public-url", "pushbridge.nodes-endpoint", "pushbridge.nodes-path",
             "pushbridge.upstream.partitions", "pushbridge.upstream.idle-timeout", "pushbridge.upstream.max-deliveries",
-            "pushbridge.upstream.batch-size"})
+            "pushbridge.upstream.batch-size", "pushbridge.upstream.handle-timeout"})
     void propertyHasADescription(String name) {
         assertThat(properties).containsKey(name);
         assertThat(properties.get(name).path("description").asText()).hasSizeGreaterThan(20);

@@ -110,6 +110,9 @@ class PushBridgeUpstreamAutoConfigurationTests {
         runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.upstream.max-deliveries=0", "pushbridge.serve=false")
                 .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
                 .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.upstream.max-deliveries"));
+        runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.upstream.handle-timeout=0s", "pushbridge.serve=false")
+                .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
+                .run(context -> assertThat(failedProperty(context.getStartupFailure())).isEqualTo("pushbridge.upstream.handle-timeout"));
         // a public URL on a node without a port
         runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.serve=false",
                         "pushbridge.public-url=http://x:1", "pushbridge.sites.chat.upstream.enabled=false")
