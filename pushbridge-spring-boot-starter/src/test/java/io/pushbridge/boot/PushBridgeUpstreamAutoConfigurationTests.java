@@ -37,6 +37,7 @@ class PushBridgeUpstreamAutoConfigurationTests {
     @Test
     void anApplicationNodeBindsNoPortAndConsumesTheUpstreamSites() {
         runner.withPropertyValues("pushbridge.serve=false", "pushbridge.redis.url=" + redis.uri(),
+                        "pushbridge.redis.prefix=app-node:",
                         "pushbridge.upstream.partitions=4", "pushbridge.upstream.idle-timeout=2s")
                 .withBean(UpstreamListener.class, () -> new UpstreamListener() { })
                 .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
@@ -57,7 +58,7 @@ class PushBridgeUpstreamAutoConfigurationTests {
     @Test
     void aGatewaySiteWithUpstreamAndCommandHandlers() {
         List<GatewayCommand> commands = new CopyOnWriteArrayList<>();
-        runner.withPropertyValues("pushbridge.redis.url=" + redis.uri())
+        runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(), "pushbridge.redis.prefix=gateway-node:")
                 .withBean(PushBridgeCommandHandler.class, () -> new PushBridgeCommandHandler("chat", "setNickname", commands::add))
                 .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
                 .run(context -> {
@@ -72,6 +73,21 @@ class PushBridgeUpstreamAutoConfigurationTests {
                     assertThat(gateway.sites().get("chat").listeners()).hasSize(1);
                     assertThat(context).doesNotHaveBean(RedisUpstreamConsumer.class);
                 });
+    }
+
+    @Test
+    void nodesThatDisagreeOnThePartitionCountRefuseToStart() {
+        ApplicationContextRunner shared = runner.withPropertyValues("pushbridge.redis.url=" + redis.uri(),
+                "pushbridge.redis.prefix=mismatch:");
+        shared.withPropertyValues("pushbridge.upstream.partitions=4").run(first -> {
+            assertThat(first).hasNotFailed();
+            shared.withPropertyValues("pushbridge.upstream.partitions=8").run(second -> {
+                assertThat(second).hasFailed();
+                assertThat(second.getStartupFailure()).rootCause()
+                        .hasMessageContaining("uses 4 upstream partitions in Redis, this node 8")
+                        .hasMessageContaining("pushbridge.upstream.partitions");
+            });
+        });
     }
 
     @Test

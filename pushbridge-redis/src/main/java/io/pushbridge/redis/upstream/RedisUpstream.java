@@ -257,6 +257,7 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
             throw new PushBridgeException("redis-upstream: the gateway has no site '" + site + "' (it has "
                     + gatewayContext.sites() + ")");
         }
+        streams.checkPartitions(connector.commands(), site);
         String channel = streams.replyChannel(gatewayContext.nodeId());
         replyChannel = channel.getBytes(StandardCharsets.UTF_8);
         replyTimeout = gatewayContext.options().eventTimeout().plus(REPLY_GRACE);

@@ -267,6 +267,9 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                             + context.sites() + "); an application node answers through the sites it handles");
                 }
             }
+            for (String site : sites) {
+                streams.checkPartitions(redis, site);
+            }
             nodeId = context.nodeId();
             node = bytes(nodeId);
             workers = context.executor();

@@ -2,10 +2,14 @@ package io.pushbridge.redis.upstream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.pushbridge.PushBridgeException;
 import io.pushbridge.UpstreamRecord;
 import io.pushbridge.redis.RedisKeys;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -14,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -81,6 +88,40 @@ public final class UpstreamStreams {
     /** The channel on which application nodes of a site ask each other for a rebalancing round now. */
     public String rebalanceChannel(String site) {
         return prefix + "up:" + site + ":rebalance";
+    }
+
+    /** Where a site's partition count is recorded, so that every node can check it agrees. */
+    public String partitionsKey(String site) {
+        return prefix + "up:" + site + ":partitions";
+    }
+
+    /**
+     * Records this node's partition count for the site if none is, and fails when another one is:
+     * gateway and application nodes with different counts would leave partitions unread (records of
+     * a client could go where no node reads). Blocks at most 5 s; for start-up.
+     *
+     * @throws PushBridgeException naming both counts and how to change the count everywhere
+     */
+    public void checkPartitions(RedisClusterAsyncCommands<byte[], byte[]> redis, String site) {
+        byte[] key = partitionsKey(site).getBytes(StandardCharsets.UTF_8);
+        byte[] mine = Integer.toString(partitions).getBytes(StandardCharsets.UTF_8);
+        byte[] recorded;
+        try {
+            redis.setnx(key, mine).get(5, TimeUnit.SECONDS);
+            recorded = redis.get(key).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PushBridgeException("interrupted while checking the upstream partitions of site '" + site + "'", e);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            throw new PushBridgeException("could not check the upstream partitions of site '" + site + "' in Redis: "
+                    + (e instanceof ExecutionException ? e.getCause() : e), e);
+        }
+        if (recorded != null && !Arrays.equals(recorded, mine)) {
+            throw new PushBridgeException("site '" + site + "' uses " + new String(recorded, StandardCharsets.UTF_8)
+                    + " upstream partitions in Redis, this node " + partitions + " (pushbridge.upstream.partitions): every "
+                    + "gateway and application node must use the same number. To change it, stop every node, delete key "
+                    + partitionsKey(site) + " once the streams are drained, and start them with the new number");
+        }
     }
 
     public String replyChannel(String nodeId) {
