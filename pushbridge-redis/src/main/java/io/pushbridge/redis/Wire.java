@@ -1,20 +1,23 @@
 package io.pushbridge.redis;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import static io.pushbridge.redis.CborFields.list;
+import static io.pushbridge.redis.CborFields.multiMap;
+import static io.pushbridge.redis.CborFields.number;
+import static io.pushbridge.redis.CborFields.read;
+import static io.pushbridge.redis.CborFields.string;
+import static io.pushbridge.redis.CborFields.stringOrEmpty;
+import static io.pushbridge.redis.CborFields.strings;
+import static io.pushbridge.redis.CborFields.write;
+
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +37,6 @@ final class Wire {
     static final int VERSION = 1;
     /** The most connections a listing may ask one node for. */
     static final int MAX_LISTING = 1_000_000;
-    private static final ObjectMapper CBOR = new CBORMapper();
 
     private Wire() {
     }
@@ -60,7 +62,7 @@ final class Wire {
         if (!(body instanceof List<?> list) || list.size() != 3) {
             throw new IllegalArgumentException("stored message body is not [id, args, createdAt]");
         }
-        return new QueuedMessage(number(list.get(0), "id"), event, args(list.get(1)), resync, number(list.get(2), "createdAt"));
+        return new QueuedMessage(number(list.get(0), "id"), event, list(list.get(1), "args"), resync, number(list.get(2), "createdAt"));
     }
 
     // ---- routed messages and commands ----------------------------------------------------------
@@ -241,27 +243,11 @@ final class Wire {
         if (!except.isEmpty()) {
             target = target.except(except);
         }
-        return new Message(number(map.get("id"), "id"), site, target, string(map.get("e"), "e"), args(map.get("a")),
+        return new Message(number(map.get("id"), "id"), site, target, string(map.get("e"), "e"), list(map.get("a"), "args"),
                 strings(map.get("q"), "q"), Boolean.TRUE.equals(map.get("rs")), number(map.get("t"), "t"));
     }
 
     // ---- helpers -------------------------------------------------------------------------------
-
-    private static byte[] write(Object value) {
-        try {
-            return CBOR.writeValueAsBytes(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Object read(byte[] bytes, int offset, int length) {
-        try {
-            return CBOR.readValue(bytes, offset, length, Object.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not CBOR: " + e.getMessage(), e);
-        }
-    }
 
     private static int indexOf(byte[] bytes, byte b) {
         for (int i = 0; i < bytes.length; i++) {
@@ -270,68 +256,5 @@ final class Wire {
             }
         }
         return -1;
-    }
-
-    private static long number(Object value, String field) {
-        if (value instanceof Integer || value instanceof Long) {
-            return ((Number) value).longValue();
-        }
-        throw new IllegalArgumentException("field " + field + " is not an integer");
-    }
-
-    private static String string(Object value, String field) {
-        if (value instanceof String s && !s.isEmpty()) {
-            return s;
-        }
-        throw new IllegalArgumentException("field " + field + " is not a non-empty string");
-    }
-
-    private static String stringOrEmpty(Object value, String field) {
-        if (value instanceof String s) {
-            return s;
-        }
-        throw new IllegalArgumentException("field " + field + " is not a string");
-    }
-
-    private static Map<String, List<String>> multiMap(Object value, String field) {
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException("field " + field + " is not a map");
-        }
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        map.forEach((k, v) -> {
-            if (!(k instanceof String name) || !(v instanceof List<?> values)) {
-                throw new IllegalArgumentException("field " + field + " is not a map of string lists");
-            }
-            List<String> strings = new ArrayList<>(values.size());
-            for (Object o : values) {
-                strings.add(stringOrEmpty(o, field));
-            }
-            out.put(name, strings);
-        });
-        return out;
-    }
-
-    private static Set<String> strings(Object value, String field) {
-        if (value == null) {
-            return Set.of();
-        }
-        if (!(value instanceof Collection<?> list)) {
-            throw new IllegalArgumentException("field " + field + " is not a list");
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (Object o : list) {
-            out.add(string(o, field));
-        }
-        return out;
-    }
-
-    private static List<Object> args(Object value) {
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> list)) {
-            throw new IllegalArgumentException("args is not a list");
-        }
-        return new ArrayList<>(list);
     }
 }

@@ -1,23 +1,26 @@
 package io.pushbridge.redis.upstream;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
+import static io.pushbridge.redis.CborFields.list;
+import static io.pushbridge.redis.CborFields.multiMap;
+import static io.pushbridge.redis.CborFields.number;
+import static io.pushbridge.redis.CborFields.optionalString;
+import static io.pushbridge.redis.CborFields.string;
+import static io.pushbridge.redis.CborFields.stringOrEmpty;
+import static io.pushbridge.redis.CborFields.strings;
+import static io.pushbridge.redis.CborFields.write;
+
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.pushbridge.PushBridgeException;
 import io.pushbridge.UpstreamRecord;
+import io.pushbridge.redis.CborFields;
 import io.pushbridge.redis.RedisKeys;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,7 +50,6 @@ public final class UpstreamStreams {
     public static final String FIELD = "r";
 
     static final int VERSION = 1;
-    private static final ObjectMapper CBOR = new CBORMapper();
 
     private final String prefix;
     private final int partitions;
@@ -169,7 +171,7 @@ public final class UpstreamStreams {
 
     /** Decodes a stream entry's field; {@code id} is the entry's id. */
     public static Entry decode(byte[] bytes, String id) {
-        Map<?, ?> m = map(bytes);
+        Map<?, ?> m = CborFields.versionedMap(bytes, VERSION);
         UpstreamRecord.Kind kind;
         try {
             kind = UpstreamRecord.Kind.valueOf(string(m.get("k"), "k"));
@@ -182,7 +184,7 @@ public final class UpstreamStreams {
         }
         UpstreamRecord record = new UpstreamRecord(kind, id, string(m.get("s"), "s"), string(m.get("sk"), "sk"),
                 string(m.get("n"), "n"), optionalString(m.get("u"), "u"), optionalString(m.get("ss"), "ss"),
-                strings(m.get("rm"), "rm"), stringOrEmpty(m.get("a"), "a"), multiMap(m.get("q"), "q"), event,
+                strings(m.get("rm"), "rm"), stringOrEmpty(m.get("a"), "a"), (m.get("q") == null ? Map.of() : multiMap(m.get("q"), "q")), event,
                 list(m.get("ar"), "ar"), Boolean.TRUE.equals(m.get("ack")), optionalString(m.get("rs"), "rs"),
                 Boolean.TRUE.equals(m.get("new")), number(m.get("t"), "t"));
         return new Entry(record, optionalString(m.get("rp"), "rp"));
@@ -225,7 +227,7 @@ public final class UpstreamStreams {
     }
 
     public static Reply decodeReply(byte[] bytes) {
-        Map<?, ?> m = map(bytes);
+        Map<?, ?> m = CborFields.versionedMap(bytes, VERSION);
         return new Reply(string(m.get("id"), "id"), list(m.get("ar"), "ar"), optionalString(m.get("err"), "err"),
                 optionalString(m.get("msg"), "msg"));
     }
@@ -237,99 +239,5 @@ public final class UpstreamStreams {
         if (value != null && !"".equals(value)) {
             m.put(key, value);
         }
-    }
-
-    private static byte[] write(Object value) {
-        try {
-            return CBOR.writeValueAsBytes(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static Map<?, ?> map(byte[] bytes) {
-        Object value;
-        try {
-            value = CBOR.readValue(bytes, Object.class);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not CBOR: " + e.getMessage(), e);
-        }
-        if (!(value instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException("not a map");
-        }
-        if (!(m.get("v") instanceof Number n) || n.intValue() != VERSION) {
-            throw new IllegalArgumentException("unsupported format version " + m.get("v"));
-        }
-        return m;
-    }
-
-    private static String string(@Nullable Object value, String field) {
-        if (value instanceof String s && !s.isEmpty()) {
-            return s;
-        }
-        throw new IllegalArgumentException("field " + field + " is not a non-empty string");
-    }
-
-    private static String stringOrEmpty(@Nullable Object value, String field) {
-        if (value instanceof String s) {
-            return s;
-        }
-        throw new IllegalArgumentException("field " + field + " is not a string");
-    }
-
-    private static @Nullable String optionalString(@Nullable Object value, String field) {
-        return value == null ? null : string(value, field);
-    }
-
-    private static long number(@Nullable Object value, String field) {
-        if (value instanceof Integer || value instanceof Long) {
-            return ((Number) value).longValue();
-        }
-        throw new IllegalArgumentException("field " + field + " is not an integer");
-    }
-
-    private static Set<String> strings(@Nullable Object value, String field) {
-        if (value == null) {
-            return Set.of();
-        }
-        if (!(value instanceof Collection<?> c)) {
-            throw new IllegalArgumentException("field " + field + " is not a list");
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (Object o : c) {
-            out.add(string(o, field));
-        }
-        return out;
-    }
-
-    private static List<Object> list(@Nullable Object value, String field) {
-        if (value == null) {
-            return List.of();
-        }
-        if (!(value instanceof List<?> l)) {
-            throw new IllegalArgumentException("field " + field + " is not a list");
-        }
-        return new ArrayList<>(l);
-    }
-
-    private static Map<String, List<String>> multiMap(@Nullable Object value, String field) {
-        if (value == null) {
-            return Map.of();
-        }
-        if (!(value instanceof Map<?, ?> map)) {
-            throw new IllegalArgumentException("field " + field + " is not a map");
-        }
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        map.forEach((k, v) -> {
-            if (!(k instanceof String name) || !(v instanceof List<?> values)) {
-                throw new IllegalArgumentException("field " + field + " is not a map of string lists");
-            }
-            List<String> strings = new ArrayList<>();
-            for (Object o : values) {
-                strings.add(stringOrEmpty(o, field));
-            }
-            out.put(name, strings);
-        });
-        return out;
     }
 }
