@@ -54,6 +54,59 @@ public interface MessageStore {
     /** A connection of this queue's user closed; after the last one the ttl starts. */
     CompletionStage<Void> connectionClosed(UserQueue queue);
 
+    /**
+     * What one queue holds now, for operators (the queue inspector): its depth, when its oldest
+     * message was queued, its open connections and whether it is marked for resync. A queue that
+     * does not exist (never used, expired or cleared) answers {@link QueueSnapshot#EMPTY}. Reads
+     * only; the queue's ttl does not move.
+     *
+     * <p>The default answers a failed stage with {@link UnsupportedOperationException}, for stores
+     * written before this method; both of PushBridge's stores implement it.
+     */
+    default CompletionStage<QueueSnapshot> inspect(UserQueue queue) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+                new UnsupportedOperationException(getClass().getName() + " cannot inspect queues"));
+    }
+
+    /**
+     * Totals over every queue of one site, for the queue meters: how many queues hold messages, how
+     * many messages they hold and when the oldest of them was queued. Implementations may compute it
+     * by walking the site's queues, so callers call it at most every few seconds, never per message.
+     *
+     * <p>The default answers a failed stage with {@link UnsupportedOperationException}.
+     */
+    default CompletionStage<SiteQueues> siteQueues(String site) {
+        return java.util.concurrent.CompletableFuture.failedFuture(
+                new UnsupportedOperationException(getClass().getName() + " cannot total queues"));
+    }
+
+    /**
+     * One queue as {@link #inspect} finds it.
+     *
+     * @param depth pending messages
+     * @param oldestCreatedAtMillis {@link QueuedMessage#createdAtMillis()} of the oldest pending message, 0 when empty
+     * @param connections open connections of the queue's user (as counted by the store)
+     * @param resyncRequired whether an overflow marked the queue for resync
+     */
+    record QueueSnapshot(int depth, long oldestCreatedAtMillis, int connections, boolean resyncRequired) {
+
+        /** A queue that holds nothing and has no connection. */
+        public static final QueueSnapshot EMPTY = new QueueSnapshot(0, 0, 0, false);
+    }
+
+    /**
+     * Totals over a site's queues, as {@link #siteQueues} finds them.
+     *
+     * @param queues queues that hold at least one message
+     * @param messages pending messages in all of them
+     * @param oldestCreatedAtMillis {@link QueuedMessage#createdAtMillis()} of the oldest pending message of the site, 0 when none
+     */
+    record SiteQueues(long queues, long messages, long oldestCreatedAtMillis) {
+
+        /** A site without pending messages. */
+        public static final SiteQueues EMPTY = new SiteQueues(0, 0, 0);
+    }
+
     /** What {@link #append} did. */
     enum AppendOutcome {
         /** The message was appended. */
