@@ -54,6 +54,7 @@ class SampleGatewayIntegrationTests {
         assertThat(page.body()).contains("PushBridge demo").contains("/js/socket.io.min.js").contains("demo-key");
         assertThat(get("/app.js").statusCode()).isEqualTo(200);
         assertThat(get("/style.css").statusCode()).isEqualTo(200);
+        assertThat(get("/favicon.svg").statusCode()).as("the icon the page links (no 404 for /favicon.ico)").isEqualTo(200);
     }
 
     @Test
