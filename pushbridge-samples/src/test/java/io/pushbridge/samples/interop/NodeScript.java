@@ -1,0 +1,207 @@
+package io.pushbridge.samples.interop;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One run of a Node script of {@code src/test/node} (installed by the {@code interop} profile with
+ * {@code npm ci} into {@code target/interop-node}) against a running gateway. The script gets a
+ * scenario name and its settings as JSON and answers by lines (see {@code lib.mjs}): steps the test
+ * may act on ({@link #awaitStep}, then {@link #answer}), then one result or error line. The
+ * script's stderr goes to {@code target/interop/logs/}, and is quoted in every failure.
+ */
+final class NodeScript implements AutoCloseable {
+
+    /** Longest wait for one line; each script bounds its own run too (timeoutMs, 20 s by default). */
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonNode END = MissingNode.getInstance();
+    private static final AtomicInteger RUNS = new AtomicInteger();
+
+    private final String name;
+    private final Process process;
+    private final Writer stdin;
+    private final Path log;
+    private final BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
+    private final List<String> seen = new ArrayList<>();
+
+    private NodeScript(String name, Process process, Path log) {
+        this.name = name;
+        this.process = process;
+        this.log = log;
+        this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+        Thread reader = new Thread(this::read, "node-" + name);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Where npm ci put the scripts and their node_modules (set by the interop profile). */
+    static Path directory() {
+        Path dir = Path.of(System.getProperty("interop.node.dir", "target/interop-node")).toAbsolutePath();
+        if (!Files.isDirectory(dir.resolve("node_modules"))) {
+            throw new IllegalStateException("No Node packages in " + dir + ": run the interop tests with the interop profile "
+                    + "(./mvnw verify -Pinterop), which installs them with npm ci; it needs node and npm on the PATH");
+        }
+        return dir;
+    }
+
+    /** Where the tests write what they keep: logs and the demo page's screenshot. */
+    static Path outputDirectory() {
+        return Path.of(System.getProperty("interop.output.dir", "target/interop")).toAbsolutePath();
+    }
+
+    /** Starts {@code node <script> <scenario> <settings as JSON>}. */
+    static NodeScript start(String script, String scenario, Map<String, ?> settings) throws IOException {
+        Path dir = directory();
+        String name = script.replace(".mjs", "") + "-" + scenario;
+        Path logs = Files.createDirectories(outputDirectory().resolve("logs"));
+        Path log = logs.resolve(name + "-" + RUNS.incrementAndGet() + ".log");
+        ProcessBuilder builder = new ProcessBuilder(System.getProperty("interop.node", "node"), script, scenario,
+                JSON.writeValueAsString(settings))
+                .directory(dir.toFile())
+                .redirectError(log.toFile());
+        builder.environment().put("NO_COLOR", "1");
+        return new NodeScript(name, builder.start(), log);
+    }
+
+    private void read() {
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = out.readLine()) != null) {
+                synchronized (seen) {
+                    seen.add(line);
+                }
+                // into the test's output file (failsafe redirects it), for reading after a run
+                System.out.println("[" + name + "] " + line);
+                if (line.startsWith("{")) {
+                    try {
+                        lines.add(JSON.readTree(line));
+                    } catch (IOException e) {
+                        // a library's own output: kept in seen, quoted on failure
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // the process ended
+        } finally {
+            lines.add(END);
+        }
+    }
+
+    /** Waits for the step line of that name; fails if the script errs, ends or skips it. */
+    JsonNode awaitStep(String step) {
+        JsonNode line = next("step '" + step + "'");
+        if (!step.equals(line.path("step").asText(null))) {
+            throw failure("expected step '" + step + "' but got " + line);
+        }
+        return line;
+    }
+
+    /** Lets a script waiting after a step go on. */
+    void answer() {
+        answer(Map.of());
+    }
+
+    void answer(Map<String, ?> command) {
+        try {
+            stdin.write(JSON.writeValueAsString(command) + "\n");
+            stdin.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("could not write to " + name + "\n" + details(), e);
+        }
+    }
+
+    /** The script's result; fails unless it printed one and exited 0. */
+    JsonNode result() {
+        JsonNode line = next("the result");
+        if (!line.has("result")) {
+            throw failure("expected the result but got " + line);
+        }
+        try {
+            if (!process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                throw failure("did not exit after its result");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure("interrupted");
+        }
+        if (process.exitValue() != 0) {
+            throw failure("exited with " + process.exitValue() + " after its result");
+        }
+        return line.get("result");
+    }
+
+    private JsonNode next(String what) {
+        JsonNode line;
+        try {
+            line = lines.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure("interrupted waiting for " + what);
+        }
+        if (line == null) {
+            throw failure("nothing within " + WAIT.toSeconds() + " s while waiting for " + what);
+        }
+        if (line == END) {
+            lines.add(END);
+            throw failure("ended while waiting for " + what);
+        }
+        if (line.has("error")) {
+            throw failure("failed: " + line.path("error").asText() + "\n" + line.path("stack").asText(""));
+        }
+        return line;
+    }
+
+    private AssertionError failure(String message) {
+        return new AssertionError(name + " " + message + "\n" + details());
+    }
+
+    private String details() {
+        StringBuilder out = new StringBuilder("--- stdout ---\n");
+        synchronized (seen) {
+            seen.forEach(line -> out.append(line).append('\n'));
+        }
+        out.append("--- stderr (").append(log).append(") ---\n");
+        try {
+            out.append(Files.readString(log));
+        } catch (IOException e) {
+            out.append("(unreadable: ").append(e).append(")");
+        }
+        return out.toString();
+    }
+
+    /** Ends the script if it still runs (a failed test). */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+        }
+    }
+}
