@@ -67,6 +67,8 @@ final class Connections implements SiteSocket.Closer {
         volatile boolean everAdmitted;
         /** The client completed its upgrade to WebSocket (its UPGRADE packet arrived). */
         volatile boolean upgraded;
+        /** Being closed so that its client reconnects: nothing is admitted on it any more. */
+        volatile boolean closing;
 
         Session(ClientHead head) {
             this.head = head;
@@ -85,6 +87,7 @@ final class Connections implements SiteSocket.Closer {
     private final Executor executor;
     private final ScheduledExecutorService timer;
     private final GatewayStats stats;
+    private final InFlight inFlight;
     private final ClientEvents events;
     private final ConcurrentHashMap<UUID, Session> sessions = new ConcurrentHashMap<>();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
@@ -98,7 +101,7 @@ final class Connections implements SiteSocket.Closer {
      */
     Connections(GatewayOptions options, Map<String, SiteRuntime> sitesByNamespace, Router router,
             QueueConnections queues, SiteSocket.AckSink ackSink, Executor executor, Executor eventExecutor,
-            ScheduledExecutorService timer, GatewayStats stats) {
+            ScheduledExecutorService timer, GatewayStats stats, InFlight inFlight) {
         this.options = options;
         this.sitesByNamespace = sitesByNamespace;
         this.router = router;
@@ -107,6 +110,7 @@ final class Connections implements SiteSocket.Closer {
         this.executor = executor;
         this.timer = timer;
         this.stats = stats;
+        this.inFlight = inFlight;
         this.events = new ClientEvents(eventExecutor, stats, options);
     }
 
@@ -114,13 +118,21 @@ final class Connections implements SiteSocket.Closer {
         namespaces.put(name, namespace);
     }
 
-    /** Refuse new CONNECTs from now on (the gateway is stopping). */
+    /**
+     * Admits no socket from now on (the gateway is draining): a CONNECT closes its session, so that
+     * the client reconnects, to another node.
+     */
     void stopAccepting() {
         accepting = false;
     }
 
     int sessionCount() {
         return sessions.size();
+    }
+
+    /** The live sessions, for a drain to close one after the other. */
+    List<Session> sessions() {
+        return new ArrayList<>(sessions.values());
     }
 
     // ---- session lifecycle (netty-socketio's implicit "/" connect marks a new session) ----------
@@ -261,6 +273,7 @@ final class Connections implements SiteSocket.Closer {
         stats.increment("disconnects");
         String site = socket.site().options().name();
         socket.openedQueues().forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
+        inFlight.enter(InFlight.Kind.CLEANUPS);
         socket.routed().thenAcceptAsync(recorded -> {
             if (!recorded) {
                 return;
@@ -271,40 +284,70 @@ final class Connections implements SiteSocket.Closer {
             } catch (RuntimeException e) {
                 gone = CompletableFuture.failedFuture(e);
             }
-            gone.whenComplete((v, failure) -> {
+            inFlight.track(InFlight.Kind.CLEANUPS, gone).whenComplete((v, failure) -> {
                 if (failure != null) {
                     stats.increment("router.disconnect_failed");
                     failureLog.warn("Could not tell the router that {} is gone: {}", socket, failure.toString());
                 }
             });
-        }, executor);
+        }, executor).whenComplete((v, failure) -> inFlight.exit(InFlight.Kind.CLEANUPS));
     }
 
     // ---- closing a connection so that the client reconnects ----------------------------------
 
     /**
-     * Closes the Engine.IO session of a socket (and so every site it is on) without a Socket.IO
-     * disconnect: an Engine.IO {@code close} packet, then the channel closes. Socket.IO clients see
-     * a transport close and reconnect by themselves; a long-polling client whose next poll finds
-     * the session gone (HTTP 400) does the same. Runs on the socket's event loop.
+     * Closes the Engine.IO session of a socket (and so every site it is on) so that its client
+     * reconnects (see {@link #closeForReconnect}). Returns at once; runs on the socket's event loop.
      */
     @Override
     public void closeTransport(SiteSocket socket) {
-        try {
-            socket.loop().execute(() -> {
-                Session session = sessions.get(socket.client().getSessionId());
-                if (session == null) {
-                    return;
+        Session session = sessions.get(socket.client().getSessionId());
+        if (session != null) {
+            closeForReconnect(session, System.nanoTime() + options.pingInterval().toNanos() + options.pingTimeout().toNanos());
+        }
+    }
+
+    /**
+     * Closes a session without a Socket.IO disconnect, so that its client reconnects by itself (to
+     * another node, behind a balancer): its sockets close at once (nothing more is emitted to them,
+     * their user queues are kept), then an Engine.IO {@code close} packet goes out behind whatever
+     * was emitted before, and the transport closes after it. Socket.IO clients take that as a
+     * transport close and reconnect, as they do not after a server's DISCONNECT. A long-polling
+     * client gets the packet with its next poll; its session is closed once the poll took it, or at
+     * {@code deadlineNanos}. Returns at once; runs on the session's event loop when it has a socket.
+     */
+    void closeForReconnect(Session session, long deadlineNanos) {
+        session.closing = true;
+        Runnable close = () -> {
+            if (sessions.get(session.head.getSessionId()) != session) {
+                return;
+            }
+            stats.increment("sessions.closed_for_reconnect");
+            for (Map.Entry<String, SiteSocket> entry : session.sockets.entrySet()) {
+                if (session.sockets.remove(entry.getKey(), entry.getValue())) {
+                    socketClosed(entry.getValue(), TRANSPORT_CLOSE);
                 }
-                stats.increment("sessions.closed_for_reconnect");
-                io.netty.channel.ChannelFuture sent = session.head.send(new Packet(PacketType.CLOSE, EngineIOVersion.V4));
-                if (sent != null) {
-                    sent.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
-                }
+            }
+            session.connecting.clear();
+            io.netty.channel.ChannelFuture sent = session.head.send(new Packet(PacketType.CLOSE, EngineIOVersion.V4));
+            if (sent != null) {
+                // written behind what was queued before it; the transport closes once it is out
+                sent.addListener(io.netty.channel.ChannelFutureListener.CLOSE);
                 forget(session);
-            });
+            } else {
+                // long-polling with no poll waiting: the next poll takes the packets and the close
+                closeWhenFlushed(session.head.getSessionId(), deadlineNanos);
+            }
+        };
+        SiteSocket any = session.sockets.values().stream().findFirst().orElse(null);
+        if (any == null) {
+            close.run();
+            return;
+        }
+        try {
+            any.loop().execute(close);
         } catch (RejectedExecutionException e) {
-            log.debug("Could not close {}: its event loop is stopping", socket);
+            log.debug("Could not close session {}: its event loop is stopping", session.head.getSessionId());
         }
     }
 
@@ -392,12 +435,14 @@ final class Connections implements SiteSocket.Closer {
             sendConnectError(head, nsp, "unknown_namespace", "Invalid namespace");
             return;
         }
-        if (!accepting) {
+        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head));
+        if (!accepting || session.closing) {
+            // not a connect_error, after which Socket.IO clients give up: a transport close, after
+            // which they reconnect by themselves (to another node, behind a balancer)
             stats.increment("refused.shutting_down");
-            sendConnectError(head, nsp, "shutting_down", "Server is shutting down");
+            closeForReconnect(session, System.nanoTime() + options.pingInterval().toNanos() + options.pingTimeout().toNanos());
             return;
         }
-        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head));
         if (session.sockets.containsKey(nsp) || !session.connecting.add(nsp)) {
             stats.increment("dropped.duplicate_connect");
             return;
@@ -502,7 +547,7 @@ final class Connections implements SiteSocket.Closer {
             @Nullable Set<String> rooms,
             @Nullable Throwable failure) {
         String nsp = site.options().namespace();
-        if (!session.head.isConnected() || sessions.get(session.head.getSessionId()) != session) {
+        if (!session.head.isConnected() || session.closing || sessions.get(session.head.getSessionId()) != session) {
             session.connecting.remove(nsp);
             return;
         }
@@ -531,8 +576,9 @@ final class Connections implements SiteSocket.Closer {
         session.connecting.remove(nsp);
         session.everAdmitted = true;
         site.register(socket);
-        if (!session.head.isConnected()) {
-            // the transport closed (on another thread) while the namespace client was being added
+        if (!session.head.isConnected() || session.closing) {
+            // the transport closed (on another thread) while the namespace client was being added,
+            // or the session is being closed for a reconnect (its close may have looked before)
             session.sockets.remove(nsp, socket);
             socketClosed(socket, TRANSPORT_CLOSE);
             return;

@@ -67,11 +67,14 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final Executor executor;
     private final GatewayStats stats;
     private final QueueConnections queues;
+    private final InFlight inFlight;
     private final ObjectMapper json = new ObjectMapper();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
+    /** The gateway stopped routing: sends and commands fail at once, before anything is stored. */
+    private volatile boolean stopped;
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
-            FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues) {
+            FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight) {
         this.options = options;
         this.sitesByName = sitesByName;
         this.store = store;
@@ -80,6 +83,16 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         this.executor = executor;
         this.stats = stats;
         this.queues = queues;
+        this.inFlight = inFlight;
+    }
+
+    /** The gateway has stopped routing: from now on sends and commands fail with {@link PushUnavailableException}. */
+    void stopped() {
+        stopped = true;
+    }
+
+    private static <T> CompletableFuture<T> stoppedFailure() {
+        return CompletableFuture.failedFuture(new PushUnavailableException("the gateway is stopped; send through another node", null));
     }
 
     // ---- send ------------------------------------------------------------------------------
@@ -97,6 +110,25 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             stats.increment("sends.refused." + invalid.reason().name().toLowerCase(java.util.Locale.ROOT));
             return CompletableFuture.failedFuture(invalid);
         }
+        if (stopped) {
+            stats.increment("sends.refused.stopped");
+            return stoppedFailure();
+        }
+        // counted until stored and published: a draining gateway waits for it before routing stops
+        inFlight.enter(InFlight.Kind.SENDS);
+        CompletableFuture<SendResult> sent;
+        try {
+            sent = accepted(site, request);
+        } catch (RuntimeException e) {
+            inFlight.exit(InFlight.Kind.SENDS);
+            throw e;
+        }
+        sent.whenComplete((result, failure) -> inFlight.exit(InFlight.Kind.SENDS));
+        return sent;
+    }
+
+    /** A valid send: append to the user queues, then publish. */
+    private CompletableFuture<SendResult> accepted(SiteRuntime site, SendRequest request) {
         Target target = request.target();
         Set<String> userRooms = new LinkedHashSet<>();
         for (String room : target.rooms()) {
@@ -337,13 +369,17 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
      * {@code commands.failed} and fails with {@link PushUnavailableException}.
      */
     private CompletionStage<Void> route(java.util.function.Supplier<CompletionStage<Void>> handOver, String counter) {
+        if (stopped) {
+            stats.increment("commands.failed");
+            return stoppedFailure();
+        }
         CompletionStage<Void> routed;
         try {
             routed = handOver.get();
         } catch (RuntimeException e) {
             routed = CompletableFuture.failedFuture(e);
         }
-        return routed.handle((v, failure) -> {
+        return inFlight.track(InFlight.Kind.SENDS, routed.toCompletableFuture()).handle((v, failure) -> {
             if (failure != null) {
                 stats.increment("commands.failed");
                 throw new CompletionException(unavailable("router", failure));
@@ -650,7 +686,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         stats.increment("acks");
         for (String room : queuedRooms) {
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
+            inFlight.enter(InFlight.Kind.ACKS);
             retrying(() -> store.ack(queue, messageId), 0, (outcome, failure) -> {
+                inFlight.exit(InFlight.Kind.ACKS);
                 if (failure != null) {
                     stats.increment("acks.failed");
                     failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
@@ -667,7 +705,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     public void batchAcked(SiteSocket socket, String room, List<Long> messageIds) {
         stats.increment("acks.batch");
         UserQueue queue = new UserQueue(socket.site().options().name(), room);
+        inFlight.enter(InFlight.Kind.ACKS);
         retrying(() -> store.remove(queue, messageIds), 0, (n, failure) -> {
+            inFlight.exit(InFlight.Kind.ACKS);
             if (failure != null) {
                 stats.increment("acks.failed");
                 failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());

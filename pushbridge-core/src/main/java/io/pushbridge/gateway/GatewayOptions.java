@@ -30,6 +30,8 @@ public final class GatewayOptions {
     public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
     public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
     public static final String DEFAULT_NODES_PATH = "/pushbridge/nodes";
+    public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
+    public static final Duration DEFAULT_RECONNECT_SPREAD = Duration.ofSeconds(2);
     /** Where the nodes endpoint serves its JavaScript form (the path socket.io-cluster served it at); fixed. */
     public static final String CONFIG_JS_PATH = "/config.js";
 
@@ -63,6 +65,8 @@ public final class GatewayOptions {
     private final @Nullable String publicUrl;
     private final boolean nodesEndpoint;
     private final String nodesPath;
+    private final Duration shutdownTimeout;
+    private final Duration reconnectSpread;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -95,6 +99,8 @@ public final class GatewayOptions {
         this.publicUrl = b.publicUrl;
         this.nodesEndpoint = b.nodesEndpoint;
         this.nodesPath = b.nodesPath;
+        this.shutdownTimeout = b.shutdownTimeout;
+        this.reconnectSpread = b.reconnectSpread;
     }
 
     public static Builder builder() {
@@ -133,6 +139,8 @@ public final class GatewayOptions {
         b.publicUrl = publicUrl;
         b.nodesEndpoint = nodesEndpoint;
         b.nodesPath = nodesPath;
+        b.shutdownTimeout = shutdownTimeout;
+        b.reconnectSpread = reconnectSpread;
         return b;
     }
 
@@ -197,6 +205,17 @@ public final class GatewayOptions {
     public boolean nodesEndpoint() { return nodesEndpoint; }
     /** Where the nodes endpoint serves its JSON form on the gateway's port. */
     public String nodesPath() { return nodesPath; }
+    /**
+     * How long {@link PushBridgeGateway#stop()} may take to drain: waiting for sends and acks in
+     * flight, closing the connections, and again for what their close started, before routing stops.
+     */
+    public Duration shutdownTimeout() { return shutdownTimeout; }
+    /**
+     * The window over which a draining gateway closes its connections, so that their clients do not
+     * all reconnect to the other nodes at once; at most half of {@link #shutdownTimeout()} is used.
+     * Zero closes them all at once.
+     */
+    public Duration reconnectSpread() { return reconnectSpread; }
 
     @Override
     public String toString() {
@@ -213,7 +232,8 @@ public final class GatewayOptions {
                 + (serve ? "" : ", serve=false")
                 + ", publicUrl=" + (publicUrl == null ? "none" : publicUrl)
                 + ", nodesEndpoint=" + (nodesEndpoint ? nodesPath + " and " + CONFIG_JS_PATH : "off")
-                + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""));
+                + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""))
+                + ", shutdownTimeout=" + shutdownTimeout.toMillis() + "ms, reconnectSpread=" + reconnectSpread.toMillis() + "ms";
     }
 
     /** Builds {@link GatewayOptions}. */
@@ -249,6 +269,8 @@ public final class GatewayOptions {
         private @Nullable String publicUrl;
         private boolean nodesEndpoint = true;
         private String nodesPath = DEFAULT_NODES_PATH;
+        private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
+        private Duration reconnectSpread = DEFAULT_RECONNECT_SPREAD;
 
         private Builder() {
         }
@@ -295,6 +317,10 @@ public final class GatewayOptions {
         /** Turns the nodes endpoint (both its paths) on or off; on by default. */
         public Builder nodesEndpoint(boolean on) { this.nodesEndpoint = on; return this; }
         public Builder nodesPath(String path) { this.nodesPath = path; return this; }
+        /** How long a stop may take to drain (see {@link GatewayOptions#shutdownTimeout()}); positive. */
+        public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
+        /** Over how long a drain closes the connections (see {@link GatewayOptions#reconnectSpread()}); 0 or more. */
+        public Builder reconnectSpread(Duration d) { this.reconnectSpread = d; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");
@@ -342,6 +368,9 @@ public final class GatewayOptions {
                     && !nodesPath.equals(io.pushbridge.http.SendApiHandler.PATH),
                     "nodesPath must differ from adminPath, " + CONFIG_JS_PATH + " and " + io.pushbridge.http.SendApiHandler.PATH
                             + ", was '" + nodesPath + "'");
+            positive(shutdownTimeout, "shutdownTimeout");
+            require(reconnectSpread != null && !reconnectSpread.isNegative(),
+                    "reconnectSpread must be zero or positive, was " + reconnectSpread);
             return new GatewayOptions(this);
         }
 

@@ -50,9 +50,12 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     private final Function<UUID, @Nullable Transport> sessionTransport;
     private final @Nullable AdminView admin;
     private final @Nullable NodesEndpoint nodes;
+    private final java.util.function.BooleanSupplier draining;
 
+    /** @param draining whether the gateway is draining: new sessions are refused (503) */
     HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport,
-            @Nullable AdminView admin, @Nullable NodesEndpoint nodes) {
+            @Nullable AdminView admin, @Nullable NodesEndpoint nodes, java.util.function.BooleanSupplier draining) {
+        this.draining = draining;
         this.sessionTransport = sessionTransport;
         this.admin = admin;
         this.nodes = nodes;
@@ -141,6 +144,15 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.OPTIONS.equals(request.method())) {
                 // OPTIONS: a browser's CORS preflight, answered by netty-socketio
                 return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
+            }
+            if (draining.getAsBoolean()) {
+                // a new session on a node that is going away: the client retries (its reconnection
+                // backoff), and a balancer that saw the health check sends it to another node
+                stats.increment("refused.http.draining");
+                HttpJson.write(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        Map.of("code", 3, "message", "Server is shutting down, connect to another node"), false,
+                        Map.of("Retry-After", "1"));
+                return Verdict.REFUSED;
             }
             return Verdict.ALLOW;
         }

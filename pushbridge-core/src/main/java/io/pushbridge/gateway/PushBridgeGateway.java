@@ -63,8 +63,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Without a store and router it uses the in-memory ones (one node). {@link #start()} binds the
- * port and returns; {@link #stop()} closes every connection (Socket.IO clients reconnect, to another
- * node behind a balancer) and keeps the queues. Thread-safe.
+ * port and returns; {@link #stop()} drains: it refuses new connections and HTTP sends, waits for the
+ * sends and acks in flight, closes every connection so that Socket.IO clients reconnect (to another
+ * node behind a balancer), and keeps the queues. Thread-safe.
  */
 public final class PushBridgeGateway implements AutoCloseable {
 
@@ -76,6 +77,7 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final MessageStore store;
     private final Router router;
     private final GatewayStats stats = new GatewayStats();
+    private final InFlight inFlight = new InFlight();
     private final ExecutorService executor;
     private final boolean ownsExecutor;
     private final ScheduledExecutorService timer;
@@ -85,8 +87,12 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final List<GatewayExtension> startedExtensions = new ArrayList<>();
     private final Object lifecycle = new Object();
     private @Nullable SocketIOServer server;
-    /** Started and not stopped (with or without a port: see {@link GatewayOptions#serve()}). */
-    private boolean running;
+    /** Started and not stopped (with or without a port: see {@link GatewayOptions#serve()}); true while draining. */
+    private volatile boolean running;
+    /** A stop began: the gateway refuses new connections and HTTP sends. */
+    private volatile boolean draining;
+    /** Completes when a stop has finished draining. */
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private boolean stopped;
     private @Nullable Channel serverChannel;
     private volatile int port = -1;
@@ -123,10 +129,10 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
-        QueueConnections queues = new QueueConnections(store, workers, stats);
-        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues);
+        QueueConnections queues = new QueueConnections(store, workers, stats, inFlight);
+        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues, inFlight);
         this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, executor, timer,
-                stats);
+                stats, inFlight);
         this.extensions = List.copyOf(b.extensions);
         this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats, workers)
                 : null;
@@ -184,10 +190,18 @@ public final class PushBridgeGateway implements AutoCloseable {
         return connections.sessionCount();
     }
 
+    /** Whether the gateway is started and not yet stopped; also while it drains. Does not block. */
     public boolean isRunning() {
-        synchronized (lifecycle) {
-            return running;
-        }
+        return running;
+    }
+
+    /**
+     * Whether a stop is under way: the gateway refuses new connections and HTTP sends while it
+     * finishes what is in flight and closes its connections (a load balancer should send nothing
+     * more to it). Does not block.
+     */
+    public boolean isDraining() {
+        return draining && running;
     }
 
     /** Binds the port and starts serving. Fails with {@link PushBridgeException} naming the port if it cannot. */
@@ -232,9 +246,10 @@ public final class PushBridgeGateway implements AutoCloseable {
             SendApiHandler sendApi = new SendApiHandler(dispatcher, name -> {
                 SiteRuntime site = sitesByName.get(name);
                 return site == null ? null : site.options();
-            }, options.maxMessageSize() + 64 * 1024);
+            }, options.maxMessageSize() + 64 * 1024, () -> draining);
             s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
-                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes), new PacketGate(connections, stats), stats));
+                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes, () -> draining),
+                    new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
             root.addConnectListener(connections::sessionOpened);
@@ -436,6 +451,27 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * netty-socketio's stop shuts its two event loop groups down with Netty's default quiet period,
+     * 2 s each, one after the other. When it runs here every connection is closed already, so a
+     * short quiet period does; the groups are shut down first with it (netty-socketio's own call then
+     * finds them shutting down and waits for them). Reached by reflection, as netty-socketio offers no
+     * way to them; if that fails, the cost is the 4 s.
+     */
+    private static void shortenQuietPeriod(SocketIOServer server) {
+        for (String name : new String[] {"bossGroup", "workerGroup"}) {
+            try {
+                java.lang.reflect.Field field = SocketIOServer.class.getDeclaredField(name);
+                field.setAccessible(true);
+                if (field.get(server) instanceof io.netty.channel.EventLoopGroup group) {
+                    group.shutdownGracefully(100, 5_000, TimeUnit.MILLISECONDS);
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                log.debug("Could not shorten the quiet period of netty-socketio's {}: {}", name, e.toString());
+            }
+        }
+    }
+
     private Configuration configuration() {
         Configuration c = new Configuration();
         c.setHostname(options.host());
@@ -485,54 +521,160 @@ public final class PushBridgeGateway implements AutoCloseable {
         return module;
     }
 
-    /** Stops within 10 seconds; see {@link #stop(Duration)}. */
+    /** Stops within {@link GatewayOptions#shutdownTimeout()}; see {@link #stop(Duration)}. */
     public void stop() {
-        stop(Duration.ofSeconds(10));
+        stop(options.shutdownTimeout());
     }
 
     /**
-     * Stops: refuses new connects, lets in-flight sends and acks finish (up to {@code timeout}),
-     * closes every connection so that clients reconnect elsewhere, and stops the router. Queues are
-     * kept. Safe to call twice.
+     * Drains, then stops; blocks until done, about {@code timeout} at most (plus Netty's own shutdown,
+     * about 4 s). Queues are kept. Safe to call twice and from several threads: a second call waits
+     * for the first.
+     *
+     * <ol>
+     *   <li>Refuses new work that a balancer can send elsewhere: new Engine.IO sessions and HTTP
+     *       sends get 503 with {@code Retry-After}, a CONNECT closes its session (so the client
+     *       reconnects), and {@link #isDraining()} turns true (the health indicator says so).
+     *       Sends through {@link #pushTemplate()} are still accepted: routing is up until the end.</li>
+     *   <li>Waits for the sends and acks in flight (stored, published, removed), up to half of
+     *       {@code timeout}.</li>
+     *   <li>Closes every connection without a Socket.IO disconnect, evenly over
+     *       {@link GatewayOptions#reconnectSpread()} (at most a quarter of {@code timeout}), so that
+     *       clients reconnect to other nodes without all arriving at once; their user queues stay in
+     *       the store and expire only by {@code clientTtl}, as after any disconnect.</li>
+     *   <li>Stops listening, stops the extensions, waits for what is still in flight (acks that
+     *       arrived before the close, the closed sockets' bookkeeping) up to the end of
+     *       {@code timeout}, and stops routing last, so that everything accepted before reached the
+     *       other nodes.</li>
+     * </ol>
      */
     public void stop(Duration timeout) {
+        boolean mine;
         synchronized (lifecycle) {
             if (!running) {
                 return;
             }
-            running = false;
-            SocketIOServer s = server;
-            server = null;
-            stopped = true;
-            connections.stopAccepting();
+            mine = !draining;
+            draining = true;
+        }
+        if (!mine) {
+            drained.join();
+            return;
+        }
+        try {
+            drain(timeout);
+        } finally {
+            synchronized (lifecycle) {
+                running = false;
+                stopped = true;
+            }
+            drained.complete(null);
+        }
+    }
+
+    /** The drain of {@link #stop(Duration)}; runs on the stopping thread, with {@link #draining} set. */
+    private void drain(Duration timeout) {
+        long start = System.nanoTime();
+        long timeoutNanos = Math.max(0, timeout.toNanos());
+        long deadline = start + timeoutNanos;
+        SocketIOServer s = server;
+        connections.stopAccepting();
+        stats.increment("drain.started");
+        log.info("[{}] PushBridge gateway draining{}: {} sessions, {} in flight; new sessions and HTTP sends are "
+                + "refused; up to {} ms", options.nodeId(), s == null ? "" : " (port " + port + ")", connections.sessionCount(),
+                inFlight, timeout.toMillis());
+        boolean timedOut = false;
+        // 2) what was accepted before completes while the connections are still there to deliver it
+        if (!inFlight.awaitIdle(start + timeoutNanos / 2)) {
+            timedOut = true;
+            log.warn("[{}] Still in flight after {} ms: {}; closing the connections anyway", options.nodeId(),
+                    timeoutNanos / 2 / 1_000_000, inFlight);
+        }
+        // 3) every connection closed so that its client reconnects, to another node
+        int closed = 0;
+        if (s != null) {
+            long closeDeadline = start + timeoutNanos * 3 / 4;
+            closed = closeConnections(Math.min(options.reconnectSpread().toNanos(), timeoutNanos / 4), closeDeadline);
             if (serverChannel != null) {
                 serverChannel.close().awaitUninterruptibly();
             }
-            if (s != null) {
-                // closes every connection; the disconnect bookkeeping is handed to the workers
-                s.stop();
+            server = null;
+            // ends what is left (sessions still handshaking); the disconnect bookkeeping goes to the workers
+            shortenQuietPeriod(s);
+            s.stop();
+        }
+        // 4) the rest in flight, then routing stops last
+        stopExtensions();
+        if (admin != null) {
+            admin.stop();
+        }
+        if (!inFlight.awaitIdle(deadline)) {
+            timedOut = true;
+            log.warn("[{}] Still in flight at the end of the shutdown timeout ({} ms): {}", options.nodeId(),
+                    timeout.toMillis(), inFlight);
+        }
+        if (ownsExecutor) {
+            executor.shutdown();
+            try {
+                long left = Math.max(0, deadline - System.nanoTime());
+                if (!executor.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                    timedOut = true;
+                    log.warn("[{}] {} worker tasks did not finish within the shutdown timeout ({} ms)", options.nodeId(),
+                            executor.shutdownNow().size(), timeout.toMillis());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            // extensions may still hand work to the workers while they stop
-            stopExtensions();
-            if (admin != null) {
-                admin.stop();
-            }
-            if (ownsExecutor) {
-                executor.shutdown();
-                try {
-                    if (!executor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                        log.warn("[{}] {} worker tasks did not finish within {} ms", options.nodeId(),
-                                executor.shutdownNow().size(), timeout.toMillis());
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+        }
+        if (timedOut) {
+            stats.increment("drain.timed_out");
+        }
+        dispatcher.stopped();
+        timer.shutdownNow();
+        router.stop();
+        log.info("[{}] PushBridge gateway stopped (port {}) after draining for {} ms{}: {} sessions closed for reconnect; "
+                + "{} sends accepted, {} connects", options.nodeId(), port, (System.nanoTime() - start) / 1_000_000,
+                timedOut ? " (timed out)" : "", closed, stats.get("sends.accepted"), stats.get("connects"));
+    }
+
+    /** Sessions closed per step of 10 ms at least: up to 5,000 a second go at once. */
+    private static final int MIN_CLOSES_PER_STEP = 50;
+    private static final long CLOSE_STEP_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+    /**
+     * Closes every session so that its client reconnects, evenly over {@code spreadNanos}, then waits
+     * until the long-polling ones took their close (or {@code deadline}).
+     *
+     * @return how many sessions it closed
+     */
+    private int closeConnections(long spreadNanos, long deadline) {
+        List<Connections.Session> sessions = connections.sessions();
+        long steps = Math.max(1, spreadNanos / CLOSE_STEP_NANOS);
+        int perStep = (int) Math.max(MIN_CLOSES_PER_STEP, (sessions.size() + steps - 1) / steps);
+        long next = System.nanoTime();
+        int closed = 0;
+        for (Connections.Session session : sessions) {
+            if (closed > 0 && closed % perStep == 0) {
+                next += CLOSE_STEP_NANOS;
+                long wait = next - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
                 }
             }
-            timer.shutdownNow();
-            router.stop();
-            log.info("[{}] PushBridge gateway stopped (port {}); {} sends accepted, {} connects", options.nodeId(), port,
-                    stats.get("sends.accepted"), stats.get("connects"));
+            connections.closeForReconnect(session, deadline);
+            closed++;
         }
+        // sessions that opened meanwhile (their CONNECTs are refused with a close already)
+        for (Connections.Session session : connections.sessions()) {
+            if (!session.closing) {
+                connections.closeForReconnect(session, deadline);
+                closed++;
+            }
+        }
+        while (connections.sessionCount() > 0 && deadline - System.nanoTime() > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(CLOSE_STEP_NANOS);
+        }
+        return closed;
     }
 
     @Override

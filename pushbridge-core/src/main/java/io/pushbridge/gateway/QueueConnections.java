@@ -19,12 +19,14 @@ final class QueueConnections {
     private final MessageStore store;
     private final Executor executor;
     private final GatewayStats stats;
+    private final InFlight inFlight;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
-    QueueConnections(MessageStore store, Executor executor, GatewayStats stats) {
+    QueueConnections(MessageStore store, Executor executor, GatewayStats stats, InFlight inFlight) {
         this.store = store;
         this.executor = executor;
         this.stats = stats;
+        this.inFlight = inFlight;
     }
 
     /**
@@ -46,12 +48,12 @@ final class QueueConnections {
     /**
      * Closes a socket's connection to a user queue ({@code connectionClosed}) once its open has
      * completed, and only if the open succeeded. Call it once per open. Failures are logged and
-     * counted ({@code queues.close_failed}).
+     * counted ({@code queues.close_failed}). A draining gateway waits for it ({@link InFlight.Kind#CLEANUPS}).
      */
     void close(UserQueue queue, CompletableFuture<Boolean> opened) {
-        opened.thenAcceptAsync(ok -> {
+        inFlight.track(InFlight.Kind.CLEANUPS, opened.thenComposeAsync(ok -> {
             if (!ok) {
-                return;
+                return CompletableFuture.<Void>completedFuture(null);
             }
             CompletableFuture<Void> closed;
             try {
@@ -59,12 +61,12 @@ final class QueueConnections {
             } catch (RuntimeException e) {
                 closed = CompletableFuture.failedFuture(e);
             }
-            closed.whenComplete((v, failure) -> {
+            return closed.whenComplete((v, failure) -> {
                 if (failure != null) {
                     stats.increment("queues.close_failed");
                     failureLog.warn("Could not record the closed connection of {}: {}", queue, failure.toString());
                 }
             });
-        }, executor);
+        }, executor));
     }
 }

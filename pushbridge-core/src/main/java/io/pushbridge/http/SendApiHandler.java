@@ -42,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * {@code application/x-www-form-urlencoded} with repeated {@code rooms} fields, {@code event}, and
  * {@code args} as a JSON array string. The key may also come in {@code X-Api-Key} or
  * {@code Authorization: Bearer}. Answers 200 {@code {id, rooms, queued}}, or 400/401/404/405/413/
- * 415/503 with a JSON error body. A refused request changes nothing.
+ * 415/503 with a JSON error body. A refused request changes nothing. While the node drains (it is
+ * stopping), every send is answered 503 {@code draining} with {@code Retry-After: 1}.
  *
  * <p>Runs on the I/O thread up to the (non-blocking) send; the answer is written from whichever
  * thread completes it. Keys are compared in constant time and never logged.
@@ -59,11 +60,23 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
     private final PushTemplate template;
     private final Function<String, @Nullable SiteOptions> sites;
     private final int maxBodyBytes;
+    private final java.util.function.BooleanSupplier draining;
 
     public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes) {
+        this(template, sites, maxBodyBytes, () -> false);
+    }
+
+    /**
+     * @param draining whether the node is draining: every send is then answered 503 {@code draining}
+     *     with {@code Retry-After: 1} and the connection closed, so that the sender's retry (on a new
+     *     connection) reaches another node behind a balancer
+     */
+    public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes,
+            java.util.function.BooleanSupplier draining) {
         this.template = template;
         this.sites = sites;
         this.maxBodyBytes = maxBodyBytes;
+        this.draining = draining;
     }
 
     @Override
@@ -89,6 +102,13 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
         if (!HttpMethod.POST.equals(request.method())) {
             HttpJson.write(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                     HttpJson.error("method_not_allowed", "Use POST", List.of()), keepAlive, Map.of("Allow", "POST"));
+            return;
+        }
+        if (draining.getAsBoolean()) {
+            // nothing is stored: the sender retries, on a new connection, which reaches another node
+            HttpJson.write(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    HttpJson.error("draining", "This node is shutting down; retry the send (another node takes it)",
+                            List.of()), false, Map.of("Retry-After", "1"));
             return;
         }
         String siteName = first(query, "site");
