@@ -101,11 +101,33 @@ public final class PushBridgeAutoConfiguration {
 
     @Bean
     PushBridgeGatewayLifecycle pushBridgeGatewayLifecycle(PushBridgeGateway gateway, PushBridgeProperties properties,
-            ObjectProvider<PushBridgeNodeIdentity> identity) {
+            ObjectProvider<PushBridgeNodeIdentity> identity, org.springframework.core.env.Environment environment) {
         // with Redis, the node registers while its identity is made: before the gateway can start,
         // also for a gateway bean of the application's own or with lazy initialization
         identity.getIfAvailable();
+        checkShutdownPhase(gateway.options().shutdownTimeout(), environment);
         return new PushBridgeGatewayLifecycle(gateway, properties.isAutoStartup());
+    }
+
+    /** What the rest of a gateway's stop may take beyond its drain (Netty's shutdown, the last log line). */
+    static final java.time.Duration STOP_MARGIN = java.time.Duration.ofSeconds(5);
+
+    /**
+     * Spring waits for the beans of a shutdown phase up to {@code spring.lifecycle.timeout-per-shutdown-phase}
+     * (30 s by default), then goes on destroying beans, Redis connections included, under a drain
+     * still running: the drain must fit in it.
+     */
+    static void checkShutdownPhase(java.time.Duration shutdownTimeout, org.springframework.core.env.Environment environment) {
+        java.time.Duration phase = org.springframework.boot.context.properties.bind.Binder.get(environment)
+                .bind("spring.lifecycle.timeout-per-shutdown-phase", java.time.Duration.class)
+                .orElse(java.time.Duration.ofSeconds(30));
+        if (shutdownTimeout.plus(STOP_MARGIN).compareTo(phase) > 0) {
+            throw new InvalidPushBridgePropertyException(PushBridgeProperties.PREFIX + ".shutdown-timeout",
+                    "must leave " + STOP_MARGIN.toSeconds() + "s of spring.lifecycle.timeout-per-shutdown-phase ("
+                            + phase.toMillis() + "ms), which bounds the whole shutdown phase the gateway drains in, so at "
+                            + "most " + phase.minus(STOP_MARGIN).toMillis() + "ms, was " + shutdownTimeout.toMillis()
+                            + "ms; lower it or raise spring.lifecycle.timeout-per-shutdown-phase");
+        }
     }
 
     @Bean

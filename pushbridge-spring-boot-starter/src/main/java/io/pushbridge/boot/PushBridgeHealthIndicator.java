@@ -11,7 +11,9 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 /**
  * The {@code pushbridge} health indicator: UP when the gateway is running and every
  * {@link PushBridgeHealthCheck} passes (with Redis: Redis answers PING, the router is subscribed to
- * its channels, the node's last heartbeat reached Redis); DOWN with a {@code reason} otherwise.
+ * its channels, the node's last heartbeat reached Redis); OUT_OF_SERVICE with the reason
+ * {@code draining} while the gateway drains (it is stopping: a load balancer should send it nothing
+ * new); DOWN with a {@code reason} otherwise.
  *
  * <p>Details: {@code nodeId}, {@code port} (-1 while not listening), {@code sites} (each site's
  * number of sockets connected to this node) and, with Redis, {@code redis} (mode, ping, subscription,
@@ -51,7 +53,12 @@ final class PushBridgeHealthIndicator implements HealthIndicator {
                 problems.add("a health check failed: " + e);
             }
         }
-        Health.Builder health = problems.isEmpty() ? Health.up() : Health.down().withDetail("reason", String.join("; ", problems));
+        Health.Builder health;
+        if (gateway.isDraining()) {
+            health = Health.outOfService().withDetail("reason", "draining");
+        } else {
+            health = problems.isEmpty() ? Health.up() : Health.down().withDetail("reason", String.join("; ", problems));
+        }
         return health.withDetails(details).build();
     }
 }

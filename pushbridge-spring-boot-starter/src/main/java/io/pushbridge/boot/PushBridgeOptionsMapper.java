@@ -59,7 +59,9 @@ final class PushBridgeOptionsMapper {
             Map.entry("adminMaxConnections", "admin.max-connections"),
             Map.entry("serve", "serve"),
             Map.entry("publicUrl", "public-url"),
-            Map.entry("nodesPath", "nodes-path"));
+            Map.entry("nodesPath", "nodes-path"),
+            Map.entry("shutdownTimeout", "shutdown-timeout"),
+            Map.entry("reconnectSpread", "reconnect-spread"));
 
     private static final Map<String, String> STORE_SETTINGS = Map.of(
             "maxPendingPerUser", "max-pending-per-user",
@@ -129,6 +131,7 @@ final class PushBridgeOptionsMapper {
         b.nodesEndpoint(p.isNodesEndpoint()).nodesPath(p.getNodesPath());
         b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents())
                 .maxEventsPerSecond(p.getMaxEventsPerSecond());
+        b.shutdownTimeout(p.getShutdownTimeout()).reconnectSpread(p.getReconnectSpread());
         PushBridgeProperties.Admin admin = p.getAdmin();
         String adminKey = admin.getKey();
         if (adminKey != null && !adminKey.isEmpty()) {

@@ -162,6 +162,21 @@ public class PushBridgeProperties {
     private int maxEventsPerSecond = 100;
 
     /**
+     * How long stopping the gateway (the application context closing) may drain: new connections and
+     * HTTP sends are refused (503), sends and acks in flight finish, every client is closed so that
+     * it reconnects to another node, then routing stops. Must be shorter than
+     * spring.lifecycle.timeout-per-shutdown-phase (30s by default), which bounds the whole phase.
+     */
+    private Duration shutdownTimeout = Duration.ofSeconds(20);
+
+    /**
+     * The window over which a draining gateway closes its connections, evenly, so that their clients
+     * do not all reconnect to the other nodes at once (up to 5,000 a second are closed at once, and
+     * at most a quarter of shutdown-timeout is used). 0 closes them all at once.
+     */
+    private Duration reconnectSpread = Duration.ofSeconds(2);
+
+    /**
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
      * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
      * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE, REDIS_SESSION), auth-url,
@@ -376,6 +391,22 @@ public class PushBridgeProperties {
 
     public Duration getEventTimeout() {
         return eventTimeout;
+    }
+
+    public Duration getShutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public Duration getReconnectSpread() {
+        return reconnectSpread;
+    }
+
+    public void setReconnectSpread(Duration reconnectSpread) {
+        this.reconnectSpread = reconnectSpread;
     }
 
     public void setEventTimeout(Duration eventTimeout) {

@@ -86,6 +86,101 @@ class PushBridgeAutoConfigurationIntegrationTests {
         }
     }
 
+    /** The in-memory store, whose appends wait for {@code release}: a send that stays in flight. */
+    static final class HeldStore implements io.pushbridge.MessageStore {
+        final io.pushbridge.memory.InMemoryMessageStore delegate = io.pushbridge.memory.InMemoryMessageStore.builder().build();
+        final CompletableFuture<Void> release = new CompletableFuture<>();
+
+        @Override
+        public java.util.concurrent.CompletionStage<AppendOutcome> append(io.pushbridge.UserQueue queue,
+                io.pushbridge.QueuedMessage message) {
+            return release.thenCompose(v -> delegate.append(queue, message));
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Pending> takePending(io.pushbridge.UserQueue queue) {
+            return delegate.takePending(queue);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<AckOutcome> ack(io.pushbridge.UserQueue queue, long messageId) {
+            return delegate.ack(queue, messageId);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Integer> remove(io.pushbridge.UserQueue queue,
+                java.util.Collection<Long> messageIds) {
+            return delegate.remove(queue, messageIds);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> clear(io.pushbridge.UserQueue queue) {
+            return delegate.clear(queue);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> connectionOpened(io.pushbridge.UserQueue queue) {
+            return delegate.connectionOpened(queue);
+        }
+
+        @Override
+        public java.util.concurrent.CompletionStage<Void> connectionClosed(io.pushbridge.UserQueue queue) {
+            return delegate.connectionClosed(queue);
+        }
+    }
+
+    @Test
+    void closingTheContextDrainsTheGatewayAndTheHealthIndicatorSaysSo() throws Exception {
+        HeldStore store = new HeldStore();
+        runner.withBean(io.pushbridge.MessageStore.class, () -> store).run(context -> {
+            PushBridgeGateway gateway = context.getBean(PushBridgeGateway.class);
+            org.springframework.boot.health.contributor.HealthIndicator health =
+                    context.getBean("pushbridge", org.springframework.boot.health.contributor.HealthIndicator.class);
+            assertThat(health.health().getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.UP);
+            CompletableFuture<Object[]> received = new CompletableFuture<>();
+            CompletableFuture<String> disconnected = new CompletableFuture<>();
+            Socket socket = connect(gateway.port(), received);
+            socket.on(Socket.EVENT_DISCONNECT, args -> disconnected.complete(String.valueOf(args[0])));
+            try {
+                CompletableFuture<SendResult> inFlight = context.getBean(PushTemplate.class).site("demo").to("user_alice")
+                        .event("greeting").args("sent before the stop").send().toCompletableFuture();
+                Thread closer = new Thread(context::close, "test-context-close");
+                closer.start();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!gateway.isDraining()) {
+                    assertThat(System.nanoTime()).as("draining").isLessThan(deadline);
+                    Thread.sleep(10);
+                }
+                org.springframework.boot.health.contributor.Health draining = health.health();
+                assertThat(draining.getStatus()).isEqualTo(org.springframework.boot.health.contributor.Status.OUT_OF_SERVICE);
+                assertThat(draining.getDetails()).containsEntry("reason", "draining");
+                java.net.http.HttpResponse<String> refused = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gateway.port()
+                                        + "/send?site=demo&apiKey=demo-key"))
+                                .header("Content-Type", "application/json")
+                                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                                        "{\"rooms\":[\"user_alice\"],\"event\":\"greeting\",\"args\":[\"refused\"]}"))
+                                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(refused.statusCode()).isEqualTo(503);
+                assertThat(refused.headers().firstValue("Retry-After")).hasValue("1");
+
+                store.release.complete(null);
+                assertThat(inFlight.get(10, TimeUnit.SECONDS).queued()).isEqualTo(1);
+                assertThat(received.get(10, TimeUnit.SECONDS)[0]).isEqualTo("sent before the stop");
+                assertThat(disconnected.get(10, TimeUnit.SECONDS)).isIn("transport close", "transport error");
+                closer.join(TimeUnit.SECONDS.toMillis(20));
+                assertThat(closer.isAlive()).isFalse();
+                assertThat(gateway.isRunning()).isFalse();
+                assertThat(gateway.stats().get("drain.timed_out")).isZero();
+                // the message was received, not acked: it stays queued for the next connect
+                assertThat(store.delegate.depth(new io.pushbridge.UserQueue("demo", "user_alice"))).isEqualTo(1);
+            } finally {
+                store.release.complete(null);
+                socket.close();
+            }
+        });
+    }
+
     /** Alice's client on the demo site, connected; {@code greeting} events complete {@code received}. */
     static Socket connect(int port, CompletableFuture<Object[]> received) {
         CompletableFuture<Void> connected = new CompletableFuture<>();

@@ -98,6 +98,8 @@ class PushBridgeAutoConfigurationTests {
         assertThat(p.getMaxRoomsPerSend()).isEqualTo(GatewayOptions.DEFAULT_MAX_ROOMS_PER_SEND);
         assertThat(p.getMaxRoomNameLength()).isEqualTo(GatewayOptions.DEFAULT_MAX_ROOM_NAME_LENGTH);
         assertThat(p.getMaxEventNameLength()).isEqualTo(GatewayOptions.DEFAULT_MAX_EVENT_NAME_LENGTH);
+        assertThat(p.getShutdownTimeout()).isEqualTo(GatewayOptions.DEFAULT_SHUTDOWN_TIMEOUT);
+        assertThat(p.getReconnectSpread()).isEqualTo(GatewayOptions.DEFAULT_RECONNECT_SPREAD);
         GatewayOptions core = GatewayOptions.builder().build();
         assertThat(p.getWorkerThreads()).isEqualTo(core.workerThreads());
         assertThat(p.isWebsocketCompression()).isEqualTo(core.websocketCompression());
@@ -121,7 +123,8 @@ class PushBridgeAutoConfigurationTests {
                 "pushbridge.allowed-origins=https://a.example,http://localhost:8080",
                 "pushbridge.websocket-compression=true", "pushbridge.worker-threads=3", "pushbridge.node-id=edge-1",
                 "pushbridge.static-resources=public", "pushbridge.flake-id.datacenter=2",
-                "pushbridge.flake-id.worker=31", "pushbridge.max-pending-per-user=5").run(context -> {
+                "pushbridge.flake-id.worker=31", "pushbridge.max-pending-per-user=5", "pushbridge.shutdown-timeout=12s",
+                "pushbridge.reconnect-spread=500ms").run(context -> {
                     GatewayOptions o = context.getBean(PushBridgeGateway.class).options();
                     assertThat(o.host()).isEqualTo("127.0.0.1");
                     assertThat(o.port()).isEqualTo(4000);
@@ -141,6 +144,8 @@ class PushBridgeAutoConfigurationTests {
                     assertThat(o.staticResources()).isEqualTo("public");
                     assertThat(o.datacenterId()).isEqualTo(2);
                     assertThat(o.workerId()).isEqualTo(31);
+                    assertThat(o.shutdownTimeout()).isEqualTo(Duration.ofSeconds(12));
+                    assertThat(o.reconnectSpread()).isEqualTo(Duration.ofMillis(500));
                     assertThat(context.getBean(InMemoryMessageStore.class).maxPendingPerUser()).isEqualTo(5);
                 });
     }
@@ -253,6 +258,23 @@ class PushBridgeAutoConfigurationTests {
         assertFailure("pushbridge.client-ttl: ", "pushbridge.client-ttl=-5");
         assertFailure("pushbridge.node-id: ", "pushbridge.node-id= ");
         assertFailure("pushbridge.static-resources: ", "pushbridge.static-resources=/");
+    }
+
+    @Test
+    void shutdownSettingsAreCheckedAtStartUp() {
+        assertFailure("pushbridge.shutdown-timeout: must be positive", "pushbridge.shutdown-timeout=0s");
+        assertFailure("pushbridge.reconnect-spread: must be zero or positive", "pushbridge.reconnect-spread=-1s");
+        // the drain must fit in the shutdown phase that Spring waits for (30 s unless configured)
+        assertFailure("pushbridge.shutdown-timeout: must leave 5s of spring.lifecycle.timeout-per-shutdown-phase (30000ms)",
+                "pushbridge.shutdown-timeout=26s");
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.shutdown-timeout=26s",
+                "spring.lifecycle.timeout-per-shutdown-phase=1m").run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(PushBridgeGateway.class).options().shutdownTimeout())
+                            .isEqualTo(Duration.ofSeconds(26));
+                });
+        assertFailure("pushbridge.shutdown-timeout: must leave 5s of spring.lifecycle.timeout-per-shutdown-phase (10000ms)",
+                "spring.lifecycle.timeout-per-shutdown-phase=10s");
     }
 
     private void assertFailure(String messageStart, String property) {
