@@ -18,6 +18,8 @@ class PushBridgeStartFailureAnalyzer extends AbstractFailureAnalyzer<PushBridgeE
     /** How {@link PushBridgeRedisSupport#connector} starts its message when Redis cannot be reached. */
     static final String REDIS_UNREACHABLE = "Could not connect to Redis at ";
 
+    private static final java.util.regex.Pattern PORT_PROPERTY = java.util.regex.Pattern.compile("\\((pushbridge\\.[a-z0-9.-]*port)\\)");
+
     @Override
     protected @Nullable FailureAnalysis analyze(Throwable rootFailure, PushBridgeException cause) {
         if (cause instanceof InvalidPushBridgePropertyException) {
@@ -36,11 +38,14 @@ class PushBridgeStartFailureAnalyzer extends AbstractFailureAnalyzer<PushBridgeE
         if (findCause(cause, BindException.class) == null && !message.startsWith("Could not listen on")) {
             return null;
         }
+        // the message names the port's property in parentheses: pushbridge.port, pushbridge.admin.port, ...
+        java.util.regex.Matcher named = PORT_PROPERTY.matcher(message);
+        String property = named.find() ? named.group(1) : PushBridgeProperties.PREFIX + ".port";
         String description = "The PushBridge gateway could not start. " + message;
         String action = message.toLowerCase(Locale.ROOT).contains("in use")
-                ? "Stop the process that is listening on that port, or set pushbridge.port to another port "
+                ? "Stop the process that is listening on that port, or set " + property + " to another port "
                         + "(0 picks a free one)."
-                : "Check pushbridge.host and pushbridge.port: the host must be an address of this machine, and "
+                : "Check pushbridge.host and " + property + ": the host must be an address of this machine, and "
                         + "ports below 1024 usually need extra privileges.";
         return new FailureAnalysis(description, action, cause);
     }
