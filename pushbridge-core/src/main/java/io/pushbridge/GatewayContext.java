@@ -68,6 +68,15 @@ public interface GatewayContext {
     /** The names of the configured sites. */
     Set<String> sites();
 
+    /**
+     * The limits in force for a site: its own where it sets them, else the gateway's (the gateway's
+     * for an unknown site). Inputs an extension turns into sends (rooms built from user ids, say)
+     * are shaped by these.
+     */
+    default io.pushbridge.gateway.Limits limits(String site) {
+        return options().limits();
+    }
+
     /** The gateway's worker pool, for work that must leave an I/O thread. */
     Executor executor();
 

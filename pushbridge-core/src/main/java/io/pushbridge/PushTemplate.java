@@ -17,8 +17,10 @@ import java.util.concurrent.CompletionStage;
  * }</pre>
  *
  * <p>Sends never block: the stage completes once every user queue holds the message and it has been
- * handed to the router. It fails with {@link PushRefusedException} for a bad request (nothing was
- * stored) and with {@link PushUnavailableException} when the store or router is down.
+ * handed to the router. It fails with {@link PushRefusedException} for a bad request or one over the
+ * site's limits (nothing was stored; {@code RATE_LIMITED}, beyond the site's sends per second on
+ * this node, says how long to wait in {@link PushRefusedException#retryAfter()}) and with
+ * {@link PushUnavailableException} when the store or router is down.
  * Thread-safe; share one instance.
  */
 public interface PushTemplate {

@@ -25,7 +25,9 @@ public interface SocketListener {
      *
      * @param reason as Socket.IO names it: {@code client namespace disconnect} (the client left),
      *     {@code server namespace disconnect} (a {@code disconnect} command), {@code transport close}
-     *     (the connection dropped or timed out), or {@code server shutting down}
+     *     (the connection dropped or timed out), {@code client too slow} (more than the site's
+     *     {@code maxBufferedBytes} waited for its client, and its connection was closed), or
+     *     {@code server shutting down}
      */
     default CompletionStage<Void> disconnected(ConnectionInfo socket, String reason) {
         return CompletableFuture.completedFuture(null);

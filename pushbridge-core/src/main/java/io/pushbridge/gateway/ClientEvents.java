@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
  * refused it), {@code events.refused.rate_limited} (more than {@code maxEventsPerSecond}),
  * {@code events.failed} (the handler failed, or no worker took the event; the client gets
- * {@code "unavailable"} then), {@code events.timeout}, {@code listeners.failed}.
+ * {@code "unavailable"} then), {@code events.timeout}, {@code listeners.failed}. The limit hits
+ * (the site's {@code maxEventsPerSecond}, an event name against the rules of {@link Limits}) also
+ * count as {@code limits.<site>.events_per_second} and {@code limits.<site>.event_name}.
  *
  * <p>The site's {@link SocketListener}s run in the same per-socket order: {@code connected}, the
  * events, {@code disconnected}. Events a client sent before it left are still handled (a handler
@@ -53,8 +55,7 @@ final class ClientEvents {
     private final GatewayStats stats;
     private final Duration timeout;
     private final int maxPending;
-    private final int maxPerSecond;
-    private final int maxNameLength;
+    private final java.util.function.LongSupplier ticker;
     private final String nodeId;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
@@ -63,8 +64,7 @@ final class ClientEvents {
         this.stats = stats;
         this.timeout = options.eventTimeout();
         this.maxPending = options.maxPendingEvents();
-        this.maxPerSecond = options.maxEventsPerSecond();
-        this.maxNameLength = options.maxEventNameLength();
+        this.ticker = options.ticker();
         this.nodeId = options.nodeId();
     }
 
@@ -74,11 +74,16 @@ final class ClientEvents {
         JsonNode data = packet.data();
         String name = data.get(0).asText();
         long ackId = packet.ackId();
-        if (name.isEmpty() || name.length() > maxNameLength || Dispatcher.hasControlCharacters(name)
-                || Dispatcher.RESERVED_EVENTS.contains(name)) {
+        Limits limits = socket.site().limits();
+        String nameProblem = limits.eventNameProblem(name);
+        if (nameProblem != null || Dispatcher.RESERVED_EVENTS.contains(name)) {
             // what no Socket.IO client library sends: refused before any handler sees it
             stats.increment("events.refused.invalid");
-            failureLog.warn("Refused an event of {} with an invalid or reserved name", socket);
+            if (nameProblem != null && !name.isEmpty()) {
+                stats.increment(Limit.EVENT_NAME.counter(socket.site().options().name()));
+            }
+            failureLog.warn("Refused an event of {} with an invalid or reserved name: {}", socket,
+                    nameProblem != null ? nameProblem : "reserved");
             answerError(socket, ackId, "invalid", "Invalid or reserved event name");
             return;
         }
@@ -89,8 +94,10 @@ final class ClientEvents {
             answerError(socket, ackId, "unknown_event", "No handler for this event");
             return;
         }
-        if (!socket.takeEventToken(maxPerSecond, System.nanoTime())) {
+        int maxPerSecond = limits.maxEventsPerSecond();
+        if (!socket.takeEventToken(maxPerSecond, ticker.getAsLong())) {
             stats.increment("events.refused.rate_limited");
+            stats.increment(Limit.EVENTS_PER_SECOND.counter(socket.site().options().name()));
             failureLog.warn("Refused event '{}' of {}: more than {} events a second", name, socket, maxPerSecond);
             answerError(socket, ackId, "rate_limited", "Too many events, slow down");
             return;

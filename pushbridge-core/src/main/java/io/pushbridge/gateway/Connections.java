@@ -56,6 +56,8 @@ final class Connections implements SiteSocket.Closer {
     static final String SERVER_DISCONNECT = "server namespace disconnect";
     static final String TRANSPORT_CLOSE = "transport close";
     static final String SHUTTING_DOWN = "server shutting down";
+    /** The connection was closed because more than the site's {@code maxBufferedBytes} waited for its client. */
+    static final String TOO_SLOW = "client too slow";
 
     /** Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. */
     static final class Session {
@@ -69,9 +71,17 @@ final class Connections implements SiteSocket.Closer {
         volatile boolean upgraded;
         /** Being closed so that its client reconnects: nothing is admitted on it any more. */
         volatile boolean closing;
+        /** What waits to reach the client, metered from the handshake on. */
+        final OutboundBacklog backlog;
 
-        Session(ClientHead head) {
+        /**
+         * Made on the session's event loop, before anything but the handshake was sent to it.
+         *
+         * @param meter whether to meter what waits for the client (some site has a {@code maxBufferedBytes})
+         */
+        Session(ClientHead head, boolean meter) {
             this.head = head;
+            this.backlog = meter ? OutboundBacklog.attach(head) : OutboundBacklog.NONE;
         }
 
         boolean idle() {
@@ -91,8 +101,11 @@ final class Connections implements SiteSocket.Closer {
     private final ClientEvents events;
     private final ConcurrentHashMap<UUID, Session> sessions = new ConcurrentHashMap<>();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
+    private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
     private volatile boolean accepting = true;
+    /** Whether any site limits what may wait for a client: else nothing is metered (it costs a little per packet). */
+    private final boolean meterBacklog;
 
     /**
      * @param executor the workers (a refused task runs on the caller)
@@ -112,6 +125,7 @@ final class Connections implements SiteSocket.Closer {
         this.stats = stats;
         this.inFlight = inFlight;
         this.events = new ClientEvents(eventExecutor, stats, options);
+        this.meterBacklog = sitesByNamespace.values().stream().anyMatch(site -> site.limits().maxBufferedBytes() > 0);
     }
 
     void bindNamespace(String name, Namespace namespace) {
@@ -140,7 +154,7 @@ final class Connections implements SiteSocket.Closer {
     /** A new Engine.IO session (netty-socketio's implicit "/" connect). Runs on an I/O thread. */
     void sessionOpened(SocketIOClient rootClient) {
         ClientHead head = ((NamespaceClient) rootClient).getBaseClient();
-        sessions.putIfAbsent(head.getSessionId(), new Session(head));
+        sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head, meterBacklog));
         stats.increment("sessions.opened");
         timer.schedule(() -> checkConnectTimeout(head.getSessionId()), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -171,9 +185,14 @@ final class Connections implements SiteSocket.Closer {
 
     /** Drops a session whose transport is gone, closing whatever sockets it still has. */
     private void forget(Session session) {
+        forget(session, TRANSPORT_CLOSE);
+    }
+
+    /** Drops a session, closing whatever sockets it still has with that reason. */
+    private void forget(Session session, String reason) {
         sessions.remove(session.head.getSessionId(), session);
         for (SiteSocket left : session.sockets.values()) {
-            socketClosed(left, TRANSPORT_CLOSE);
+            socketClosed(left, reason);
         }
         session.sockets.clear();
         session.connecting.clear();
@@ -270,6 +289,7 @@ final class Connections implements SiteSocket.Closer {
     private void closed(SiteSocket socket, String reason) {
         events.disconnected(socket, accepting ? reason : SHUTTING_DOWN);
         socket.site().unregister(socket);
+        socket.site().releaseConnection();
         stats.increment("disconnects");
         String site = socket.site().options().name();
         socket.openedQueues().forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
@@ -348,6 +368,39 @@ final class Connections implements SiteSocket.Closer {
             any.loop().execute(close);
         } catch (RejectedExecutionException e) {
             log.debug("Could not close session {}: its event loop is stopping", session.head.getSessionId());
+        }
+    }
+
+    /**
+     * More than the site's {@code maxBufferedBytes} wait for a socket's client: its whole Engine.IO
+     * session is closed (the waiting bytes are shared by the session's sites), its queued packets
+     * dropped and its connections closed. A Socket.IO DISCONNECT would wait behind the very bytes
+     * the client does not read, and socket.io clients do not reconnect after one; a closed
+     * connection makes them reconnect by themselves, and their user queues, untouched, come back as
+     * the {@code batch}. Counted as {@code limits.<site>.buffered_bytes} and
+     * {@code sessions.closed_too_slow}, logged at most once a second; the site's listeners hear the
+     * reason {@value #TOO_SLOW}. Runs on the socket's event loop.
+     */
+    @Override
+    public void tooSlow(SiteSocket socket, long buffered, int limit) {
+        String site = socket.site().options().name();
+        stats.increment(Limit.BUFFERED_BYTES.counter(site));
+        limitLog.warn("[{}] Site '{}': closed the connection of {}: {} bytes wait for its client, more than the "
+                + "limit of {} (its user queues keep their messages)", options.nodeId(), site, socket, buffered, limit);
+        try {
+            socket.loop().execute(() -> {
+                Session session = sessions.get(socket.client().getSessionId());
+                if (session == null) {
+                    return;
+                }
+                session.closing = true;
+                stats.increment("sessions.closed_too_slow");
+                forget(session, TOO_SLOW);
+                session.head.onChannelDisconnect();
+                session.backlog.discardAndClose();
+            });
+        } catch (RejectedExecutionException e) {
+            log.debug("Could not close {}: its event loop is stopping", socket);
         }
     }
 
@@ -435,7 +488,7 @@ final class Connections implements SiteSocket.Closer {
             sendConnectError(head, nsp, "unknown_namespace", "Invalid namespace");
             return;
         }
-        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head));
+        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head, meterBacklog));
         if (!accepting || session.closing) {
             // not a connect_error, after which Socket.IO clients give up: a transport close, after
             // which they reconnect by themselves (to another node, behind a balancer)
@@ -445,6 +498,17 @@ final class Connections implements SiteSocket.Closer {
         }
         if (session.sockets.containsKey(nsp) || !session.connecting.add(nsp)) {
             stats.increment("dropped.duplicate_connect");
+            return;
+        }
+        if (!site.reserveConnection()) {
+            // the site has its maxConnections on this node already (those being authorized count)
+            session.connecting.remove(nsp);
+            stats.increment("refused.too_many_connections");
+            stats.increment(Limit.CONNECTIONS.counter(site.options().name()));
+            limitLog.warn("[{}] Site '{}': refused a connect from {}: {} connections on this node already",
+                    options.nodeId(), site.options().name(), remoteAddress(head.getHandshakeData()),
+                    site.limits().maxConnections());
+            sendConnectError(head, nsp, "too_many_connections", "Too many connections to this site, retry later");
             return;
         }
         ConnectRequest request = connectRequest(site, head, packet.data());
@@ -549,13 +613,15 @@ final class Connections implements SiteSocket.Closer {
         String nsp = site.options().namespace();
         if (!session.head.isConnected() || session.closing || sessions.get(session.head.getSessionId()) != session) {
             session.connecting.remove(nsp);
+            site.releaseConnection();
             return;
         }
         if (failure == null) {
-            failure = checkRooms(rooms);
+            failure = checkRooms(site, rooms);
         }
         if (failure != null) {
             session.connecting.remove(nsp);
+            site.releaseConnection();
             AuthorizationDeniedException denied = denial(failure);
             stats.increment("refused." + denied.code());
             log.debug("Refused session {} on site {}: {} ({})", session.head.getSessionId(), site.options().name(),
@@ -569,9 +635,11 @@ final class Connections implements SiteSocket.Closer {
                 : session.head.addNamespaceClient(namespace);
         if (client == null) {
             session.connecting.remove(nsp);
+            site.releaseConnection();
             return;
         }
-        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink, this, loop, request);
+        // from here the connection slot is the socket's: its close releases it
+        SiteSocket socket = new SiteSocket(site, client, rooms, ackSink, this, loop, request, session.backlog);
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;
@@ -626,13 +694,19 @@ final class Connections implements SiteSocket.Closer {
         }));
     }
 
-    private @Nullable Throwable checkRooms(@Nullable Set<String> rooms) {
+    /** The rooms an authorizer answered must be valid names for the site (see {@link Limits#roomNameProblem}). */
+    private @Nullable Throwable checkRooms(SiteRuntime site, @Nullable Set<String> rooms) {
         if (rooms == null) {
             return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE, "No rooms");
         }
         for (Object room : rooms) {
-            if (!(room instanceof String name) || name.isEmpty() || name.length() > options.maxRoomNameLength()
-                    || Dispatcher.hasControlCharacters(name)) {
+            String problem = room instanceof String name ? site.limits().roomNameProblem(name) : "a room is not a string";
+            if (problem != null) {
+                if (room instanceof String name && !name.isEmpty()) {
+                    stats.increment(Limit.ROOM_NAME.counter(site.options().name()));
+                }
+                limitLog.warn("[{}] Site '{}': its authorizer answered an invalid room name: {}", options.nodeId(),
+                        site.options().name(), Limits.loggable(problem));
                 return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE,
                         "Authorizer returned an invalid room name");
             }

@@ -72,6 +72,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     /** The gateway stopped routing: sends and commands fail at once, before anything is stored. */
     private volatile boolean stopped;
+    private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
             FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight) {
@@ -105,14 +106,17 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             return CompletableFuture.failedFuture(new PushRefusedException(Reason.UNKNOWN_SITE,
                     List.of("site '" + request.site() + "' is not configured")));
         }
-        PushRefusedException invalid = validate(request);
-        if (invalid != null) {
-            stats.increment("sends.refused." + invalid.reason().name().toLowerCase(java.util.Locale.ROOT));
-            return CompletableFuture.failedFuture(invalid);
+        PushRefusedException refused = validate(site, request, "send");
+        if (refused == null) {
+            if (stopped) {
+                stats.increment("sends.refused.stopped");
+                return stoppedFailure();
+            }
+            refused = takeSend(site, "send");
         }
-        if (stopped) {
-            stats.increment("sends.refused.stopped");
-            return stoppedFailure();
+        if (refused != null) {
+            stats.increment("sends.refused." + refused.reason().name().toLowerCase(java.util.Locale.ROOT));
+            return CompletableFuture.failedFuture(refused);
         }
         // counted until stored and published: a draining gateway waits for it before routing stops
         inFlight.enter(InFlight.Kind.SENDS);
@@ -189,7 +193,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         if (site == null) {
             throw new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + request.site() + "' is not configured"));
         }
-        PushRefusedException invalid = validate(request);
+        PushRefusedException invalid = validate(site, request, "local emit");
         if (invalid != null) {
             throw invalid;
         }
@@ -212,10 +216,12 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
         if (command.kind() != SocketCommand.Kind.DISCONNECT) {
             List<String> problems = new ArrayList<>();
-            checkRooms(command.rooms(), problems);
+            Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
+            checkRooms(site.limits(), command.rooms(), problems, hits);
             if (command.rooms().isEmpty()) {
                 problems.add("rooms must not be empty");
             }
+            countHits(site, hits, "local " + command.kind().name().toLowerCase(java.util.Locale.ROOT), problems);
             if (!problems.isEmpty()) {
                 throw new PushRefusedException(Reason.INVALID, problems);
             }
@@ -227,24 +233,34 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         return true;
     }
 
-    private PushRefusedException validate(SendRequest request) {
+    /**
+     * Checks a request against the site's limits and the rules of names: event name, rooms, socket
+     * id, then the message's size. Counts every limit hit ({@link Limit#counter}) and logs it at a
+     * bounded rate; {@code what} names the entry point in that log line.
+     *
+     * @return the refusal, or {@code null} when the request may go on
+     */
+    private @Nullable PushRefusedException validate(SiteRuntime site, SendRequest request, String what) {
+        Limits limits = site.limits();
         List<String> problems = new ArrayList<>();
+        Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
         String event = request.event();
-        if (event == null || event.isEmpty()) {
-            problems.add("event is required");
-        } else if (event.length() > options.maxEventNameLength()) {
-            problems.add("event is longer than " + options.maxEventNameLength() + " characters");
+        String eventProblem = limits.eventNameProblem(event);
+        if (eventProblem != null) {
+            problems.add(eventProblem);
+            if (event != null && !event.isEmpty()) {
+                hits.add(Limit.EVENT_NAME);
+            }
         } else if (RESERVED_EVENTS.contains(event)) {
             problems.add("event '" + event + "' is reserved");
-        } else if (hasControlCharacters(event)) {
-            problems.add("event contains control characters");
         }
         Target target = request.target();
-        checkRooms(target.rooms(), problems);
+        checkRooms(limits, target.rooms(), problems, hits);
         if (target.socketId() != null) {
             checkSocketId(target.socketId(), problems);
         }
         if (!problems.isEmpty()) {
+            countHits(site, hits, what, problems);
             return new PushRefusedException(Reason.INVALID, problems);
         }
         long size;
@@ -253,29 +269,64 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         } catch (JsonProcessingException e) {
             return new PushRefusedException(Reason.INVALID, List.of("args must be JSON values: " + e.getOriginalMessage()));
         }
-        if (size > options.maxMessageSize()) {
-            return new PushRefusedException(Reason.TOO_LARGE,
-                    List.of("message is " + size + " bytes, more than the limit of " + options.maxMessageSize()));
+        if (size > limits.maxMessageSize()) {
+            List<String> tooLarge = List.of("message is " + size + " bytes, more than the limit of " + limits.maxMessageSize());
+            countHits(site, java.util.EnumSet.of(Limit.MESSAGE_SIZE), what, tooLarge);
+            return new PushRefusedException(Reason.TOO_LARGE, tooLarge);
         }
         return null;
     }
 
     /**
-     * Checks room names as every request gives them (a send's target, a join or leave): at most
-     * {@code maxRoomsPerSend} of them, none empty, over {@code maxRoomNameLength} or with control
-     * characters. Adds one line per problem.
+     * Takes one send from the site's budget on this node; beyond it the refusal says how long to
+     * wait ({@code RATE_LIMITED}, counted and logged as a limit hit).
      */
-    private void checkRooms(Collection<String> rooms, List<String> problems) {
-        if (rooms.size() > options.maxRoomsPerSend()) {
-            problems.add("rooms has " + rooms.size() + " entries, more than the limit of " + options.maxRoomsPerSend());
+    private @Nullable PushRefusedException takeSend(SiteRuntime site, String what) {
+        long wait = site.takeSend(options.ticker().getAsLong());
+        if (wait == 0) {
+            return null;
+        }
+        java.time.Duration retryAfter = java.time.Duration.ofNanos(wait);
+        List<String> problems = List.of("site '" + site.options().name() + "' is over its limit of "
+                + site.limits().maxSendsPerSecond() + " sends per second on this node; retry after "
+                + Math.max(1, retryAfter.toMillis()) + " ms");
+        countHits(site, java.util.EnumSet.of(Limit.SENDS_PER_SECOND), what, problems);
+        return new PushRefusedException(Reason.RATE_LIMITED, problems, retryAfter);
+    }
+
+    /** Counts each limit hit as {@code limits.<site>.<limit>} and logs them, at most one line a second. */
+    private void countHits(SiteRuntime site, Set<Limit> hits, String what, List<String> problems) {
+        if (hits.isEmpty()) {
+            return;
+        }
+        String name = site.options().name();
+        for (Limit limit : hits) {
+            stats.increment(limit.counter(name));
+        }
+        limitLog.warn("[{}] Site '{}': refused a {} over its limits {}: {}", options.nodeId(), name, what,
+                hits.stream().map(Limit::key).toList(),
+                RateLimitedLog.excerpt(String.join("; ", problems.stream().map(Limits::loggable).toList())));
+    }
+
+    /**
+     * Checks room names as every request gives them (a send's target, a join or leave): at most
+     * {@code maxRoomsPerSend} of them, each one valid by the rules of names ({@link Limits#roomNameProblem}).
+     * Adds one line per problem (the same problem once) and the limits hit.
+     */
+    private static void checkRooms(Limits limits, Collection<String> rooms, List<String> problems, Set<Limit> hits) {
+        if (rooms.size() > limits.maxRoomsPerSend()) {
+            problems.add("rooms has " + rooms.size() + " entries, more than the limit of " + limits.maxRoomsPerSend());
+            hits.add(Limit.ROOMS_PER_SEND);
         }
         for (String room : rooms) {
-            if (room == null || room.isEmpty()) {
-                problems.add("rooms must not contain empty names");
-            } else if (room.length() > options.maxRoomNameLength()) {
-                problems.add("room '" + room.substring(0, Math.min(20, room.length())) + "...' is longer than " + options.maxRoomNameLength() + " characters");
-            } else if (hasControlCharacters(room)) {
-                problems.add("room names must not contain control characters");
+            String problem = limits.roomNameProblem(room);
+            if (problem != null) {
+                if (room != null && !room.isEmpty()) {
+                    hits.add(Limit.ROOM_NAME);
+                }
+                if (!problems.contains(problem)) {
+                    problems.add(problem);
+                }
             }
         }
     }
@@ -287,6 +338,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
     }
 
+    /** Whether a text has a control character (U+0000-U+001F, U+007F-U+009F). */
     static boolean hasControlCharacters(String s) {
         for (int i = 0; i < s.length(); i++) {
             if (Character.isISOControl(s.charAt(i))) {
@@ -355,7 +407,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         if (runtime == null) {
             return refused(new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + site + "' is not configured")));
         }
-        PushRefusedException invalid = validate(asSend);
+        PushRefusedException invalid = validate(runtime, asSend, "custom command");
+        if (invalid == null) {
+            invalid = takeSend(runtime, "custom command");
+        }
         if (invalid != null) {
             return refused(invalid);
         }
@@ -452,7 +507,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             if (rooms == null || rooms.isEmpty()) {
                 problems.add("rooms must not be empty");
             } else {
-                checkRooms(rooms, problems);
+                Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
+                checkRooms(runtime.limits(), rooms, problems, hits);
+                countHits(runtime, hits, kind.name().toLowerCase(java.util.Locale.ROOT), problems);
             }
         }
         if (!problems.isEmpty()) {
@@ -490,7 +547,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             // a routed command comes from another node or straight from Redis: checked again here,
             // so that a malformed one changes nothing
             List<String> problems = new ArrayList<>();
-            checkRooms(command.rooms(), problems);
+            Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
+            checkRooms(site.limits(), command.rooms(), problems, hits);
+            countHits(site, hits, "routed " + command.kind().name().toLowerCase(java.util.Locale.ROOT), problems);
             if (command.rooms().isEmpty() || !problems.isEmpty()) {
                 stats.increment("commands.invalid");
                 failureLog.warn("Ignored an invalid routed {} for {}: {}", command.kind(), socket,

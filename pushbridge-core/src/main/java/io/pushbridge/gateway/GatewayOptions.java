@@ -27,6 +27,12 @@ public final class GatewayOptions {
     public static final Duration DEFAULT_EVENT_TIMEOUT = Duration.ofSeconds(10);
     public static final int DEFAULT_MAX_PENDING_EVENTS = 32;
     public static final int DEFAULT_MAX_EVENTS_PER_SECOND = 100;
+    /** Sends per second of one site on one node: no limit by default. */
+    public static final int DEFAULT_MAX_SENDS_PER_SECOND = 0;
+    /** Sockets of one site on one node: no limit by default. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_SITE = 0;
+    /** Bytes that may wait for one slow client before its connection is closed: 16 MiB. */
+    public static final int DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
     public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
     public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
     public static final String DEFAULT_NODES_PATH = "/pushbridge/nodes";
@@ -57,6 +63,10 @@ public final class GatewayOptions {
     private final Duration eventTimeout;
     private final int maxPendingEvents;
     private final int maxEventsPerSecond;
+    private final int maxSendsPerSecond;
+    private final int maxConnectionsPerSite;
+    private final int maxBufferedBytes;
+    private final java.util.function.LongSupplier ticker;
     private final @Nullable String adminKey;
     private final String adminPath;
     private final int adminPort;
@@ -91,6 +101,10 @@ public final class GatewayOptions {
         this.eventTimeout = b.eventTimeout;
         this.maxPendingEvents = b.maxPendingEvents;
         this.maxEventsPerSecond = b.maxEventsPerSecond;
+        this.maxSendsPerSecond = b.maxSendsPerSecond;
+        this.maxConnectionsPerSite = b.maxConnectionsPerSite;
+        this.maxBufferedBytes = b.maxBufferedBytes;
+        this.ticker = b.ticker;
         this.adminKey = b.adminKey;
         this.adminPath = b.adminPath;
         this.adminPort = b.adminPort;
@@ -131,6 +145,10 @@ public final class GatewayOptions {
         b.eventTimeout = eventTimeout;
         b.maxPendingEvents = maxPendingEvents;
         b.maxEventsPerSecond = maxEventsPerSecond;
+        b.maxSendsPerSecond = maxSendsPerSecond;
+        b.maxConnectionsPerSite = maxConnectionsPerSite;
+        b.maxBufferedBytes = maxBufferedBytes;
+        b.ticker = ticker;
         b.adminKey = adminKey;
         b.adminPath = adminPath;
         b.adminPort = adminPort;
@@ -178,6 +196,27 @@ public final class GatewayOptions {
     public int maxPendingEvents() { return maxPendingEvents; }
     /** Events one socket may send per second on average, and in a burst; beyond it they are refused. 0: no limit. */
     public int maxEventsPerSecond() { return maxEventsPerSecond; }
+    /**
+     * Sends (and custom commands) one site may make per second on this node, on average and in one
+     * burst; beyond it they are refused ({@code RATE_LIMITED}, HTTP 429). Each node keeps its own
+     * budget. 0: no limit. A site may set its own ({@link SiteLimits}).
+     */
+    public int maxSendsPerSecond() { return maxSendsPerSecond; }
+    /**
+     * Sockets one site may have on this node (those being authorized count too); beyond it a
+     * connect is refused ({@code too_many_connections}). 0: no limit. A site may set its own.
+     */
+    public int maxConnectionsPerSite() { return maxConnectionsPerSite; }
+    /**
+     * Bytes that may wait for one client (unsent in its connection's buffer or its long-polling
+     * queue) when the next message for it comes; beyond it the connection is closed and its client
+     * reconnects. 0: no limit. A site may set its own.
+     */
+    public int maxBufferedBytes() { return maxBufferedBytes; }
+    /** The time source of the rate limits, in nanoseconds ({@code System::nanoTime} unless a test moves it). */
+    public java.util.function.LongSupplier ticker() { return ticker; }
+    /** The limits every site has unless it sets its own. */
+    public Limits limits() { return Limits.of(this); }
     /** Whether the admin view is on (it is when it has a key). */
     public boolean adminEnabled() { return adminKey != null; }
     /** The key the admin view asks for; {@code null}: the admin view is off. */
@@ -229,6 +268,9 @@ public final class GatewayOptions {
                 + ", staticResources=" + (staticResources == null ? "none" : staticResources)
                 + ", eventTimeout=" + eventTimeout.toMillis() + "ms, maxPendingEvents=" + maxPendingEvents
                 + ", maxEventsPerSecond=" + (maxEventsPerSecond == 0 ? "unlimited" : maxEventsPerSecond)
+                + ", maxSendsPerSecond=" + (maxSendsPerSecond == 0 ? "unlimited" : maxSendsPerSecond)
+                + ", maxConnectionsPerSite=" + (maxConnectionsPerSite == 0 ? "unlimited" : maxConnectionsPerSite)
+                + ", maxBufferedBytes=" + (maxBufferedBytes == 0 ? "unlimited" : maxBufferedBytes)
                 + (serve ? "" : ", serve=false")
                 + ", publicUrl=" + (publicUrl == null ? "none" : publicUrl)
                 + ", nodesEndpoint=" + (nodesEndpoint ? nodesPath + " and " + CONFIG_JS_PATH : "off")
@@ -261,6 +303,10 @@ public final class GatewayOptions {
         private Duration eventTimeout = DEFAULT_EVENT_TIMEOUT;
         private int maxPendingEvents = DEFAULT_MAX_PENDING_EVENTS;
         private int maxEventsPerSecond = DEFAULT_MAX_EVENTS_PER_SECOND;
+        private int maxSendsPerSecond = DEFAULT_MAX_SENDS_PER_SECOND;
+        private int maxConnectionsPerSite = DEFAULT_MAX_CONNECTIONS_PER_SITE;
+        private int maxBufferedBytes = DEFAULT_MAX_BUFFERED_BYTES;
+        private java.util.function.LongSupplier ticker = System::nanoTime;
         private @Nullable String adminKey;
         private String adminPath = DEFAULT_ADMIN_PATH;
         private int adminPort = -1;
@@ -301,6 +347,11 @@ public final class GatewayOptions {
         public Builder eventTimeout(Duration d) { this.eventTimeout = d; return this; }
         public Builder maxPendingEvents(int n) { this.maxPendingEvents = n; return this; }
         public Builder maxEventsPerSecond(int n) { this.maxEventsPerSecond = n; return this; }
+        public Builder maxSendsPerSecond(int n) { this.maxSendsPerSecond = n; return this; }
+        public Builder maxConnectionsPerSite(int n) { this.maxConnectionsPerSite = n; return this; }
+        public Builder maxBufferedBytes(int bytes) { this.maxBufferedBytes = bytes; return this; }
+        /** The time source of the rate limits, in nanoseconds; tests pass one they move. */
+        public Builder ticker(java.util.function.LongSupplier nanoTime) { this.ticker = nanoTime; return this; }
         /** Turns the admin view on, protected by this key; {@code null} turns it off. */
         public Builder adminKey(@Nullable String key) { this.adminKey = key; return this; }
         public Builder adminPath(String path) { this.adminPath = path; return this; }
@@ -346,6 +397,12 @@ public final class GatewayOptions {
             positive(eventTimeout, "eventTimeout");
             require(maxPendingEvents >= 1, "maxPendingEvents must be >= 1, was " + maxPendingEvents);
             require(maxEventsPerSecond >= 0, "maxEventsPerSecond must be >= 0 (0: no limit), was " + maxEventsPerSecond);
+            require(maxSendsPerSecond >= 0, "maxSendsPerSecond must be >= 0 (0: no limit), was " + maxSendsPerSecond);
+            require(maxConnectionsPerSite >= 0,
+                    "maxConnectionsPerSite must be >= 0 (0: no limit), was " + maxConnectionsPerSite);
+            require(maxBufferedBytes == 0 || maxBufferedBytes >= 1024,
+                    "maxBufferedBytes must be 0 (no limit) or at least 1024 bytes, was " + maxBufferedBytes);
+            require(ticker != null, "ticker must not be null");
             require(adminKey == null || adminKey.length() >= 16, "adminKey must have at least 16 characters");
             require(adminPath != null && adminPath.startsWith("/") && adminPath.length() > 1 && !adminPath.endsWith("/")
                     && !adminPath.equals(path) && !adminPath.startsWith(path + "/"),

@@ -105,7 +105,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         Map<String, SiteRuntime> byName = new LinkedHashMap<>();
         Map<String, SiteRuntime> byNamespace = new LinkedHashMap<>();
         for (SiteOptions site : b.sites) {
-            SiteRuntime runtime = new SiteRuntime(site);
+            SiteRuntime runtime = new SiteRuntime(site, options);
             if (byName.put(site.name(), runtime) != null) {
                 throw new IllegalArgumentException("site '" + site.name() + "' is configured twice");
             }
@@ -246,8 +246,11 @@ public final class PushBridgeGateway implements AutoCloseable {
             SendApiHandler sendApi = new SendApiHandler(dispatcher, name -> {
                 SiteRuntime site = sitesByName.get(name);
                 return site == null ? null : site.options();
-            }, options.maxMessageSize() + 64 * 1024, () -> draining);
-            s.setPipelineFactory(new GatewayInitializer(options, Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024),
+            }, name -> {
+                SiteRuntime site = sitesByName.get(name);
+                return (site == null ? options.maxMessageSize() : site.limits().maxMessageSize()) + 64 * 1024;
+            }, () -> draining);
+            s.setPipelineFactory(new GatewayInitializer(options, maxHttpContent(),
                     sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes, () -> draining),
                     new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
@@ -291,7 +294,8 @@ public final class PushBridgeGateway implements AutoCloseable {
             running = true;
             log.info("[{}] PushBridge gateway listening on {}:{}{} with sites {}; store {}, router {}; {}",
                     options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
-                            .map(r -> r.options().name() + "=" + r.options().namespace()).toList(),
+                            .map(r -> r.options().name() + "=" + r.options().namespace()
+                                    + (r.options().limits().isEmpty() ? "" : " (" + r.options().limits() + ")")).toList(),
                     store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
         }
     }
@@ -421,6 +425,12 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
 
         @Override
+        public Limits limits(String site) {
+            SiteRuntime runtime = sitesByName.get(site);
+            return runtime == null ? options.limits() : runtime.limits();
+        }
+
+        @Override
         public java.util.concurrent.Executor executor() {
             return executor;
         }
@@ -472,6 +482,19 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * The largest HTTP body the port takes: an Engine.IO payload, or a send API body for the site
+     * with the largest {@code maxMessageSize} (plus room for the JSON around the message); each
+     * site's own limit is then checked by the send API.
+     */
+    private int maxHttpContent() {
+        long largest = options.maxMessageSize();
+        for (SiteRuntime site : sitesByName.values()) {
+            largest = Math.max(largest, site.limits().maxMessageSize());
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(options.maxPayload(), largest + 64 * 1024));
+    }
+
     private Configuration configuration() {
         Configuration c = new Configuration();
         c.setHostname(options.host());
@@ -480,7 +503,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         c.setPingInterval((int) options.pingInterval().toMillis());
         c.setPingTimeout((int) options.pingTimeout().toMillis());
         c.setMaxFramePayloadLength(options.maxPayload());
-        c.setMaxHttpContentLength(Math.max(options.maxPayload(), options.maxMessageSize() + 64 * 1024));
+        c.setMaxHttpContentLength(maxHttpContent());
         c.setRandomSession(true);
         c.setWebsocketCompression(options.websocketCompression());
         c.setHttpCompression(false);

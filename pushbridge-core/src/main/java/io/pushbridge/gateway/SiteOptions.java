@@ -33,6 +33,7 @@ public final class SiteOptions {
     private final @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
     private final List<SocketListener> listeners;
     private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers;
+    private final SiteLimits limits;
 
     private SiteOptions(Builder b) {
         this.name = b.name;
@@ -44,6 +45,7 @@ public final class SiteOptions {
         this.anyEventHandler = b.anyEventHandler;
         this.listeners = List.copyOf(b.listeners);
         this.commandHandlers = Map.copyOf(b.commandHandlers);
+        this.limits = b.limits;
     }
 
     public static Builder builder(String name) {
@@ -94,6 +96,11 @@ public final class SiteOptions {
         return listeners;
     }
 
+    /** The limits the site sets for itself; those it leaves unset are the gateway's (see {@link SiteLimits#resolve}). */
+    public SiteLimits limits() {
+        return limits;
+    }
+
     /**
      * Whether an event name is reserved by Socket.IO or PushBridge ({@code connect}, {@code disconnect},
      * {@code batch}, {@code resync}, ...): no send may use it and no handler may take it.
@@ -137,7 +144,7 @@ public final class SiteOptions {
     public String toString() {
         // never the keys
         return "Site[" + name + " on " + namespace + ", " + apiKeyDigests.size() + " api key(s), user rooms '"
-                + userRoomPrefix + "*']";
+                + userRoomPrefix + "*'" + (limits.isEmpty() ? "" : ", limits " + limits) + "]";
     }
 
     /** Builds {@link SiteOptions}; {@link #build()} checks every value and names the bad one. */
@@ -152,6 +159,7 @@ public final class SiteOptions {
         private @org.jspecify.annotations.Nullable ClientEventHandler anyEventHandler;
         private final List<SocketListener> listeners = new ArrayList<>();
         private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers = new LinkedHashMap<>();
+        private SiteLimits limits = SiteLimits.none();
 
         private Builder(String name) {
             this.name = name;
@@ -191,7 +199,7 @@ public final class SiteOptions {
          * ({@code events.unhandled}); a client waiting for an answer gets an error.
          */
         public Builder onEvent(String event, ClientEventHandler handler) {
-            if (event == null || event.isEmpty() || Dispatcher.hasControlCharacters(event)) {
+            if (event == null || event.isEmpty() || Limits.characters(event) != Limits.Characters.OK) {
                 throw new IllegalArgumentException("site '" + name + "': event name '" + event + "' is invalid");
             }
             if (Dispatcher.RESERVED_EVENTS.contains(event)) {
@@ -217,7 +225,7 @@ public final class SiteOptions {
 
         /** Carries out the custom commands of {@code type} that reach this node (see {@code PushTemplate.command}). */
         public Builder onCommand(String type, io.pushbridge.GatewayCommandHandler handler) {
-            if (type == null || type.isEmpty() || Dispatcher.hasControlCharacters(type)) {
+            if (type == null || type.isEmpty() || Limits.characters(type) != Limits.Characters.OK) {
                 throw new IllegalArgumentException("site '" + name + "': command type '" + type + "' is invalid");
             }
             if (Dispatcher.RESERVED_EVENTS.contains(type)) {
@@ -226,6 +234,12 @@ public final class SiteOptions {
             if (commandHandlers.putIfAbsent(type, Objects.requireNonNull(handler, "handler")) != null) {
                 throw new IllegalArgumentException("site '" + name + "': command '" + type + "' has two handlers");
             }
+            return this;
+        }
+
+        /** The site's own limits; those it leaves unset are the gateway's. */
+        public Builder limits(SiteLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
             return this;
         }
 

@@ -4,18 +4,72 @@ import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** A configured site at run time: its options and the index of its local sockets by id and room. */
+/**
+ * A configured site at run time: its options, the limits in force, the budget of its sends and
+ * connections on this node, and the index of its local sockets by id and room.
+ */
 final class SiteRuntime {
 
     private final io.pushbridge.gateway.SiteOptions options;
+    private final Limits limits;
+    private final @org.jspecify.annotations.Nullable TokenBucket sends;
+    /** Sockets of this site on this node, plus connects being authorized (see {@link #reserveConnection}). */
+    private final java.util.concurrent.atomic.AtomicInteger connectionSlots = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, SiteSocket> socketsById = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsByRoom = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsBySession = new ConcurrentHashMap<>();
 
     private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Executor commands;
 
+    /** A site with the default gateway's limits (for tests). */
     SiteRuntime(SiteOptions options) {
+        this(options, GatewayOptions.builder().build());
+    }
+
+    SiteRuntime(SiteOptions options, GatewayOptions gateway) {
         this.options = options;
+        this.limits = options.limits().resolve(gateway);
+        this.sends = limits.maxSendsPerSecond() > 0 ? new TokenBucket(limits.maxSendsPerSecond()) : null;
+    }
+
+    /** The limits in force for this site. */
+    Limits limits() {
+        return limits;
+    }
+
+    /**
+     * Takes one send from the site's budget on this node.
+     *
+     * @return 0 if the send may go on; else how many nanoseconds until it could
+     */
+    long takeSend(long nowNanos) {
+        return sends == null ? 0 : sends.take(nowNanos);
+    }
+
+    /**
+     * Reserves a connection slot for a connect about to be authorized; {@code false} when the site
+     * has {@code maxConnections} already (then nothing is reserved). Each reservation is released
+     * once: by {@link #releaseConnection} if the connect is not admitted, else when its socket closes.
+     */
+    boolean reserveConnection() {
+        int max = limits.maxConnections();
+        if (max <= 0) {
+            connectionSlots.incrementAndGet();
+            return true;
+        }
+        while (true) {
+            int n = connectionSlots.get();
+            if (n >= max) {
+                return false;
+            }
+            if (connectionSlots.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseConnection() {
+        connectionSlots.decrementAndGet();
     }
 
     /** Runs the site's custom commands one after the other, on {@code workers}. */

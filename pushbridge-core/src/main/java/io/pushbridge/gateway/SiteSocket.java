@@ -51,6 +51,15 @@ final class SiteSocket {
 
         /** Closes the socket's whole connection without a disconnect, so that its client reconnects; must not block. */
         void closeTransport(SiteSocket socket);
+
+        /**
+         * More than the site's {@code maxBufferedBytes} wait for the socket's client: closes its
+         * connection (its user queues keep their messages), counted and logged; must not block.
+         * Called once per socket, under its lock.
+         */
+        default void tooSlow(SiteSocket socket, long buffered, int limit) {
+            closeTransport(socket);
+        }
     }
 
     private enum State { BATCHING, OPEN, CLOSED }
@@ -97,9 +106,12 @@ final class SiteSocket {
     private int pendingEvents;
     /** Whether the socket was ever open (its client learned it is connected): listeners heard of it. */
     private boolean wasOpen;
-    /** The client's event budget (a token bucket refilled at the gateway's rate), guarded by {@code this}. */
-    private double eventTokens = -1;
-    private long eventTokensAt;
+    /** The client's event budget at the site's rate, made on its first event; guarded by {@code this}. */
+    private @Nullable TokenBucket eventTokens;
+    /** What waits to reach the client (its session's queues and connections); {@code null}: not metered. */
+    private final @Nullable OutboundBacklog backlog;
+    /** Too much waited for the client: nothing more is emitted, its connection is being closed (guarded by this). */
+    private boolean tooSlow;
 
     /**
      * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
@@ -113,6 +125,13 @@ final class SiteSocket {
     /** @param request what the client sent with its CONNECT, kept for its events when it had an auth payload */
     SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Closer closer,
             EventExecutor loop, @Nullable ConnectRequest request) {
+        this(site, client, rooms, ackSink, closer, loop, request, null);
+    }
+
+    /** @param backlog what waits for the client, checked against the site's {@code maxBufferedBytes} before each emit */
+    SiteSocket(SiteRuntime site, NamespaceClient client, Set<String> rooms, AckSink ackSink, Closer closer,
+            EventExecutor loop, @Nullable ConnectRequest request, @Nullable OutboundBacklog backlog) {
+        this.backlog = backlog;
         this.site = site;
         this.auth = request == null || request.auth().isEmpty() ? null : request.auth();
         this.client = client;
@@ -434,17 +453,10 @@ final class SiteSocket {
         if (perSecond <= 0) {
             return true;
         }
-        if (eventTokens < 0) {
-            eventTokens = perSecond;
-        } else {
-            eventTokens = Math.min(perSecond, eventTokens + (nowNanos - eventTokensAt) * perSecond / 1e9);
+        if (eventTokens == null) {
+            eventTokens = new TokenBucket(perSecond);
         }
-        eventTokensAt = nowNanos;
-        if (eventTokens < 1) {
-            return false;
-        }
-        eventTokens--;
-        return true;
+        return eventTokens.take(nowNanos) == 0;
     }
 
     /** Runs {@code task} after the previous one; {@code after} always runs; {@code notRun} if the executor refused it. */
@@ -501,6 +513,9 @@ final class SiteSocket {
 
     /** One {@code resync} if the batch asks for it, one {@code batch} with an ack if it holds messages. */
     private void sendBatch(PendingBatch batch) {
+        if (overBuffered()) {
+            return;
+        }
         if (batch.resync()) {
             client.sendEvent(Dispatcher.RESYNC_EVENT);
         }
@@ -561,7 +576,32 @@ final class SiteSocket {
         return false;
     }
 
+    /**
+     * Whether more than the site's {@code maxBufferedBytes} wait for the client; the first time,
+     * hands the socket to {@link Closer#tooSlow}. Checked before each emit, so one message larger
+     * than the limit still goes out to a client that keeps up. Its messages stay in its user queues.
+     */
+    private boolean overBuffered() {
+        if (tooSlow) {
+            return true;
+        }
+        int limit = site.limits().maxBufferedBytes();
+        if (limit <= 0 || backlog == null || !backlog.isMetered()) {
+            return false;
+        }
+        long buffered = backlog.bytes();
+        if (buffered <= limit) {
+            return false;
+        }
+        tooSlow = true;
+        closer.tooSlow(this, buffered, limit);
+        return true;
+    }
+
     private void emit(Message message) {
+        if (overBuffered()) {
+            return;
+        }
         Set<String> ackRooms = ackRooms(message);
         Object[] args = message.args().toArray();
         if (ackRooms.isEmpty()) {

@@ -42,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * {@code application/x-www-form-urlencoded} with repeated {@code rooms} fields, {@code event}, and
  * {@code args} as a JSON array string. The key may also come in {@code X-Api-Key} or
  * {@code Authorization: Bearer}. Answers 200 {@code {id, rooms, queued}}, or 400/401/404/405/413/
- * 415/503 with a JSON error body. A refused request changes nothing. While the node drains (it is
- * stopping), every send is answered 503 {@code draining} with {@code Retry-After: 1}.
+ * 415/429/503 with a JSON error body (429, the site's sends per second, with {@code Retry-After} in
+ * seconds). A refused request changes nothing. While the node drains (it is stopping), every send
+ * is answered 503 {@code draining} with {@code Retry-After: 1}.
  *
  * <p>Runs on the I/O thread up to the (non-blocking) send; the answer is written from whichever
  * thread completes it. Keys are compared in constant time and never logged.
@@ -59,20 +60,28 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
 
     private final PushTemplate template;
     private final Function<String, @Nullable SiteOptions> sites;
-    private final int maxBodyBytes;
+    private final java.util.function.ToIntFunction<String> maxBodyBytes;
     private final java.util.function.BooleanSupplier draining;
 
     public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes) {
-        this(template, sites, maxBodyBytes, () -> false);
+        this(template, sites, site -> maxBodyBytes, () -> false);
+    }
+
+    /** @param draining see {@link #SendApiHandler(PushTemplate, Function, java.util.function.ToIntFunction, java.util.function.BooleanSupplier)} */
+    public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes,
+            java.util.function.BooleanSupplier draining) {
+        this(template, sites, site -> maxBodyBytes, draining);
     }
 
     /**
+     * @param maxBodyBytes the largest body for a site, by its name (its own message size limit, plus
+     *     room for the JSON)
      * @param draining whether the node is draining: every send is then answered 503 {@code draining}
      *     with {@code Retry-After: 1} and the connection closed, so that the sender's retry (on a new
      *     connection) reaches another node behind a balancer
      */
-    public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes,
-            java.util.function.BooleanSupplier draining) {
+    public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites,
+            java.util.function.ToIntFunction<String> maxBodyBytes, java.util.function.BooleanSupplier draining) {
         this.template = template;
         this.sites = sites;
         this.maxBodyBytes = maxBodyBytes;
@@ -137,9 +146,10 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
                     "Send application/json or application/x-www-form-urlencoded", List.of());
             return;
         }
-        if (request.content().readableBytes() > maxBodyBytes) {
+        int maxBody = maxBodyBytes.applyAsInt(site.name());
+        if (request.content().readableBytes() > maxBody) {
             fail(ctx, keepAlive, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large",
-                    "The body is larger than " + maxBodyBytes + " bytes", List.of());
+                    "The body is larger than " + maxBody + " bytes", List.of());
             return;
         }
         List<String> problems = new ArrayList<>();
@@ -178,6 +188,12 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
                 case UNKNOWN_SITE -> fail(ctx, keepAlive, HttpResponseStatus.NOT_FOUND, "unknown_site", "No such site", List.of());
                 case TOO_LARGE -> fail(ctx, keepAlive, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "too_large",
                         refused.getMessage(), refused.problems());
+                case RATE_LIMITED -> {
+                    long seconds = retryAfterSeconds(refused.retryAfter());
+                    HttpJson.write(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, HttpJson.error("rate_limited",
+                            "Too many sends for this site; retry after " + seconds + " s", refused.problems()),
+                            keepAlive, Map.of("Retry-After", Long.toString(seconds)));
+                }
                 default -> fail(ctx, keepAlive, HttpResponseStatus.BAD_REQUEST, "invalid_request", "The request is invalid",
                         refused.problems());
             }
@@ -188,6 +204,15 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
             log.error("Send failed unexpectedly", cause);
             fail(ctx, keepAlive, HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal", "Internal error", List.of());
         }
+    }
+
+    /** {@code Retry-After} in whole seconds, rounded up, at least 1. */
+    static long retryAfterSeconds(java.time.@Nullable Duration retryAfter) {
+        if (retryAfter == null) {
+            return 1;
+        }
+        long nanos = retryAfter.toNanos();
+        return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
     }
 
     private static void fail(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String code,
