@@ -199,7 +199,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         }
         byte[] request;
         try {
-            request = JSON.writeValueAsBytes(authRequest(clientEvent));
+            request = JSON.writeValueAsBytes(authRequest(clientEvent, ctx));
         } catch (JsonProcessingException e) {
             return CompletableFuture.failedFuture(new PushRefusedException(PushRefusedException.Reason.INVALID,
                     List.of("the request cannot be written as JSON: " + e.getOriginalMessage())));
@@ -220,8 +220,13 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         });
     }
 
-    /** The auth request of a {@code subscribe} event, keys in the order the old service wrote them. */
-    private static Map<String, Object> authRequest(ClientEvent clientEvent) {
+    /**
+     * The auth request of a {@code subscribe} event, keys in the order the old service wrote them.
+     * The room must be one the socket could join: a valid name by the site's limits (see
+     * {@code Limits#roomNameProblem}), so that no grant is asked for that the join would refuse.
+     */
+    private Map<String, Object> authRequest(ClientEvent clientEvent, @Nullable GatewayContext ctx) {
+        io.pushbridge.gateway.Limits limits = ctx == null ? null : ctx.limits(site);
         if (!(clientEvent.firstArg() instanceof Map<?, ?> args)) {
             throw new PushRefusedException(PushRefusedException.Reason.INVALID,
                     List.of("the first argument must be an object {room, uid, sid}"));
@@ -232,6 +237,11 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
             problems.add("room must be a string");
         } else if (name.isEmpty()) {
             problems.add("room must not be empty");
+        } else if (limits != null && limits.roomNameProblem(name) != null) {
+            String problem = limits.roomNameProblem(name);
+            ctx.count(io.pushbridge.gateway.Limit.ROOM_NAME.counter(site));
+            problems.add(problem.startsWith("room '") ? "room is longer than " + limits.maxRoomNameLength() + " characters"
+                    : problem);
         } else if (name.length() > MAX_ROOM_LENGTH) {
             problems.add("room is longer than " + MAX_ROOM_LENGTH + " characters");
         } else if (hasControlCharacters(name)) {

@@ -387,23 +387,30 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             return;
         }
         notifications.incrementAndGet();
-        // users whose room name would be too long are left out (counted once); the others still get it
-        int maxRoom = ctx.options().maxRoomNameLength();
+        // users whose room name would be too long, or break the rules of names, are left out (counted
+        // once); the others still get it
+        io.pushbridge.gateway.Limits limits = ctx.limits(site);
         List<String> rooms = new ArrayList<>(notification.users().size());
         int unusable = 0;
+        String problem = null;
         for (String user : notification.users()) {
-            if (roomPrefix.length() + user.length() <= maxRoom) {
-                rooms.add(roomPrefix + user);
+            String room = roomPrefix + user;
+            String p = limits.roomNameProblem(room);
+            if (p == null) {
+                rooms.add(room);
             } else {
                 unusable++;
+                // the length problem quotes the name: said without it (user ids stay out of logs)
+                problem = p.startsWith("room '") ? "longer than " + limits.maxRoomNameLength() + " characters" : p;
             }
         }
         if (unusable > 0) {
+            ctx.count(io.pushbridge.gateway.Limit.ROOM_NAME.counter(site));
             drop(ctx, Ingestion.Reason.INVALID, unusable + " of " + notification.users().size()
-                    + " user id(s) make a room name longer than " + maxRoom + " characters; the others get it");
+                    + " user id(s) make an invalid room name (" + problem + "); the others get it");
         }
         // a send names at most maxRoomsPerSend rooms; a socket is in one user room, so chunks reach it once
-        int chunk = ctx.options().maxRoomsPerSend();
+        int chunk = ctx.limits(site).maxRoomsPerSend();
         for (int from = 0; from < rooms.size(); from += chunk) {
             Set<String> part = new LinkedHashSet<>(rooms.subList(from, Math.min(rooms.size(), from + chunk)));
             try {
@@ -440,9 +447,9 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         if (context != null) {
             throw new IllegalStateException("Redis sessions of site '" + site + "' are already started");
         }
-        if (notificationsEvent.length() > ctx.options().maxEventNameLength()) {
+        if (notificationsEvent.length() > ctx.limits(site).maxEventNameLength()) {
             throw new IllegalStateException("Redis sessions of site '" + site + "': notificationsEvent is longer than the "
-                    + "gateway's maxEventNameLength (" + ctx.options().maxEventNameLength() + ")");
+                    + "site's maxEventNameLength (" + ctx.limits(site).maxEventNameLength() + ")");
         }
         int database = connector.database();
         await(checkKeyspaceEvents(ctx.nodeId()), "CONFIG GET notify-keyspace-events");

@@ -136,9 +136,12 @@ class RedisHandshakeIntegrationTests {
                 new Object[] {new JSONObject().put("room", 5)},
                 new Object[] {new JSONObject().put("room", "r".repeat(201))},
                 new Object[] {new JSONObject().put("room", "a\u0001b")},
+                new Object[] {new JSONObject().put("room", " padded")},
+                new Object[] {new JSONObject().put("room", "a\u2028b")},
                 new Object[] {new JSONObject().put("room", "r").put("uid", true)},
                 new Object[] {new JSONObject().put("room", "r").put("sid", new JSONObject().put("a", 1))});
         long refused = gateway.stats().get("events.refused.invalid");
+        long roomNames = gateway.stats().get("limits.legacy.room_name");
         try (TestClient client = TestClient.connect(gateway.port(), "/", null)) {
             String socketId = client.awaitConnected();
             for (Object[] args : bad) {
@@ -148,6 +151,8 @@ class RedisHandshakeIntegrationTests {
                 assertThat(error.getString("message")).isNotEmpty();
             }
             assertThat(gateway.stats().get("events.refused.invalid")).isEqualTo(refused + bad.size());
+            // too long, control character, padded, line separator: the site's limits on room names
+            assertThat(gateway.stats().get("limits.legacy.room_name")).isEqualTo(roomNames + 4);
 
             subscribe(client, new JSONObject().put("room", "good"));
             assertThat(backendA.next()).as("the first request published is the good one")

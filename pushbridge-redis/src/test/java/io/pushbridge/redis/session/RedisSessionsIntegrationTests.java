@@ -10,6 +10,7 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.pushbridge.gateway.ContextCapture;
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.gateway.PushBridgeGateway;
+import io.pushbridge.gateway.SiteLimits;
 import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.gateway.TestGateways;
 import io.pushbridge.redis.RedisConnector;
@@ -38,6 +39,7 @@ class RedisSessionsIntegrationTests {
     static final RedisExtension redis = RedisExtension.standalone();
 
     static final String SITE = "yunity";
+    static final int MAX_ROOM = 40;
 
     static RedisClient lettuce;
     static StatefulRedisConnection<String, String> connection;
@@ -57,8 +59,11 @@ class RedisSessionsIntegrationTests {
         sessions = RedisSessions.builder(SITE).redis(connector).keyPrefix("session-store-").event("authenticate")
                 .roomPrefix(SiteOptions.DEFAULT_USER_ROOM_PREFIX).notificationsChannel("notifications")
                 .notificationsEvent("message").maxMessageSize(10_000).build();
+        // the site's own limits shape what its notifications become: rooms of at most 40
+        // characters, sends of at most 2 rooms
         gateway = TestGateways.start(TestGateways.options().path("/socket/").build(), b -> b
-                .site(sessions.applyTo(SiteOptions.builder(SITE).namespace("/")).build())
+                .site(sessions.applyTo(SiteOptions.builder(SITE).namespace("/")
+                        .limits(SiteLimits.builder().maxRoomNameLength(MAX_ROOM).maxRoomsPerSend(2).build())).build())
                 .extension(sessions)
                 .extension(capture));
     }
@@ -247,12 +252,39 @@ class RedisSessionsIntegrationTests {
         try (SessionClient client = client()) {
             client.authenticate("neighbour");
             long before = gateway.stats().get("ingestion.dropped.invalid");
+            long hits = gateway.stats().get("limits." + SITE + ".room_name");
             String tooLong = "u".repeat(gateway.options().maxRoomNameLength());
 
             cli.publish("notifications", "{\"users\":[\"" + tooLong + "\",\"neighbour\"],\"data\":\"still\"}");
 
             assertThat(client.nextMessage()).isEqualTo("still");
             assertThat(gateway.stats().get("ingestion.dropped.invalid")).isEqualTo(before + 1);
+            assertThat(gateway.stats().get("limits." + SITE + ".room_name")).isEqualTo(hits + 1);
+        }
+    }
+
+    @Test
+    void theSitesOwnRoomLimitsShapeANotification() throws Exception {
+        // a user id that makes a room of exactly the site's 40 characters, one more, and padded ones
+        String atLimit = "a".repeat(MAX_ROOM - SiteOptions.DEFAULT_USER_ROOM_PREFIX.length());
+        cli.set("session-store-atlimit", atLimit);
+        cli.set("session-store-second", "second");
+        try (SessionClient client = client(); SessionClient second = client()) {
+            client.authenticate("atlimit");
+            assertThat(rooms(client)).containsExactly("user_" + atLimit);
+            second.authenticate("second");
+            long before = gateway.stats().get("ingestion.dropped.invalid");
+            long hits = gateway.stats().get("limits." + SITE + ".room_name");
+
+            // five users: two are left out, three are sent in two sends of at most two rooms
+            cli.publish("notifications", "{\"users\":[\"" + atLimit + "b\",\" padded\",\"" + atLimit
+                    + "\",\"third\",\"second\"],\"data\":\"fits\"}");
+
+            assertThat(client.nextMessage()).isEqualTo("fits");
+            assertThat(second.nextMessage()).isEqualTo("fits");
+            assertThat(client.poll(Duration.ofMillis(200))).as("one copy").isNull();
+            assertThat(gateway.stats().get("ingestion.dropped.invalid")).isEqualTo(before + 1);
+            assertThat(gateway.stats().get("limits." + SITE + ".room_name")).isEqualTo(hits + 1);
         }
     }
 
