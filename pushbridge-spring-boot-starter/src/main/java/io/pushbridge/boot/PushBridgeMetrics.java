@@ -90,7 +90,10 @@ final class PushBridgeMetrics {
         outcomes.put("refused", st -> {
             long n = 0;
             for (PushRefusedException.Reason reason : PushRefusedException.Reason.values()) {
-                n += st.get("events.refused." + reason.name().toLowerCase(Locale.ROOT));
+                if (reason != PushRefusedException.Reason.RATE_LIMITED) {
+                    // events.refused.rate_limited is the rate_limited outcome below
+                    n += st.get("events.refused." + reason.name().toLowerCase(Locale.ROOT));
+                }
             }
             return n;
         });

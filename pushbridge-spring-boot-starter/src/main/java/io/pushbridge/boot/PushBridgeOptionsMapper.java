@@ -53,6 +53,9 @@ final class PushBridgeOptionsMapper {
             Map.entry("eventTimeout", "event-timeout"),
             Map.entry("maxPendingEvents", "max-pending-events"),
             Map.entry("maxEventsPerSecond", "max-events-per-second"),
+            Map.entry("maxSendsPerSecond", "max-sends-per-second"),
+            Map.entry("maxConnectionsPerSite", "max-connections-per-site"),
+            Map.entry("maxBufferedBytes", "max-buffered-bytes"),
             Map.entry("adminKey", "admin.key"),
             Map.entry("adminPath", "admin.path"),
             Map.entry("adminPort", "admin.port"),
@@ -77,6 +80,17 @@ final class PushBridgeOptionsMapper {
             Map.entry("authScheme", "auth-scheme"),
             Map.entry("auth timeout", "auth-timeout"),
             Map.entry("static authorizer: tokens", "tokens"));
+
+    /** Core's {@code SiteLimits} settings to property names under {@code pushbridge.sites.<name>.limits.}. */
+    private static final Map<String, String> LIMIT_SETTINGS = Map.of(
+            "maxMessageSize", "max-message-size",
+            "maxRoomsPerSend", "max-rooms-per-send",
+            "maxRoomNameLength", "max-room-name-length",
+            "maxEventNameLength", "max-event-name-length",
+            "maxSendsPerSecond", "max-sends-per-second",
+            "maxConnections", "max-connections",
+            "maxEventsPerSecond", "max-events-per-second",
+            "maxBufferedBytes", "max-buffered-bytes");
 
     private static final Pattern SIMPLE_KEY = Pattern.compile("[a-z0-9][a-z0-9-]*");
 
@@ -130,7 +144,10 @@ final class PushBridgeOptionsMapper {
         }
         b.nodesEndpoint(p.isNodesEndpoint()).nodesPath(p.getNodesPath());
         b.eventTimeout(p.getEventTimeout()).maxPendingEvents(p.getMaxPendingEvents())
-                .maxEventsPerSecond(p.getMaxEventsPerSecond());
+                .maxEventsPerSecond(p.getMaxEventsPerSecond())
+                .maxSendsPerSecond(p.getMaxSendsPerSecond())
+                .maxConnectionsPerSite(p.getMaxConnectionsPerSite())
+                .maxBufferedBytes(bytes(p.getMaxBufferedBytes(), "max-buffered-bytes"));
         b.shutdownTimeout(p.getShutdownTimeout()).reconnectSpread(p.getReconnectSpread());
         PushBridgeProperties.Admin admin = p.getAdmin();
         String adminKey = admin.getKey();
@@ -225,7 +242,11 @@ final class PushBridgeOptionsMapper {
             BiFunction<String, String, RoomAuthorizer> beans, @Nullable RedisDrivenSites redis,
             List<PushBridgeCommandHandler> commands) {
         String group = sitePath(name);
-        checkUserRoomPrefix(group, site.getUserRoomPrefix(), p.getMaxRoomNameLength());
+        io.pushbridge.gateway.SiteLimits limits = limits(group, site.getLimits());
+        Integer siteRoomLength = limits.maxRoomNameLength();
+        checkUserRoomPrefix(group, site.getUserRoomPrefix(), siteRoomLength != null ? siteRoomLength : p.getMaxRoomNameLength(),
+                siteRoomLength != null ? group + ".limits.max-room-name-length"
+                        : PushBridgeProperties.PREFIX + ".max-room-name-length");
         List<String> apiKeys = new ArrayList<>();
         String apiKey = site.getApiKey();
         if (apiKey != null) {
@@ -243,7 +264,8 @@ final class PushBridgeOptionsMapper {
         }
         SiteOptions.Builder b = SiteOptions.builder(name)
                 .apiKeys(apiKeys)
-                .userRoomPrefix(site.getUserRoomPrefix());
+                .userRoomPrefix(site.getUserRoomPrefix())
+                .limits(limits);
         if (site.getNamespace() != null) {
             b.namespace(site.getNamespace());
         }
@@ -271,6 +293,34 @@ final class PushBridgeOptionsMapper {
             }
         }
         return build(group, SITE_SETTINGS, b::build);
+    }
+
+    /** The site's own limits ({@code <group>.limits.*}); those left unset are the gateway's. */
+    static io.pushbridge.gateway.SiteLimits limits(String group, PushBridgeProperties.SiteLimits p) {
+        String limitsGroup = group + ".limits";
+        Integer maxMessageSize = p.getMaxMessageSize() == null ? null
+                : siteBytes(p.getMaxMessageSize(), limitsGroup + ".max-message-size");
+        Integer maxBufferedBytes = p.getMaxBufferedBytes() == null ? null
+                : siteBytes(p.getMaxBufferedBytes(), limitsGroup + ".max-buffered-bytes");
+        return build(limitsGroup, LIMIT_SETTINGS, () -> io.pushbridge.gateway.SiteLimits.builder()
+                .maxMessageSize(maxMessageSize)
+                .maxRoomsPerSend(p.getMaxRoomsPerSend())
+                .maxRoomNameLength(p.getMaxRoomNameLength())
+                .maxEventNameLength(p.getMaxEventNameLength())
+                .maxSendsPerSecond(p.getMaxSendsPerSecond())
+                .maxConnections(p.getMaxConnections())
+                .maxEventsPerSecond(p.getMaxEventsPerSecond())
+                .maxBufferedBytes(maxBufferedBytes)
+                .build());
+    }
+
+    /**
+     * The largest message of a site in bytes: its {@code limits.max-message-size}, else
+     * {@code pushbridge.max-message-size}. Bounds what its Redis channels read, too.
+     */
+    static int maxMessageSize(PushBridgeProperties p, PushBridgeProperties.Site site) {
+        DataSize own = site.getLimits().getMaxMessageSize();
+        return (int) Math.min(Integer.MAX_VALUE, (own != null ? own : p.getMaxMessageSize()).toBytes());
     }
 
     /** The authorizer; {@code null} for the REDIS_* ones, which {@link RedisDrivenSites} sets up. */
@@ -344,15 +394,25 @@ final class PushBridgeOptionsMapper {
      * A prefix that no room name could carry (as long as the room name limit) would silently turn
      * off the ack queues of the site, so it is refused here; core checks the prefix itself.
      */
-    private static void checkUserRoomPrefix(String group, @Nullable String prefix, int maxRoomNameLength) {
+    private static void checkUserRoomPrefix(String group, @Nullable String prefix, int maxRoomNameLength,
+            String lengthProperty) {
         String property = group + ".user-room-prefix";
         if (prefix == null) {
             throw new InvalidPushBridgePropertyException(property, "must not be null (use \"\" for no user rooms)");
         }
         if (prefix.length() >= maxRoomNameLength) {
-            throw new InvalidPushBridgePropertyException(property, "must be shorter than pushbridge.max-room-name-length ("
+            throw new InvalidPushBridgePropertyException(property, "must be shorter than " + lengthProperty + " ("
                     + maxRoomNameLength + ") so that a user room name can follow it, was " + prefix.length() + " characters");
         }
+    }
+
+    /** A site's byte size, checked to fit an int, naming its full property. */
+    private static int siteBytes(DataSize size, String property) {
+        long bytes = size.toBytes();
+        if (bytes > Integer.MAX_VALUE || bytes < Integer.MIN_VALUE) {
+            throw new InvalidPushBridgePropertyException(property, "must be at most " + Integer.MAX_VALUE + "B, was " + size);
+        }
+        return (int) bytes;
     }
 
     private static int bytes(DataSize size, String property) {

@@ -177,11 +177,34 @@ public class PushBridgeProperties {
     private Duration reconnectSpread = Duration.ofSeconds(2);
 
     /**
+     * Sends (send API and PushTemplate, custom commands included) one site may make per second on
+     * each node, on average and in one burst; beyond it they are refused with HTTP 429 and
+     * Retry-After (RATE_LIMITED for PushTemplate). Each node keeps its own budget. 0: no limit. A
+     * site may set its own (sites.NAME.limits.max-sends-per-second).
+     */
+    private int maxSendsPerSecond = 0;
+
+    /**
+     * Sockets one site may have on each node, those being authorized included; beyond it a connect
+     * is refused with connect_error code "too_many_connections". 0: no limit. A site may set its own
+     * (sites.NAME.limits.max-connections).
+     */
+    private int maxConnectionsPerSite = 0;
+
+    /**
+     * Bytes that may wait for one client (unsent on its connection, or queued for its next
+     * long-poll) when the next message for it comes; beyond it the client's connection is closed
+     * (it reconnects and gets its user queues as a batch). 0: no limit, else at least 1KB. A site
+     * may set its own (sites.NAME.limits.max-buffered-bytes).
+     */
+    private DataSize maxBufferedBytes = DataSize.ofMegabytes(16);
+
+    /**
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
      * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
      * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE, REDIS_SESSION), auth-url,
      * auth-scheme, auth-timeout, api-key, api-keys, user-room-prefix, tokens, rooms,
-     * authorizer-bean, redis-handshake.*, redis-session.*.
+     * authorizer-bean, redis-handshake.*, redis-session.*, upstream.*, limits.*.
      */
     private Map<String, Site> sites = new LinkedHashMap<>();
 
@@ -431,6 +454,30 @@ public class PushBridgeProperties {
 
     public Redis getRedis() {
         return redis;
+    }
+
+    public int getMaxSendsPerSecond() {
+        return maxSendsPerSecond;
+    }
+
+    public void setMaxSendsPerSecond(int maxSendsPerSecond) {
+        this.maxSendsPerSecond = maxSendsPerSecond;
+    }
+
+    public int getMaxConnectionsPerSite() {
+        return maxConnectionsPerSite;
+    }
+
+    public void setMaxConnectionsPerSite(int maxConnectionsPerSite) {
+        this.maxConnectionsPerSite = maxConnectionsPerSite;
+    }
+
+    public DataSize getMaxBufferedBytes() {
+        return maxBufferedBytes;
+    }
+
+    public void setMaxBufferedBytes(DataSize maxBufferedBytes) {
+        this.maxBufferedBytes = maxBufferedBytes;
     }
 
     public Map<String, Site> getSites() {
@@ -935,6 +982,113 @@ public class PushBridgeProperties {
         }
     }
 
+    /**
+     * {@code pushbridge.sites.<name>.limits}: the limits of one site. Each one left unset is the
+     * gateway-wide value of the same name ({@code pushbridge.max-*}).
+     */
+    public static class SiteLimits {
+
+        /** Largest message of the site, as JSON (a plain number means bytes); at least 64B. Unset: pushbridge.max-message-size. */
+        private @Nullable DataSize maxMessageSize;
+
+        /** Most rooms one send, join or leave of the site may name; at least 1. Unset: pushbridge.max-rooms-per-send. */
+        private @Nullable Integer maxRoomsPerSend;
+
+        /** Longest room name of the site, in characters; at least 1. Unset: pushbridge.max-room-name-length. */
+        private @Nullable Integer maxRoomNameLength;
+
+        /** Longest event name of the site, in characters; at least 1. Unset: pushbridge.max-event-name-length. */
+        private @Nullable Integer maxEventNameLength;
+
+        /**
+         * Sends the site may make per second on each node (HTTP 429 beyond it); 0: no limit. Unset:
+         * pushbridge.max-sends-per-second.
+         */
+        private @Nullable Integer maxSendsPerSecond;
+
+        /**
+         * Sockets the site may have on each node (connect_error "too_many_connections" beyond it); 0:
+         * no limit. Unset: pushbridge.max-connections-per-site.
+         */
+        private @Nullable Integer maxConnections;
+
+        /**
+         * Client events one socket of the site may send per second ("rate_limited" beyond it); 0: no
+         * limit. Unset: pushbridge.max-events-per-second.
+         */
+        private @Nullable Integer maxEventsPerSecond;
+
+        /**
+         * Bytes that may wait for one client of the site before its connection is closed; 0: no
+         * limit, else at least 1KB. Unset: pushbridge.max-buffered-bytes.
+         */
+        private @Nullable DataSize maxBufferedBytes;
+
+        public @Nullable DataSize getMaxMessageSize() {
+            return maxMessageSize;
+        }
+
+        public void setMaxMessageSize(@Nullable DataSize maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+        }
+
+        public @Nullable Integer getMaxRoomsPerSend() {
+            return maxRoomsPerSend;
+        }
+
+        public void setMaxRoomsPerSend(@Nullable Integer maxRoomsPerSend) {
+            this.maxRoomsPerSend = maxRoomsPerSend;
+        }
+
+        public @Nullable Integer getMaxRoomNameLength() {
+            return maxRoomNameLength;
+        }
+
+        public void setMaxRoomNameLength(@Nullable Integer maxRoomNameLength) {
+            this.maxRoomNameLength = maxRoomNameLength;
+        }
+
+        public @Nullable Integer getMaxEventNameLength() {
+            return maxEventNameLength;
+        }
+
+        public void setMaxEventNameLength(@Nullable Integer maxEventNameLength) {
+            this.maxEventNameLength = maxEventNameLength;
+        }
+
+        public @Nullable Integer getMaxSendsPerSecond() {
+            return maxSendsPerSecond;
+        }
+
+        public void setMaxSendsPerSecond(@Nullable Integer maxSendsPerSecond) {
+            this.maxSendsPerSecond = maxSendsPerSecond;
+        }
+
+        public @Nullable Integer getMaxConnections() {
+            return maxConnections;
+        }
+
+        public void setMaxConnections(@Nullable Integer maxConnections) {
+            this.maxConnections = maxConnections;
+        }
+
+        public @Nullable Integer getMaxEventsPerSecond() {
+            return maxEventsPerSecond;
+        }
+
+        public void setMaxEventsPerSecond(@Nullable Integer maxEventsPerSecond) {
+            this.maxEventsPerSecond = maxEventsPerSecond;
+        }
+
+        public @Nullable DataSize getMaxBufferedBytes() {
+            return maxBufferedBytes;
+        }
+
+        public void setMaxBufferedBytes(@Nullable DataSize maxBufferedBytes) {
+            this.maxBufferedBytes = maxBufferedBytes;
+        }
+    }
+
     /** One entry of {@code pushbridge.sites}: a site (tenant), keyed by its name. */
     public static class Site {
 
@@ -986,8 +1140,15 @@ public class PushBridgeProperties {
         /** Upstream routing of this site's client events to application nodes. */
         private final SiteUpstream upstream = new SiteUpstream();
 
+        /** The site's own limits; each one left unset is the gateway-wide pushbridge.max-* value. */
+        private final SiteLimits limits = new SiteLimits();
+
         public SiteUpstream getUpstream() {
             return upstream;
+        }
+
+        public SiteLimits getLimits() {
+            return limits;
         }
 
         public RedisHandshake getRedisHandshake() {

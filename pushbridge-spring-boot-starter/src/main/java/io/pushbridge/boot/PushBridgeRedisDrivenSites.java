@@ -26,7 +26,6 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
 
     private final PushBridgeProperties properties;
     private final org.springframework.beans.factory.ObjectProvider<RedisConnector> clusterConnector;
-    private final int maxMessageSize;
     private final List<RedisConnector> connectors = new ArrayList<>();
     private final List<GatewayExtension> extensions = new ArrayList<>();
 
@@ -35,19 +34,20 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
             org.springframework.beans.factory.ObjectProvider<RedisConnector> clusterConnector) {
         this.properties = properties;
         this.clusterConnector = clusterConnector;
-        this.maxMessageSize = (int) Math.min(Integer.MAX_VALUE, properties.getMaxMessageSize().toBytes());
     }
 
     @Override
     public synchronized void configure(String group, String name, Site site, SiteOptions.Builder builder) {
         switch (site.getAuthorizer()) {
-            case REDIS_HANDSHAKE -> handshake(group, name, site.getRedisHandshake(), builder);
+            case REDIS_HANDSHAKE -> handshake(group, name, site, builder);
             case REDIS_SESSION -> session(group, name, site, builder);
             default -> throw new IllegalArgumentException("not a Redis-driven authorizer: " + site.getAuthorizer());
         }
     }
 
-    private void handshake(String group, String name, PushBridgeProperties.RedisHandshake p, SiteOptions.Builder builder) {
+    private void handshake(String group, String name, Site site, SiteOptions.Builder builder) {
+        PushBridgeProperties.RedisHandshake p = site.getRedisHandshake();
+        int maxMessageSize = PushBridgeOptionsMapper.maxMessageSize(properties, site);
         String property = group + ".redis-handshake.urls";
         List<String> urls = new ArrayList<>();
         // "a,b" (SOCKETIO_REDIS_URLS) binds as one entry or several depending on the source, and a
@@ -81,6 +81,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
     private void session(String group, String name, Site site, SiteOptions.Builder builder) {
         PushBridgeProperties.RedisSession p = site.getRedisSession();
         String g = group + ".redis-session";
+        int maxMessageSize = PushBridgeOptionsMapper.maxMessageSize(properties, site);
         RedisConnector redis = p.getUrl() != null ? connect(p.getUrl(), g + ".url", name)
                 : connect(defaultUrl(g + ".url"), PushBridgeRedisSupport.URL, name);
         RedisSessions sessions = build(group, "redis-session", () -> RedisSessions.builder(name)
@@ -106,6 +107,7 @@ final class PushBridgeRedisDrivenSites implements PushBridgeOptionsMapper.RedisD
                     + "Redis: set " + PushBridgeRedisSupport.URL + " (or " + PushBridgeRedisSupport.CLUSTER_NODES + ")");
         }
         PushBridgeProperties.SiteUpstream p = site.getUpstream();
+        int maxMessageSize = PushBridgeOptionsMapper.maxMessageSize(properties, site);
         int partitions = properties.getUpstream().getPartitions();
         if (partitions < 1 || partitions > 1024) {
             // a setting of every node, not of the site

@@ -37,6 +37,7 @@ class ConfigurationMetadataTests {
             "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name",
             "pushbridge.admin.key", "pushbridge.admin.path", "pushbridge.admin.port", "pushbridge.admin.max-connections",
             "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second",
+            "pushbridge.max-sends-per-second", "pushbridge.max-connections-per-site", "pushbridge.max-buffered-bytes",
             "pushbridge.serve", "pushbridge.public-url", "pushbridge.nodes-endpoint", "pushbridge.nodes-path",
             "pushbridge.upstream.partitions", "pushbridge.upstream.idle-timeout", "pushbridge.upstream.max-deliveries",
             "pushbridge.upstream.batch-size", "pushbridge.upstream.handle-timeout"})

@@ -100,6 +100,10 @@ class PushBridgeAutoConfigurationTests {
         assertThat(p.getMaxEventNameLength()).isEqualTo(GatewayOptions.DEFAULT_MAX_EVENT_NAME_LENGTH);
         assertThat(p.getShutdownTimeout()).isEqualTo(GatewayOptions.DEFAULT_SHUTDOWN_TIMEOUT);
         assertThat(p.getReconnectSpread()).isEqualTo(GatewayOptions.DEFAULT_RECONNECT_SPREAD);
+        assertThat(p.getMaxEventsPerSecond()).isEqualTo(GatewayOptions.DEFAULT_MAX_EVENTS_PER_SECOND);
+        assertThat(p.getMaxSendsPerSecond()).isEqualTo(GatewayOptions.DEFAULT_MAX_SENDS_PER_SECOND);
+        assertThat(p.getMaxConnectionsPerSite()).isEqualTo(GatewayOptions.DEFAULT_MAX_CONNECTIONS_PER_SITE);
+        assertThat(p.getMaxBufferedBytes()).isEqualTo(DataSize.ofBytes(GatewayOptions.DEFAULT_MAX_BUFFERED_BYTES));
         GatewayOptions core = GatewayOptions.builder().build();
         assertThat(p.getWorkerThreads()).isEqualTo(core.workerThreads());
         assertThat(p.isWebsocketCompression()).isEqualTo(core.websocketCompression());
@@ -148,6 +152,56 @@ class PushBridgeAutoConfigurationTests {
                     assertThat(o.reconnectSpread()).isEqualTo(Duration.ofMillis(500));
                     assertThat(context.getBean(InMemoryMessageStore.class).maxPendingPerUser()).isEqualTo(5);
                 });
+    }
+
+    @Test
+    void siteLimitsOverrideTheGatewaysAndTheRestFollowIt() {
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues(
+                "pushbridge.max-sends-per-second=500", "pushbridge.max-connections-per-site=10000",
+                "pushbridge.max-buffered-bytes=4MB", "pushbridge.max-events-per-second=50",
+                "pushbridge.sites.demo.limits.max-message-size=2KB", "pushbridge.sites.demo.limits.max-rooms-per-send=3",
+                "pushbridge.sites.demo.limits.max-room-name-length=40", "pushbridge.sites.demo.limits.max-event-name-length=30",
+                "pushbridge.sites.demo.limits.max-sends-per-second=0", "pushbridge.sites.demo.limits.max-connections=20",
+                "pushbridge.sites.demo.limits.max-events-per-second=5", "pushbridge.sites.demo.limits.max-buffered-bytes=256KB",
+                "pushbridge.sites.other.authorizer=allow-all", "pushbridge.sites.other.limits.max-connections=7")
+                .run(context -> {
+                    PushBridgeGateway gateway = context.getBean(PushBridgeGateway.class);
+                    GatewayOptions o = gateway.options();
+                    assertThat(o.maxSendsPerSecond()).isEqualTo(500);
+                    assertThat(o.maxConnectionsPerSite()).isEqualTo(10_000);
+                    assertThat(o.maxBufferedBytes()).isEqualTo(4 * 1024 * 1024);
+                    assertThat(gateway.sites().get("demo").limits().resolve(o)).isEqualTo(new io.pushbridge.gateway.Limits(
+                            2048, 3, 40, 30, 0, 20, 5, 256 * 1024));
+                    assertThat(gateway.sites().get("other").limits().resolve(o)).isEqualTo(new io.pushbridge.gateway.Limits(
+                            GatewayOptions.DEFAULT_MAX_MESSAGE_SIZE, GatewayOptions.DEFAULT_MAX_ROOMS_PER_SEND,
+                            GatewayOptions.DEFAULT_MAX_ROOM_NAME_LENGTH, GatewayOptions.DEFAULT_MAX_EVENT_NAME_LENGTH,
+                            500, 7, 50, 4 * 1024 * 1024));
+                });
+    }
+
+    @Test
+    void badLimitsFailNamingTheProperty() {
+        String site = "pushbridge.sites.demo.limits.";
+        assertFailure(site + "max-message-size: must be at least 64 bytes, was 10", site + "max-message-size=10B");
+        assertFailure(site + "max-message-size: must be at most", site + "max-message-size=3GB");
+        assertFailure(site + "max-rooms-per-send: must be >= 1, was 0", site + "max-rooms-per-send=0");
+        assertFailure(site + "max-room-name-length: must be >= 1", site + "max-room-name-length=0");
+        assertFailure(site + "max-event-name-length: must be >= 1", site + "max-event-name-length=-3");
+        assertFailure(site + "max-sends-per-second: must be >= 0", site + "max-sends-per-second=-1");
+        assertFailure(site + "max-connections: must be >= 0", site + "max-connections=-1");
+        assertFailure(site + "max-events-per-second: must be >= 0", site + "max-events-per-second=-1");
+        assertFailure(site + "max-buffered-bytes: must be 0 (no limit) or at least 1024 bytes, was 100",
+                site + "max-buffered-bytes=100B");
+        assertFailure("pushbridge.max-sends-per-second: must be >= 0", "pushbridge.max-sends-per-second=-1");
+        assertFailure("pushbridge.max-connections-per-site: must be >= 0", "pushbridge.max-connections-per-site=-1");
+        assertFailure("pushbridge.max-buffered-bytes: must be 0 (no limit) or at least 1024 bytes",
+                "pushbridge.max-buffered-bytes=1B");
+        assertFailure("pushbridge.max-buffered-bytes: must be at most", "pushbridge.max-buffered-bytes=3GB");
+        // the user room prefix must fit the site's own room name limit, which the message names
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues(site + "max-room-name-length=5",
+                "pushbridge.sites.demo.user-room-prefix=member_").run(context -> assertThat(failure(context))
+                        .hasMessageStartingWith("pushbridge.sites.demo.user-room-prefix: must be shorter than "
+                                + site + "max-room-name-length (5)"));
     }
 
     @Test
