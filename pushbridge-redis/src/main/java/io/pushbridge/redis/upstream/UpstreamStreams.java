@@ -199,7 +199,7 @@ public final class UpstreamStreams {
      * @param args the answer's arguments, when {@code errorCode} is null
      * @param errorCode why there is no answer, or null: {@code "error"} (the listener failed), or the
      *     reason of a {@code PushRefusedException} the listener refused the event with ({@code invalid},
-     *     {@code too_large}, {@code unknown_site})
+     *     {@code too_large}, {@code unknown_site}, {@code rate_limited})
      * @param message for an error, what to tell the client (a refusal's problems), or null
      */
     public record Reply(String replyId, List<Object> args, @Nullable String errorCode, @Nullable String message) {
