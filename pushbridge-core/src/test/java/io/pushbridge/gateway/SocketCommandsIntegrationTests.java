@@ -557,6 +557,9 @@ class SocketCommandsIntegrationTests {
         UserQueue queue = new UserQueue("news", "user_r1");
         sendTo("news", "kept", "user_r1");
         long refused = gateway.stats().get("refused.cluster_unavailable");
+        // the sockets of earlier tests are unregistered asynchronously: let that settle first
+        await(() -> ROUTER.connected.keySet().stream().allMatch(socket -> ROUTER.disconnected(socket) >= ROUTER.connected(socket)),
+                "earlier tests' sockets unregistered");
         int unregistered = ROUTER.disconnected.values().stream().mapToInt(AtomicInteger::get).sum();
         ROUTER.registryDown = true;
         try (TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:user_r1,grp_r1", "news")) {
