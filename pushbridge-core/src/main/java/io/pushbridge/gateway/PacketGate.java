@@ -65,6 +65,7 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
         List<String> forward = new ArrayList<>(parts.length);
         boolean close = false;
         boolean leftSite = false;
+        boolean rewritten = false;
         for (String part : parts) {
             if (part.isEmpty()) {
                 malformed(ctx, head, "empty packet");
@@ -94,12 +95,17 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                         return;
                     }
                     if (packet.type() == SioPacket.CONNECT) {
-                        flush(ctx, message, parts.length, forward);
+                        flush(ctx, message, parts.length, forward, rewritten);
                         connections.connect(ctx.executor(), head, packet);
                     } else if (!connections.isAdmitted(head.getSessionId(), packet.nsp())) {
                         stats.increment("dropped.not_connected");
                     } else if (packet.type() == SioPacket.EVENT) {
                         connections.clientEvent(head, packet);
+                    } else if (packet.type() == SioPacket.ACK && packet.data().size() > 1) {
+                        // netty-socketio logs an ERROR for each ack with more than one argument (a
+                        // client's callback(a, b)); PushBridge's callbacks read none of them
+                        forward.add("4" + packet.ackWithFirstArgument());
+                        rewritten = true;
                     } else {
                         forward.add(part);
                         if (packet.type() == SioPacket.DISCONNECT) {
@@ -114,7 +120,7 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                 }
             }
         }
-        flush(ctx, message, parts.length, forward);
+        flush(ctx, message, parts.length, forward, rewritten);
         if (leftSite) {
             connections.afterClientDisconnect(head.getSessionId());
         }
@@ -133,12 +139,16 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Passes the packets collected so far on to netty-socketio, in order. */
-    private static void flush(ChannelHandlerContext ctx, PacketsMessage message, int total, List<String> forward) {
+    /**
+     * Passes the packets collected so far on to netty-socketio, in order; the message as it came
+     * when it is one packet passed on unchanged ({@code rewritten} false).
+     */
+    private static void flush(ChannelHandlerContext ctx, PacketsMessage message, int total, List<String> forward,
+            boolean rewritten) {
         if (forward.isEmpty()) {
             return;
         }
-        if (total == 1 && forward.size() == 1) {
+        if (total == 1 && forward.size() == 1 && !rewritten) {
             ctx.fireChannelRead(message);
         } else {
             for (String part : forward) {

@@ -124,6 +124,21 @@ record SioPacket(int type, int attachments, String nsp, long ackId, @Nullable Js
         return new SioPacket(type, attachments, nsp, ackId, data);
     }
 
+    /**
+     * This ACK as a Socket.IO packet (without Engine.IO's leading {@code 4}) that carries only its
+     * first argument.
+     */
+    String ackWithFirstArgument() {
+        if (type != ACK || data == null || data.isEmpty()) {
+            throw new IllegalStateException("not an ACK with arguments");
+        }
+        try {
+            return ACK + ("/".equals(nsp) ? "" : nsp + ",") + ackId + "[" + JSON.writeValueAsString(data.get(0)) + "]";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a parsed JSON value cannot be written back", e);
+        }
+    }
+
     private static boolean isDigit(char c) {
         return c >= '0' && c <= '9';
     }

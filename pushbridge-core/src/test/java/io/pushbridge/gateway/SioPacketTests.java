@@ -32,6 +32,12 @@ class SioPacketTests {
         assertThat(SioPacket.parse("0").nsp()).isEqualTo("/");
     }
 
+    @Test
+    void anAckKeepsItsFirstArgumentOnlyWhenPassedOn() throws Exception {
+        assertThat(SioPacket.parse("3/news,7[{\"a\":[1,2]},\"b\",3]").ackWithFirstArgument()).isEqualTo("3/news,7[{\"a\":[1,2]}]");
+        assertThat(SioPacket.parse("312[null,1]").ackWithFirstArgument()).isEqualTo("312[null]");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "abc", "9", "4/news,{}", "2{}", "2/news,[", "2/news,[]", "2/news,[1]",
         "2/news,[\"a\"]garbage", "3/news,[]", "0/news,[1]", "1/news,{}", "5/news,[\"a\"]", "50-[\"a\"]",
