@@ -122,7 +122,8 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     /**
      * Checks an Engine.IO request before netty-socketio sees it; answers with Engine.IO's JSON error
      * (and returns false) when it is refused: only Engine.IO 4 (Socket.IO v3/v4 clients), GET
-     * handshakes, well-formed session ids, allowed origins.
+     * handshakes, the polling and websocket transports, GET and POST (and a browser's OPTIONS) on a
+     * session, well-formed session ids, allowed origins.
      */
     private enum Verdict { ALLOW, REFUSED, UNKNOWN_SESSION }
 
@@ -136,6 +137,9 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             return refusal(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin");
         }
         List<String> sid = query.parameters().get("sid");
+        List<String> transport = query.parameters().get("transport");
+        // netty-socketio logs an ERROR for a missing or unknown transport, and answers with no body
+        boolean knownTransport = transport != null && ("polling".equals(transport.get(0)) || "websocket".equals(transport.get(0)));
         if (sid == null) {
             List<String> eio = query.parameters().get("EIO");
             if (eio == null || !"4".equals(eio.get(0))) {
@@ -144,6 +148,9 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.OPTIONS.equals(request.method())) {
                 // OPTIONS: a browser's CORS preflight, answered by netty-socketio
                 return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 2, "Bad handshake method", "handshake_method");
+            }
+            if (!knownTransport) {
+                return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 0, "Transport unknown", "transport");
             }
             if (draining.getAsBoolean()) {
                 // a new session on a node that is going away: the client retries (its reconnection
@@ -156,6 +163,14 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             }
             return Verdict.ALLOW;
         }
+        if (!knownTransport) {
+            return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 0, "Transport unknown", "transport");
+        }
+        if (!HttpMethod.GET.equals(request.method()) && !HttpMethod.POST.equals(request.method())
+                && !HttpMethod.OPTIONS.equals(request.method())) {
+            // netty-socketio answers 500 and logs an ERROR for any other method on a session
+            return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "method");
+        }
         UUID sessionId;
         try {
             sessionId = UUID.fromString(sid.get(0));
@@ -166,8 +181,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         if (current == null) {
             return Verdict.UNKNOWN_SESSION;
         }
-        List<String> transport = query.parameters().get("transport");
-        if (current == Transport.WEBSOCKET && transport != null && "polling".equals(transport.get(0))) {
+        if (current == Transport.WEBSOCKET && "polling".equals(transport.get(0))) {
             // after an upgrade, a poll would hang: netty-socketio no longer answers it
             return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "polling_after_upgrade");
         }
