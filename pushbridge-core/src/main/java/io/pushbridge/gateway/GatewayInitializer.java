@@ -148,7 +148,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         }
     }
 
-    /** An aggregator that answers a body over the limit with a JSON 413 and closes. */
+    /** An aggregator that answers a body over the limit (by its Content-Length or as it arrives) with a JSON 413 and closes. */
     static final class JsonLimitAggregator extends HttpObjectAggregator {
         private final GatewayStats stats;
 
@@ -165,7 +165,9 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             stats.increment("refused.http.too_large");
-            HttpJson.write(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+            // through the whole pipeline: the HTTP encoder comes after this aggregator, so a write from
+            // its context would skip the encoder, and the client would see the connection close unanswered
+            HttpJson.write(ctx.channel(), HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
                     HttpJson.error("too_large", "The body is larger than " + maxContentLength() + " bytes", List.of()),
                     false, Map.of());
         }

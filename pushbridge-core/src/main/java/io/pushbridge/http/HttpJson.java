@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundInvoker;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -35,8 +35,12 @@ public final class HttpJson {
         return body;
     }
 
-    /** Writes a JSON response; closes the connection afterwards unless {@code keepAlive}. Any thread. */
-    public static void write(ChannelHandlerContext ctx, HttpResponseStatus status, Object body, boolean keepAlive,
+    /**
+     * Writes a JSON response; closes the connection afterwards unless {@code keepAlive}. Any thread.
+     * {@code ctx} is a handler's context (the response passes the handlers before it, which must
+     * include the HTTP encoder), or the channel (it passes the whole pipeline).
+     */
+    public static void write(ChannelOutboundInvoker ctx, HttpResponseStatus status, Object body, boolean keepAlive,
             Map<String, String> extraHeaders) {
         byte[] bytes;
         try {
