@@ -32,21 +32,23 @@ import java.util.function.Predicate;
  * {@link #answerPings} is turned off, and completes {@link #closed} when the server closes the
  * connection (close frame: the status code; transport error: -1). Also has helpers for plain HTTP
  * long-polling requests.
+ *
+ * <p>Public (and in the test-jar) so that the starter's bad-input suite sends the same frames.
  */
-final class RawClient implements AutoCloseable {
+public final class RawClient implements AutoCloseable {
 
-    static final ObjectMapper JSON = new ObjectMapper();
-    static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    static final Duration WAIT = Duration.ofSeconds(10);
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    public static final Duration WAIT = Duration.ofSeconds(10);
 
     /** Every frame received: a {@link String} for a text frame, a {@code byte[]} for a binary frame. */
-    final BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
-    final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
-    final BlockingQueue<byte[]> binaries = new LinkedBlockingQueue<>();
+    public final BlockingQueue<Object> frames = new LinkedBlockingQueue<>();
+    public final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
+    public final BlockingQueue<byte[]> binaries = new LinkedBlockingQueue<>();
     /** Completes when the server closes the connection: the close status, or -1 after a transport error. */
-    final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    public final CompletableFuture<Integer> closed = new CompletableFuture<>();
     /** Whether Engine.IO pings are answered with pongs. */
-    volatile boolean answerPings = true;
+    public volatile boolean answerPings = true;
 
     private final BlockingQueue<Object> unread = new LinkedBlockingQueue<>();
     private final CompletableFuture<String> open = new CompletableFuture<>();
@@ -59,12 +61,12 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Connects over WebSocket and waits for the Engine.IO handshake. */
-    static RawClient connect(int port) throws Exception {
+    public static RawClient connect(int port) throws Exception {
         return connect(port, Map.of());
     }
 
     /** Connects over WebSocket with extra handshake headers and waits for the Engine.IO handshake. */
-    static RawClient connect(int port, Map<String, String> headers) throws Exception {
+    public static RawClient connect(int port, Map<String, String> headers) throws Exception {
         return connect(port, headers, "");
     }
 
@@ -72,7 +74,7 @@ final class RawClient implements AutoCloseable {
      * Connects over WebSocket with extra handshake headers and query ({@code &a=b...}, appended as is)
      * and waits for the Engine.IO handshake.
      */
-    static RawClient connect(int port, Map<String, String> headers, String extraQuery) throws Exception {
+    public static RawClient connect(int port, Map<String, String> headers, String extraQuery) throws Exception {
         RawClient client = new RawClient();
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(builder::header);
@@ -85,22 +87,22 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The Engine.IO session id from the handshake. */
-    String sid() {
+    public String sid() {
         return sid;
     }
 
     /** The handshake's JSON ({@code sid}, {@code upgrades}, {@code pingInterval}, ...). */
-    JsonNode handshake() {
+    public JsonNode handshake() {
         return handshake;
     }
 
     /** Sends one text frame as is, e.g. {@code 40/news,{"token":"rooms:a"}}. */
-    void send(String text) throws Exception {
+    public void send(String text) throws Exception {
         enqueue(socket -> socket.sendText(text, true)).get(5, TimeUnit.SECONDS);
     }
 
     /** Sends one binary frame as is. */
-    void sendBinary(byte[] data) throws Exception {
+    public void sendBinary(byte[] data) throws Exception {
         enqueue(socket -> socket.sendBinary(ByteBuffer.wrap(data), true)).get(5, TimeUnit.SECONDS);
     }
 
@@ -115,7 +117,7 @@ final class RawClient implements AutoCloseable {
      * Sends a namespace CONNECT ({@code 40<nsp>,<auth>}) and returns the server's answer for that
      * namespace: {@code 40...} (admitted) or {@code 44...} (refused).
      */
-    String connectNamespace(String nsp, String authJson) throws Exception {
+    public String connectNamespace(String nsp, String authJson) throws Exception {
         String prefix = "/".equals(nsp) ? "" : nsp + ",";
         send("40" + prefix + (authJson == null ? "" : authJson));
         return nextText(t -> t.startsWith("40" + prefix) || t.startsWith("44" + prefix)
@@ -123,7 +125,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** Like {@link #connectNamespace} but fails unless the answer is a CONNECT ack. */
-    String join(String nsp, String authJson) throws Exception {
+    public String join(String nsp, String authJson) throws Exception {
         String answer = connectNamespace(nsp, authJson);
         if (!answer.startsWith("40")) {
             throw new AssertionError("CONNECT to " + nsp + " was refused: " + answer);
@@ -135,7 +137,7 @@ final class RawClient implements AutoCloseable {
      * The next received frame that is not an Engine.IO ping, or {@code null} after {@code wait}.
      * Frames read here are consumed (they stay in {@link #frames}).
      */
-    Object nextFrame(Duration wait) throws InterruptedException {
+    public Object nextFrame(Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             long left = deadline - System.nanoTime();
@@ -153,7 +155,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The next text frame matching {@code filter}, skipping others; fails after {@code wait}. */
-    String nextText(Predicate<String> filter, Duration wait) throws InterruptedException {
+    public String nextText(Predicate<String> filter, Duration wait) throws InterruptedException {
         String text = pollText(filter, wait);
         if (text == null) {
             throw new AssertionError("no matching text frame within " + wait.toMillis() + " ms; got " + frames);
@@ -162,7 +164,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The next text frame matching {@code filter}, skipping others; {@code null} after {@code wait}. */
-    String pollText(Predicate<String> filter, Duration wait) throws InterruptedException {
+    public String pollText(Predicate<String> filter, Duration wait) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
         while (true) {
             Object frame = nextFrame(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
@@ -176,7 +178,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** The Socket.IO frames (not pings/pongs) received within {@code wait}, consumed. */
-    List<Object> drain(Duration wait) throws InterruptedException {
+    public List<Object> drain(Duration wait) throws InterruptedException {
         List<Object> out = new ArrayList<>();
         Object frame;
         while ((frame = nextFrame(wait)) != null) {
@@ -194,7 +196,7 @@ final class RawClient implements AutoCloseable {
      * unsolicited WebSocket pong (a no-op for the server, RFC 6455 5.5.3) every 100 ms: on a closed
      * connection the write fails, which completes {@link #closed} with -1.
      */
-    boolean awaitClosed(Duration wait) {
+    public boolean awaitClosed(Duration wait) {
         long deadline = System.nanoTime() + wait.toNanos();
         while (!closed.isDone()) {
             long left = deadline - System.nanoTime();
@@ -312,18 +314,18 @@ final class RawClient implements AutoCloseable {
      * A fresh HTTP/1.1 client per polling request: the gateway may close a polling connection after
      * its response, and a pooled connection closed that way fails the next request.
      */
-    static HttpClient http() {
+    public static HttpClient http() {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     /** {@code /socket.io/?EIO=4&transport=polling} plus {@code &sid=...} when {@code sid} is not null. */
-    static URI pollingUri(int port, String sid) {
+    public static URI pollingUri(int port, String sid) {
         return URI.create("http://127.0.0.1:" + port + "/socket.io/?EIO=4&transport=polling"
                 + (sid == null ? "" : "&sid=" + sid));
     }
 
     /** A GET with a raw query ({@code EIO=...&transport=...}) and headers; the body as bytes. */
-    static HttpResponse<byte[]> get(int port, String query, Map<String, String> headers) throws Exception {
+    public static HttpResponse<byte[]> get(int port, String query, Map<String, String> headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/socket.io/?" + query))
                 .timeout(Duration.ofSeconds(5)).GET();
         headers.forEach(request::header);
@@ -331,7 +333,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A POST with a raw query and a text body; the body as bytes. */
-    static HttpResponse<byte[]> post(int port, String query, String body, Map<String, String> headers) throws Exception {
+    public static HttpResponse<byte[]> post(int port, String query, String body, Map<String, String> headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/socket.io/?" + query))
                 .timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "text/plain;charset=UTF-8")
@@ -341,13 +343,13 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A polling GET on a session ({@code sid} null: the handshake). */
-    static HttpResponse<byte[]> pollGet(int port, String sid) throws Exception {
+    public static HttpResponse<byte[]> pollGet(int port, String sid) throws Exception {
         return http().send(HttpRequest.newBuilder(pollingUri(port, sid)).timeout(Duration.ofSeconds(5)).GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** A polling POST of Engine.IO packets (joined with the record separator) on a session. */
-    static HttpResponse<byte[]> pollPost(int port, String sid, String... packets) throws Exception {
+    public static HttpResponse<byte[]> pollPost(int port, String sid, String... packets) throws Exception {
         return http().send(HttpRequest.newBuilder(pollingUri(port, sid)).timeout(Duration.ofSeconds(5))
                 .header("Content-Type", "text/plain;charset=UTF-8")
                 .POST(HttpRequest.BodyPublishers.ofString(String.join("\u001e", packets))).build(),
@@ -355,7 +357,7 @@ final class RawClient implements AutoCloseable {
     }
 
     /** A polling handshake; returns the session id. */
-    static String pollHandshake(int port, Map<String, String> headers) throws Exception {
+    public static String pollHandshake(int port, Map<String, String> headers) throws Exception {
         HttpResponse<byte[]> response = get(port, "EIO=4&transport=polling", headers);
         String body = text(response);
         if (response.statusCode() != 200 || !body.startsWith("0{")) {
@@ -364,12 +366,12 @@ final class RawClient implements AutoCloseable {
         return JSON.readTree(body.substring(1)).get("sid").asText();
     }
 
-    static String text(HttpResponse<byte[]> response) {
+    public static String text(HttpResponse<byte[]> response) {
         return new String(response.body(), StandardCharsets.UTF_8);
     }
 
     /** The Engine.IO packets of a polling payload (text packets separated by {@code \u001e}). */
-    static List<String> packets(HttpResponse<byte[]> response) {
+    public static List<String> packets(HttpResponse<byte[]> response) {
         return List.of(text(response).split("\u001e"));
     }
 }
