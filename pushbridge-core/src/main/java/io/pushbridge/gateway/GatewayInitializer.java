@@ -31,7 +31,8 @@ import java.util.concurrent.TimeUnit;
  * netty-socketio's pipeline with PushBridge's handlers added:
  * <ul>
  *   <li>an idle timeout on every connection (a silent peer is closed: no zombie sockets);</li>
- *   <li>an HTTP aggregator that answers an oversized body with a JSON 413;</li>
+ *   <li>an HTTP aggregator that answers an oversized body with a JSON 413, and a JSON 400 for
+ *       requests that are not valid HTTP;</li>
  *   <li>the send API and the other HTTP routes before netty-socketio's handshake handler;</li>
  *   <li>the {@link PacketGate} before netty-socketio's packet handler;</li>
  *   <li>binary attachments framed the Engine.IO 4 way: an outbound fix for WebSocket frames and
@@ -41,6 +42,7 @@ import java.util.concurrent.TimeUnit;
 final class GatewayInitializer extends SocketIOChannelInitializer {
 
     static final String IDLE = "pushbridgeIdle";
+    static final String MALFORMED = "pushbridgeMalformedRequests";
     static final String SEND_API = "pushbridgeSendApi";
     static final String ROUTES = "pushbridgeRoutes";
     static final String GATE = "pushbridgeGate";
@@ -52,6 +54,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     private final ChannelHandler sendApi;
     private final ChannelHandler routes;
     private final ChannelHandler gate;
+    private final ChannelHandler malformed;
     private final GatewayStats stats;
 
     GatewayInitializer(GatewayOptions options, int maxHttpContent, ChannelHandler sendApi, ChannelHandler routes,
@@ -63,6 +66,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         this.routes = routes;
         this.gate = gate;
         this.stats = stats;
+        this.malformed = new MalformedRequests(stats);
     }
 
     private EncoderHandler encoder;
@@ -84,11 +88,39 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         pipeline.addFirst(IDLE, new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
         pipeline.addAfter(IDLE, IDLE + "Close", IdleClose.INSTANCE);
         pipeline.replace(HTTP_AGGREGATOR, HTTP_AGGREGATOR, new JsonLimitAggregator(maxHttpContent, stats));
+        pipeline.addBefore(PACKET_HANDLER, MALFORMED, malformed);
         pipeline.addBefore(PACKET_HANDLER, SEND_API, sendApi);
         pipeline.addBefore(PACKET_HANDLER, ROUTES, routes);
         pipeline.addBefore(PACKET_HANDLER, GATE, gate);
         pipeline.addAfter(HTTP_ENCODER, BINARY_FIX, BinaryFrameFix.INSTANCE);
         pipeline.addAfter(HTTP_ENCODER, CLOSE_HEADER, CloseHeader.INSTANCE);
+    }
+
+    /**
+     * Answers a request that is not valid HTTP (a garbled request line, a Content-Length that is not
+     * a number, ...) with a JSON 400 and closes the connection; Netty's decoder hands such a request
+     * on marked as failed, and it would otherwise be served as {@code /bad-request} or with an empty
+     * body. Counted as {@code refused.http.malformed_request}.
+     */
+    @Sharable
+    static final class MalformedRequests extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final GatewayStats stats;
+
+        MalformedRequests(GatewayStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http.HttpRequest request && request.decoderResult().isFailure()) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                stats.increment("refused.http.malformed_request");
+                HttpJson.write(ctx, HttpResponseStatus.BAD_REQUEST,
+                        HttpJson.error("bad_request", "The request is not valid HTTP", List.of()), false, Map.of());
+                return;
+            }
+            ctx.fireChannelRead(msg);
+        }
     }
 
     /** Closes a connection that has been silent for too long. */
