@@ -223,6 +223,12 @@ class SendApiBadInputIntegrationTests {
                 raw("a Content-Length beyond what the gateway reads", "POST /send?site=news HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + KEY
                         + "\r\nContent-Type: application/json\r\nContent-Length: " + (MAX_PAYLOAD + 1) + "\r\n\r\n{")
                         .answers(413, "too_large"),
+                // HTTP itself
+                raw("a request line that is not HTTP", "SEND ME EVERYTHING\r\n\r\n").answers(400, "bad_request"),
+                raw("a Content-Length that is not a number", "POST /send?site=news HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + KEY
+                        + "\r\nContent-Type: application/json\r\nContent-Length: ten\r\n\r\n{}").answers(400, "bad_request"),
+                raw("a header line without a colon", "POST /send?site=news HTTP/1.1\r\nHost: x\r\nX-Api-Key " + KEY
+                        + "\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}").answers(400, "bad_request"),
                 // forms
                 form("a form without rooms", "event=probe").answers(400, "invalid_request", "rooms must be a non-empty list"),
                 form("a form with an empty room", "rooms=user_alice&rooms=&event=probe")
