@@ -415,9 +415,10 @@ public final class GatewayOptions {
                             + staticResources + "'");
             require(publicUrl == null || validUrl(publicUrl),
                     "publicUrl must be an absolute http, https, ws or wss URL with a host and without credentials, query"
-                            + " or fragment, was '" + publicUrl + "'");
+                            + " or fragment, was '" + withoutCredentials(publicUrl) + "'");
             require(publicUrl == null || serve,
-                    "publicUrl is for nodes that serve a port; it conflicts with serve=false, was '" + publicUrl + "'");
+                    "publicUrl is for nodes that serve a port; it conflicts with serve=false, was '"
+                            + withoutCredentials(publicUrl) + "'");
             require(nodesPath != null && nodesPath.startsWith("/") && nodesPath.length() > 1 && !nodesPath.endsWith("/")
                     && !nodesPath.equals(path) && !nodesPath.startsWith(path + "/"),
                     "nodesPath must start with '/', not end with '/', and lie outside the Engine.IO path, was '" + nodesPath + "'");
@@ -429,6 +430,11 @@ public final class GatewayOptions {
             require(reconnectSpread != null && !reconnectSpread.isNegative(),
                     "reconnectSpread must be zero or positive, was " + reconnectSpread);
             return new GatewayOptions(this);
+        }
+
+        /** A URL as an error message may show it: credentials before an {@code @} replaced by {@code ***}. */
+        static @Nullable String withoutCredentials(@Nullable String url) {
+            return url == null ? null : url.replaceAll("(?<=//)[^/?#]*@", "***@");
         }
 
         private static boolean validUrl(String url) {

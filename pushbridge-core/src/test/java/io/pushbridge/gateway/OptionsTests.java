@@ -137,6 +137,10 @@ class OptionsTests {
         assertThatIllegalArgumentException()
                 .isThrownBy(() -> GatewayOptions.builder().publicUrl("https://io1.example.com").serve(false).build())
                 .withMessageContaining("publicUrl").withMessageContaining("serve=false");
+        // a refused URL's credentials are not repeated in the message
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> GatewayOptions.builder().publicUrl("https://user:s3cret@io1.example.com").build())
+                .withMessageContaining("https://***@io1.example.com").withMessageNotContaining("s3cret");
         for (String path : List.of("nodes", "/nodes/", "/socket.io/nodes", "/config.js", "/send",
                 GatewayOptions.DEFAULT_ADMIN_PATH)) {
             assertThatIllegalArgumentException().as(path).isThrownBy(() -> GatewayOptions.builder().nodesPath(path).build())
