@@ -663,7 +663,37 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             failureLog.warn("Dropped a routed message for unknown site '{}'", message.site());
             return;
         }
+        String invalid = invalidRoutedEvent(message.event());
+        if (invalid != null) {
+            // a routed message comes from another node or straight from Redis: checked again here,
+            // so that a forged one cannot make clients see a "connect", "batch", ... event
+            stats.increment("dropped.invalid_message");
+            failureLog.warn("Dropped a routed message for site '{}': {}", message.site(), invalid);
+            return;
+        }
         deliverHere(site, message);
+    }
+
+    /**
+     * Why a routed message's event is one no node sends, or {@code null}: nodes route the events of
+     * valid sends, their own {@code resync} control messages and custom commands. Cheap (no
+     * serialization): it runs for every routed message. The length limit is left out: nodes
+     * configured with different limits must not drop each other's messages.
+     */
+    private @Nullable String invalidRoutedEvent(String event) {
+        if (event.equals(RESYNC_EVENT) || event.startsWith(COMMAND_PREFIX)) {
+            return null;
+        }
+        if (event.isEmpty()) {
+            return "the event is empty";
+        }
+        if (RESERVED_EVENTS.contains(event)) {
+            return "event '" + event + "' is reserved";
+        }
+        if (hasControlCharacters(event)) {
+            return "the event contains control characters";
+        }
+        return null;
     }
 
     private int deliverHere(SiteRuntime site, Message message) {
