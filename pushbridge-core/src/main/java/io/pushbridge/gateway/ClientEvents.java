@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>Counters: {@code events.received}, {@code events.handled}, {@code events.unhandled} (no
  * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
  * refused it), {@code events.refused.rate_limited} (more than {@code maxEventsPerSecond}),
+ * {@code events.refused.binary} (events with binary arguments, which no handler takes yet),
  * {@code events.failed} (the handler failed, or no worker took the event; the client gets
  * {@code "unavailable"} then), {@code events.timeout}, {@code listeners.failed}. The limit hits
  * (the site's {@code maxEventsPerSecond}, an event name against the rules of {@link Limits}) also
@@ -119,6 +120,17 @@ final class ClientEvents {
                 answerError(socket, ackId, "too_many_pending", "Too many events waiting for an answer");
             }
         }
+    }
+
+    /**
+     * A BINARY_EVENT packet of an admitted socket: handlers take JSON arguments only, so it is
+     * refused, its callback answered with code {@code unsupported}, and counted
+     * ({@code events.refused.binary}). Runs on the socket's I/O thread.
+     */
+    void binaryRefused(SiteSocket socket, SioPacket packet) {
+        stats.increment("events.refused.binary");
+        failureLog.warn("Refused an event with binary arguments of {}: not supported", socket);
+        answerError(socket, packet.ackId(), "unsupported", "Events with binary arguments are not supported");
     }
 
     /** Runs the handler (on a worker) and answers the callback; the stage completes when it is done. */

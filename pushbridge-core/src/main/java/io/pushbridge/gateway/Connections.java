@@ -247,6 +247,15 @@ final class Connections implements SiteSocket.Closer {
         events.received(socket, packet);
     }
 
+    /** A client's BINARY_EVENT for a namespace it was admitted to: refused. Runs on the session's I/O thread. */
+    void clientBinaryEvent(ClientHead head, SioPacket packet) {
+        Session session = sessions.get(head.getSessionId());
+        SiteSocket socket = session == null ? null : session.sockets.get(packet.nsp());
+        if (socket != null) {
+            events.binaryRefused(socket, packet);
+        }
+    }
+
     /** After a client's DISCONNECT for a namespace: close the session when it has no site left (no zombies). */
     void afterClientDisconnect(UUID sessionId) {
         Session session = sessions.get(sessionId);

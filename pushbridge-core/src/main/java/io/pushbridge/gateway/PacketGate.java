@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  *       sees the auth payload, so its auth bypass and its comma bug in payloads cannot happen.</li>
  *   <li>Drops packets for namespaces the session was not admitted to.</li>
  *   <li>Hands client events to the site's handlers ({@link ClientEvents}); netty-socketio would drop
- *       every event that has no listener of its own.</li>
+ *       every event that has no listener of its own. Events with binary arguments are refused
+ *       (answered, counted) but still passed on, so that netty-socketio reads their attachments.</li>
  *   <li>Closes the session after an Engine.IO close, or when the client leaves its last site.</li>
  * </ul>
  * Runs on I/O threads and does no I/O of its own.
@@ -107,6 +108,11 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                         forward.add("4" + packet.ackWithFirstArgument());
                         rewritten = true;
                     } else {
+                        if (packet.type() == SioPacket.BINARY_EVENT) {
+                            // not handed to handlers: refused and answered now; netty-socketio still
+                            // reads its attachments, so that they are not taken for packets
+                            connections.clientBinaryEvent(head, packet);
+                        }
                         forward.add(part);
                         if (packet.type() == SioPacket.DISCONNECT) {
                             connections.clientLeaving(head, packet.nsp());
