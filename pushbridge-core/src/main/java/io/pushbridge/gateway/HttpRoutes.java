@@ -42,6 +42,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             "image/svg+xml", "png", "image/png", "ico", "image/x-icon", "map", "application/json");
 
     private final String engineIoPath;
+    private final int maxPayload;
     private final List<String> allowedOrigins;
     private final @Nullable String staticRoot;
     private final GatewayStats stats;
@@ -60,6 +61,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         this.admin = admin;
         this.nodes = nodes;
         this.engineIoPath = options.path() + "/";
+        this.maxPayload = options.maxPayload();
         this.allowedOrigins = options.allowedOrigins();
         String root = options.staticResources();
         this.staticRoot = root == null ? null : root.replaceAll("^/+|/+$", "");
@@ -123,7 +125,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
      * Checks an Engine.IO request before netty-socketio sees it; answers with Engine.IO's JSON error
      * (and returns false) when it is refused: only Engine.IO 4 (Socket.IO v3/v4 clients), GET
      * handshakes, the polling and websocket transports, GET and POST (and a browser's OPTIONS) on a
-     * session, well-formed session ids, allowed origins.
+     * session, polling payloads up to {@code maxPayload}, well-formed session ids, allowed origins.
      */
     private enum Verdict { ALLOW, REFUSED, UNKNOWN_SESSION }
 
@@ -170,6 +172,10 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
                 && !HttpMethod.OPTIONS.equals(request.method())) {
             // netty-socketio answers 500 and logs an ERROR for any other method on a session
             return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "method");
+        }
+        if (request.content().readableBytes() > maxPayload) {
+            // the HTTP limit is higher (the send API shares the port): a polling payload has its own
+            return refusal(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, 3, "Payload too large", "too_large");
         }
         UUID sessionId;
         try {
