@@ -177,6 +177,10 @@ class SocketIoBadInputIntegrationTests {
                 ignored("a DISCONNECT for a namespace the client did not join", "41/other,").counting("dropped.not_connected"),
                 ignored("a second CONNECT to a namespace already joined", "40/news,{\"token\":\"rooms:other\"}")
                         .counting("dropped.duplicate_connect"),
+                answers("a binary event (handlers take JSON arguments only)", eventError(7, "unsupported"),
+                        "451-/news,7[\"echo\"," + placeholder + "]", bytes(1, 2, 3)).counting("events.refused.binary"),
+                answers("a binary event whose attachment is a text packet (read as the attachment)", eventError(7, "unsupported"),
+                        "451-/news,7[\"echo\"," + placeholder + "]", "42/news,[\"echo\"]").counting("events.refused.binary"),
                 ignored("an ack for an id the server never sent", "43/news,424242[]"),
                 ignored("an ack with several arguments for an id the server never sent", "43/news,424243[1,2,3]"),
                 ignored("an ack with several arguments for a pending message", "43/news,{ack}[\"a\",\"b\"]").acking());
@@ -306,7 +310,9 @@ class SocketIoBadInputIntegrationTests {
                 request("a polling POST with a malformed packet", "POST", "EIO=4&transport=polling&sid={sid}")
                         .body("42/news,[\"echo\"").closesSession(),
                 request("a polling POST with an unknown Engine.IO packet type", "POST", "EIO=4&transport=polling&sid={sid}")
-                        .body("9").closesSession());
+                        .body("9").closesSession(),
+                request("a polling POST larger than max-payload", "POST", "EIO=4&transport=polling&sid={sid}")
+                        .body("42/news,[\"echo\",\"" + "x".repeat(MAX_PAYLOAD) + "\"]").refused(413, 3, "too_large"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -415,9 +421,14 @@ class SocketIoBadInputIntegrationTests {
         return new PacketCase(name, List.of(frame), Kind.ANSWERS, Pattern.compile(answer, Pattern.DOTALL), null);
     }
 
+    /** The client sends several frames, gets one matching {@code answer} (a regex), and its connection goes on. */
+    static PacketCase answers(String name, String answer, Object... frames) {
+        return new PacketCase(name, List.of(frames), Kind.ANSWERS, Pattern.compile(answer, Pattern.DOTALL), null);
+    }
+
     /** The client gets nothing and its connection goes on. */
-    static PacketCase ignored(String name, String frame) {
-        return new PacketCase(name, List.of(frame), Kind.IGNORED, null, null);
+    static PacketCase ignored(String name, Object... frames) {
+        return new PacketCase(name, List.of(frames), Kind.IGNORED, null, null);
     }
 
     /** The answer to callback {@code ackId} of an event refused with {@code code}. */
