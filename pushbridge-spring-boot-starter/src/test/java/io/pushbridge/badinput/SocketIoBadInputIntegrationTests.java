@@ -238,6 +238,8 @@ class SocketIoBadInputIntegrationTests {
             }
             assertThat(logs.errorsSince(mark)).as("ERROR lines logged for a client's bad input").isEmpty();
         }
+        // the next row starts from the same count
+        await("the bad client's socket leaves once it closed", WAIT, () -> gateway.connectionCount("news") == baseline);
         bystanderStillServed();
     }
 
