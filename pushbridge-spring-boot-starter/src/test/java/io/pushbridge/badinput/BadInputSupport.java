@@ -17,6 +17,11 @@ import org.slf4j.LoggerFactory;
 /**
  * What the bad-input suites share: waiting for a condition (never a fixed sleep), reading the error
  * code of a JSON answer, and watching the log, where client input must never cause an ERROR line.
+ *
+ * <p>The suites are one table per entry point, one row per bad input with its answer:
+ * {@link SendApiBadInputIntegrationTests} (HTTP send API), {@link SocketIoBadInputIntegrationTests}
+ * (Socket.IO packets and Engine.IO requests), {@link RedisBadInputIntegrationTests} (Redis channels
+ * and streams) and {@link ConfigurationBadInputTests} ({@code pushbridge.*} properties).
  */
 final class BadInputSupport {
 

@@ -28,7 +28,6 @@ import io.pushbridge.redis.upstream.UpstreamStreams;
 import io.socket.client.Ack;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
