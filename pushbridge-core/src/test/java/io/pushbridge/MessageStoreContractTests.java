@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pushbridge.MessageStore.AckOutcome;
 import io.pushbridge.MessageStore.AppendOutcome;
 import io.pushbridge.MessageStore.Pending;
+import io.pushbridge.MessageStore.QueueSnapshot;
+import io.pushbridge.MessageStore.SiteQueues;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -572,6 +574,163 @@ public abstract class MessageStoreContractTests {
         advance(clock, TTL.plus(SECOND));
 
         assertThat(await(store.takePending(bob)).messages()).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- inspect
+
+    @Test
+    void inspectOfAnUnknownQueueIsEmpty() throws Exception {
+        assertThat(await(store.inspect(queue("nobody")))).isEqualTo(QueueSnapshot.EMPTY);
+    }
+
+    @Test
+    void inspectShowsDepthOldestMessageAndConnections() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "chat")));
+        await(store.append(q, message(3, "news")));
+
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(3, 1_001, 2, false));
+
+        await(store.ack(q, 1));
+        await(store.connectionClosed(q));
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(2, 1_002, 1, false));
+    }
+
+    @Test
+    void inspectOfAConnectedUserWithoutMessagesShowsTheConnections() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(0, 0, 1, false));
+    }
+
+    @Test
+    void inspectShowsTheResyncMarkWithoutClearingIt() throws Exception {
+        store = createStore(2, TTL, clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news")));
+        await(store.append(q, message(3, "news"))); // overflows: marks the queue
+
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(1, 1_003, 0, true));
+        assertThat(await(store.inspect(q)).resyncRequired()).isTrue();
+
+        Pending pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(3L);
+        assertThat(pending.resyncRequired()).as("the mark is still there for the client").isTrue();
+        assertThat(await(store.inspect(q)).resyncRequired()).isFalse();
+    }
+
+    @Test
+    void inspectChangesNothingAndDoesNotMoveTheTtl() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.minus(SECOND));
+
+        assertThat(await(store.inspect(q)).depth()).isEqualTo(1);
+        assertThat(ids(await(store.takePending(q)))).containsExactly(1L);
+
+        advance(clock, SECOND.multipliedBy(2));
+        assertThat(await(store.inspect(q))).isEqualTo(QueueSnapshot.EMPTY);
+        assertThat(await(store.takePending(q)).messages()).isEmpty();
+    }
+
+    @Test
+    void inspectAfterClearShowsAnEmptyQueueAndItsConnections() throws Exception {
+        store = createStore(1, TTL, clock);
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news"))); // overflows: marks the queue
+
+        await(store.clear(q));
+
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(0, 0, 1, false));
+    }
+
+    @Test
+    void inspectSeesOnlyItsOwnSitesQueue() throws Exception {
+        UserQueue onA = new UserQueue(site + "-a", "user:alice");
+        await(store.append(onA, message(1, "news")));
+
+        assertThat(await(store.inspect(new UserQueue(site + "-b", "user:alice")))).isEqualTo(QueueSnapshot.EMPTY);
+        assertThat(await(store.inspect(new UserQueue(site + "-a", "user:alicex")))).isEqualTo(QueueSnapshot.EMPTY);
+        assertThat(await(store.inspect(onA)).depth()).isEqualTo(1);
+    }
+
+    // ---------------------------------------------------------------- site totals
+
+    @Test
+    void siteQueuesOfASiteWithoutQueuesIsEmpty() throws Exception {
+        assertThat(await(store.siteQueues(site))).isEqualTo(SiteQueues.EMPTY);
+    }
+
+    @Test
+    void siteQueuesTotalsTheQueuesThatHoldMessages() throws Exception {
+        UserQueue alice = queue("alice");
+        UserQueue bob = queue("bob");
+        UserQueue carol = queue("carol");
+        await(store.append(alice, message(5, "news")));
+        await(store.append(alice, message(6, "news")));
+        await(store.append(bob, message(3, "news")));
+        await(store.append(bob, message(7, "news")));
+        await(store.append(bob, message(8, "news")));
+        await(store.connectionOpened(carol)); // a queue without messages does not count
+
+        assertThat(await(store.siteQueues(site))).isEqualTo(new SiteQueues(2, 5, 1_003));
+
+        await(store.remove(bob, List.of(3L, 7L, 8L)));
+        assertThat(await(store.siteQueues(site))).isEqualTo(new SiteQueues(1, 2, 1_005));
+        await(store.clear(alice));
+        assertThat(await(store.siteQueues(site))).isEqualTo(SiteQueues.EMPTY);
+    }
+
+    @Test
+    void siteQueuesCountsOnlyThatSite() throws Exception {
+        // names that share a beginning, or hold characters that are special to glob patterns
+        List<String> sites = List.of(site, site + "-b", site + ":x", site + "*", site + "?", site + "[a]", site + "\\");
+        for (int i = 0; i < sites.size(); i++) {
+            for (int m = 0; m <= i; m++) {
+                await(store.append(new UserQueue(sites.get(i), "user:" + m), message(100 * i + m, "news")));
+            }
+        }
+
+        for (int i = 0; i < sites.size(); i++) {
+            assertThat(await(store.siteQueues(sites.get(i)))).as(sites.get(i))
+                    .isEqualTo(new SiteQueues(i + 1, i + 1, 1_000 + 100 * i));
+        }
+        assertThat(await(store.siteQueues(site + "-c"))).isEqualTo(SiteQueues.EMPTY);
+    }
+
+    @Test
+    void siteQueuesLeavesOutExpiredQueues() throws Exception {
+        UserQueue offline = queue("offline");
+        UserQueue online = queue("online");
+        await(store.append(offline, message(1, "news")));
+        await(store.connectionOpened(online));
+        await(store.append(online, message(2, "news")));
+        assertThat(await(store.siteQueues(site))).isEqualTo(new SiteQueues(2, 2, 1_001));
+
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.siteQueues(site))).isEqualTo(new SiteQueues(1, 1, 1_002));
+    }
+
+    @Test
+    void siteQueuesCountsEveryQueueOfABigSite() throws Exception {
+        int users = 1_500;
+        List<CompletionStage<AppendOutcome>> appends = new ArrayList<>();
+        for (int u = 0; u < users; u++) {
+            appends.add(store.append(queue("many-" + u), message(10_000 + u, "news")));
+        }
+        for (CompletionStage<AppendOutcome> append : appends) {
+            await(append);
+        }
+
+        assertThat(await(store.siteQueues(site))).isEqualTo(new SiteQueues(users, users, 11_000));
     }
 
     // ---------------------------------------------------------------- values

@@ -195,6 +195,67 @@ public final class InMemoryMessageStore implements MessageStore {
     }
 
     /**
+     * {@inheritDoc}
+     *
+     * <p>O(1), under the queue's lock; an expired queue answers {@link QueueSnapshot#EMPTY} and is
+     * left for {@link #purgeExpired()}.
+     */
+    @Override
+    public CompletionStage<QueueSnapshot> inspect(UserQueue queue) {
+        Objects.requireNonNull(queue, "queue");
+        QueueState state = queues.get(queue);
+        if (state == null) {
+            return CompletableFuture.completedStage(QueueSnapshot.EMPTY);
+        }
+        synchronized (state) {
+            if (state.retired || state.isExpired(clock.millis())) {
+                return CompletableFuture.completedStage(QueueSnapshot.EMPTY);
+            }
+            return CompletableFuture.completedStage(new QueueSnapshot(state.messages.size(), oldestCreatedAt(state),
+                    state.connections, state.resyncRequired));
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Walks every queue held in memory, O(number of queues, all sites), each locked only for the
+     * moment it is looked at, on the calling thread; expired queues do not count.
+     */
+    @Override
+    public CompletionStage<SiteQueues> siteQueues(String site) {
+        Objects.requireNonNull(site, "site");
+        long now = clock.millis();
+        long count = 0;
+        long messages = 0;
+        long oldest = 0;
+        for (Map.Entry<UserQueue, QueueState> entry : queues.entrySet()) {
+            if (!entry.getKey().site().equals(site)) {
+                continue;
+            }
+            QueueState state = entry.getValue();
+            synchronized (state) {
+                if (state.retired || state.isExpired(now) || state.messages.isEmpty()) {
+                    continue;
+                }
+                count++;
+                messages += state.messages.size();
+                long created = oldestCreatedAt(state);
+                if (count == 1 || created < oldest) {
+                    oldest = created;
+                }
+            }
+        }
+        return CompletableFuture.completedStage(count == 0 ? SiteQueues.EMPTY : new SiteQueues(count, messages, oldest));
+    }
+
+    /** The creation time of a queue's first message, 0 when it has none. Called holding its lock. */
+    private static long oldestCreatedAt(QueueState state) {
+        Iterator<QueuedMessage> it = state.messages.values().iterator();
+        return it.hasNext() ? it.next().createdAtMillis() : 0;
+    }
+
+    /**
      * The number of messages pending in a queue; zero for an absent or expired queue. For tests and
      * administration; O(1).
      */

@@ -1,21 +1,27 @@
 package io.pushbridge.redis;
 
+import io.lettuce.core.KeyScanArgs;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.pushbridge.MessageStore;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.QueuedMessage;
 import io.pushbridge.UserQueue;
+import io.pushbridge.gateway.RateLimitedLog;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +64,12 @@ public final class RedisMessageStore implements MessageStore {
     private static final LuaScript DEPTH = LuaScript.load("depth", true);
     private static final LuaScript SETCOUNT = LuaScript.load("setcount", true);
     private static final LuaScript COUNTER = LuaScript.load("counter", false);
+    private static final LuaScript INSPECT = LuaScript.load("inspect", true);
+
+    /** How many keys one {@code SCAN} of {@link #siteQueues} asks a server to look at. */
+    static final int SCAN_BATCH = 500;
+    /** The default of {@link Builder#siteQueuesMaxAge}. */
+    public static final Duration DEFAULT_SITE_QUEUES_MAX_AGE = Duration.ofSeconds(2);
 
     private final RedisClusterAsyncCommands<byte[], byte[]> redis;
     private final RedisKeys keys;
@@ -67,6 +79,10 @@ public final class RedisMessageStore implements MessageStore {
     private final byte[] ttlArg;
     private final byte[] graceArg;
     private final Clock clock;
+    private final long siteQueuesMaxAgeNanos;
+    /** The last walk of {@link #siteQueues}: in flight, or done and shared while it is young enough. */
+    private final java.util.concurrent.atomic.AtomicReference<SiteWalk> lastWalk = new java.util.concurrent.atomic.AtomicReference<>();
+    private final RateLimitedLog unreadable = new RateLimitedLog(log, 60_000);
     /** This node's view of its connections per queue, kept only while non-zero or to be repaired. */
     private final java.util.concurrent.ConcurrentHashMap<UserQueue, Presence> presences = new java.util.concurrent.ConcurrentHashMap<>();
     /** The queues whose presence is dirty: what {@link #repairCounts()} looks at. */
@@ -82,6 +98,7 @@ public final class RedisMessageStore implements MessageStore {
         this.ttlArg = arg(ttlMillis);
         this.graceArg = arg(EXPIRY_GRACE.toMillis());
         this.clock = b.clock;
+        this.siteQueuesMaxAgeNanos = b.siteQueuesMaxAge.toNanos();
     }
 
     /**
@@ -297,6 +314,191 @@ public final class RedisMessageStore implements MessageStore {
                 arg("all"))).thenApply(r -> null);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>One read-only script on the queue's shard: O(1) plus the walk of the oldest message's CBOR
+     * items to find its creation time (its strings are skipped by length).
+     */
+    @Override
+    public CompletionStage<QueueSnapshot> inspect(UserQueue queue) {
+        return this.<List<Object>>run(INSPECT, ScriptOutputType.MULTI, queue).thenApply(reply -> snapshot(queue, reply));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p><b>Cost.</b> There is no index of a site's queues (it could not be kept in the same
+     * script as the queue on Redis Cluster, where they live on other shards): a walk goes over the
+     * whole key space with {@code SCAN}, matching the queues' id keys ({@code TYPE zset}, 500 keys a
+     * batch), one batch after the other (each a short command, so Redis serves other clients between
+     * them; on Redis Cluster, Lettuce scans the masters one after the other), and reads each queue
+     * that holds messages with
+     * the read-only {@code inspect} script, pipelined per batch. For K keys in the database and Q
+     * queues holding messages that is about K/500 {@code SCAN} round trips plus Q short scripts.
+     * One walk totals every site at once: concurrent calls, for any site, share the walk in flight,
+     * and calls within {@link Builder#siteQueuesMaxAge} (2 s by default) of the last walk share its
+     * result, so metering every site every few seconds costs one walk. An answer thus describes the
+     * queues as the walk found them, at most that age ago.
+     */
+    @Override
+    public CompletionStage<SiteQueues> siteQueues(String site) {
+        Objects.requireNonNull(site, "site");
+        return walk().thenApply(totals -> totals.getOrDefault(site, SiteQueues.EMPTY));
+    }
+
+    /** A walk over every queue of every site in flight, or one recent enough; starts one otherwise. */
+    private CompletableFuture<Map<String, SiteQueues>> walk() {
+        for (;;) {
+            SiteWalk last = lastWalk.get();
+            if (last != null && last.reusable(System.nanoTime(), siteQueuesMaxAgeNanos)) {
+                return last.result;
+            }
+            SiteWalk fresh = new SiteWalk();
+            if (lastWalk.compareAndSet(last, fresh)) {
+                KeyScanArgs args = new KeyScanArgs().match(globEscaped(keys.prefix()) + "q:{*}:i", StandardCharsets.UTF_8)
+                        .type("zset").limit(SCAN_BATCH);
+                scanFrom(null, args, now(), fresh);
+                return fresh.result;
+            }
+        }
+    }
+
+    /** One batch: a SCAN, then the queues it found, then the next batch or the end. */
+    private void scanFrom(@Nullable ScanCursor cursor, KeyScanArgs args, byte[] now, SiteWalk walk) {
+        CompletionStage<KeyScanCursor<byte[]>> scan;
+        try {
+            scan = cursor == null ? redis.scan(args) : redis.scan(cursor, args);
+        } catch (RuntimeException e) {
+            walk.fail(e);
+            return;
+        }
+        scan.thenCompose(page -> {
+            List<CompletableFuture<?>> reads = new ArrayList<>(page.getKeys().size());
+            for (byte[] key : page.getKeys()) {
+                String ids = new String(key, StandardCharsets.UTF_8);
+                UserQueue queue = queueOfIdsKey(ids);
+                if (queue == null) {
+                    continue; // not a queue's key after all (a name this version does not write)
+                }
+                String meta = ids.substring(0, ids.length() - 2);
+                reads.add(INSPECT.<List<Object>>run(redis, ScriptOutputType.MULTI, queueKeys(meta), now, ttlArg, graceArg)
+                        .thenAccept(reply -> walk.add(queue.site(), snapshot(queue, reply))));
+            }
+            return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new)).thenApply(v -> page);
+        }).whenComplete((page, failure) -> {
+            if (failure != null) {
+                walk.fail(failure);
+            } else if (page.isFinished()) {
+                walk.finish();
+            } else {
+                scanFrom(page, args, now, walk);
+            }
+        });
+    }
+
+    /** The queue whose ids key this is, or null when the key is not one this class writes. */
+    @Nullable UserQueue queueOfIdsKey(String ids) {
+        String head = keys.prefix() + "q:{";
+        if (!ids.startsWith(head) || !ids.endsWith("}:i")) {
+            return null;
+        }
+        int colon = ids.indexOf(':', head.length());
+        if (colon < 0 || colon - head.length() > 6) {
+            return null;
+        }
+        int siteLength;
+        try {
+            siteLength = Integer.parseInt(ids, head.length(), colon, 10);
+        } catch (NumberFormatException e) {
+            return null;
+        }
+        int siteEnd = colon + 1 + siteLength;
+        int roomEnd = ids.length() - 3;
+        if (siteLength < 0 || siteEnd >= roomEnd || ids.charAt(siteEnd) != ':') {
+            return null;
+        }
+        return new UserQueue(ids.substring(colon + 1, siteEnd), ids.substring(siteEnd + 1, roomEnd));
+    }
+
+    /** A glob pattern that matches exactly {@code literal} (Redis' patterns: * ? [ ] and \ are special). */
+    static String globEscaped(String literal) {
+        StringBuilder out = new StringBuilder(literal.length() + 8);
+        for (int i = 0; i < literal.length(); i++) {
+            char c = literal.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                out.append('\\');
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
+
+    /** Reads the reply of the inspect script. */
+    private QueueSnapshot snapshot(UserQueue queue, List<Object> reply) {
+        int depth = ((Number) reply.get(0)).intValue();
+        int connections = (int) Math.max(0, Math.min(Integer.MAX_VALUE, ((Number) reply.get(1)).longValue()));
+        boolean resync = ((Number) reply.get(2)).longValue() == 1L;
+        long oldest = 0;
+        if (reply.size() > 3 && reply.get(3) instanceof byte[] createdAt) {
+            try {
+                oldest = Wire.cborInteger(createdAt);
+            } catch (IllegalArgumentException e) {
+                unreadable.warn("Unreadable creation time of the oldest message in a queue of site {}: {}", queue.site(), e.getMessage());
+            }
+        } else if (reply.size() > 4 && reply.get(4) instanceof byte[] whole) {
+            try {
+                oldest = Wire.decodeQueued(whole).createdAtMillis();
+            } catch (IllegalArgumentException e) {
+                unreadable.warn("Unreadable oldest message in a queue of site {}: {}", queue.site(), e.getMessage());
+            }
+        }
+        if (depth == 0 && connections == 0 && !resync) {
+            return QueueSnapshot.EMPTY;
+        }
+        return new QueueSnapshot(depth, depth == 0 ? 0 : oldest, connections, resync);
+    }
+
+    /** One walk of {@link #siteQueues}: totals per site, summed as the queues' reads complete. */
+    private static final class SiteWalk {
+
+        final CompletableFuture<Map<String, SiteQueues>> result = new CompletableFuture<>();
+        private final Map<String, long[]> totals = new java.util.HashMap<>();
+        private volatile long finishedAt;
+
+        synchronized void add(String site, QueueSnapshot queue) {
+            if (queue.depth() == 0) {
+                return;
+            }
+            long[] t = totals.computeIfAbsent(site, s -> new long[] {0, 0, Long.MAX_VALUE});
+            t[0]++;
+            t[1] += queue.depth();
+            if (queue.oldestCreatedAtMillis() != 0) {
+                t[2] = Math.min(t[2], queue.oldestCreatedAtMillis());
+            }
+        }
+
+        void finish() {
+            Map<String, SiteQueues> out = new java.util.HashMap<>();
+            synchronized (this) {
+                totals.forEach((site, t) -> out.put(site, new SiteQueues(t[0], t[1], t[2] == Long.MAX_VALUE ? 0 : t[2])));
+            }
+            finishedAt = System.nanoTime();
+            result.complete(Map.copyOf(out));
+        }
+
+        void fail(Throwable failure) {
+            result.completeExceptionally(unavailable(failure));
+        }
+
+        boolean reusable(long nowNanos, long maxAgeNanos) {
+            if (!result.isDone()) {
+                return true;
+            }
+            return !result.isCompletedExceptionally() && nowNanos - finishedAt < maxAgeNanos;
+        }
+    }
+
     /** Pending messages and open connections (cluster-wide) of a queue; for administration and tests. */
     public CompletionStage<QueueInfo> info(UserQueue queue) {
         return this.<List<Object>>run(DEPTH, ScriptOutputType.MULTI, queue)
@@ -382,6 +584,7 @@ public final class RedisMessageStore implements MessageStore {
         private int maxPendingPerUser = 10_000;
         private Duration clientTtl = Duration.ofSeconds(3600);
         private Clock clock = Clock.systemUTC();
+        private Duration siteQueuesMaxAge = DEFAULT_SITE_QUEUES_MAX_AGE;
 
         private Builder(RedisClusterAsyncCommands<byte[], byte[]> redis, String nodeId) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -408,6 +611,17 @@ public final class RedisMessageStore implements MessageStore {
 
         public Builder clock(Clock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * How long the totals of one walk of the key space answer {@link #siteQueues} (for every
+         * site) before the next call walks again; {@link #DEFAULT_SITE_QUEUES_MAX_AGE} by default.
+         * Zero shares only a walk in flight.
+         */
+        public Builder siteQueuesMaxAge(Duration maxAge) {
+            require(maxAge != null && !maxAge.isNegative(), "siteQueuesMaxAge must be >= 0, was " + maxAge);
+            this.siteQueuesMaxAge = maxAge;
             return this;
         }
 

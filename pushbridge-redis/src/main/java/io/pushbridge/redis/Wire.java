@@ -65,6 +65,41 @@ final class Wire {
         return new QueuedMessage(number(list.get(0), "id"), event, list(list.get(1), "args"), resync, number(list.get(2), "createdAt"));
     }
 
+    /**
+     * A CBOR integer at the start of {@code bytes} (what follows it is ignored): the creation time
+     * the store's inspect script cuts out of a stored message.
+     */
+    static long cborInteger(byte[] bytes) {
+        if (bytes.length == 0) {
+            throw new IllegalArgumentException("no CBOR integer");
+        }
+        int head = bytes[0] & 0xff;
+        int major = head >>> 5;
+        int info = head & 0x1f;
+        if (major > 1) {
+            throw new IllegalArgumentException("not a CBOR integer (major type " + major + ")");
+        }
+        long value;
+        if (info < 24) {
+            value = info;
+        } else if (info <= 27) {
+            int size = 1 << (info - 24);
+            if (bytes.length < 1 + size) {
+                throw new IllegalArgumentException("truncated CBOR integer");
+            }
+            value = 0;
+            for (int i = 1; i <= size; i++) {
+                value = (value << 8) | (bytes[i] & 0xff);
+            }
+            if (value < 0) {
+                throw new IllegalArgumentException("CBOR integer out of range");
+            }
+        } else {
+            throw new IllegalArgumentException("malformed CBOR integer");
+        }
+        return major == 0 ? value : -1 - value;
+    }
+
     // ---- routed messages and commands ----------------------------------------------------------
 
     static byte[] encode(Message m) {

@@ -29,6 +29,7 @@ class RedisClusterMessageStoreIntegrationTests extends MessageStoreContractTests
     @Override
     protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
         return RedisMessageStore.builder(connector.commands(), "node-a")
-                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock).build();
+                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock)
+                .siteQueuesMaxAge(Duration.ZERO).build();
     }
 }

@@ -43,7 +43,8 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
     @Override
     protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
         return RedisMessageStore.builder(connector.commands(), "node-a")
-                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock).build();
+                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock)
+                .siteQueuesMaxAge(Duration.ZERO).build();
     }
 
     private static UserQueue someQueue() {
@@ -95,6 +96,92 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
         assertThat(await(green.takePending(q)).messages()).isEmpty();
         assertThat(await(blue.takePending(q)).messages()).hasSize(1);
         assertThat(redis.server().command("EXISTS", "blue:q:{" + q.site().length() + ":" + q.site() + ":user_1}:i")).isEqualTo("1");
+    }
+
+    @Test
+    void inspectReadsTheCreationTimeOfTheOldestMessageWhateverItsArguments() throws Exception {
+        StringBuilder big = new StringBuilder();
+        while (big.length() < 200_000) {
+            big.append("0123456789");
+        }
+        Map<String, Object> nested = Map.of("k", List.of(1, List.of(2.5, Map.of("deep", List.of(true))), new byte[300]));
+        List<List<Object>> argsCases = List.of(List.of(), List.of(big.toString()), List.of(new byte[70_000], nested, Long.MIN_VALUE),
+                List.of(nested, -1, 0.1f, "", List.of()));
+        long[] times = {1, 23, 24, 255, 256, 65_535, 65_536, 4_294_967_295L, 4_294_967_296L, 1_700_000_000_123L, Long.MAX_VALUE, -1,
+                -25, -1_700_000_000_000L, Long.MIN_VALUE};
+        for (List<Object> args : argsCases) {
+            for (long createdAt : times) {
+                UserQueue q = someQueue();
+                await(store.append(q, new QueuedMessage(1, "news", args, createdAt % 2 == 0, createdAt)));
+                await(store.append(q, new QueuedMessage(2, "news", List.of(), false, 5)));
+
+                assertThat(await(store.inspect(q))).as("createdAt %d, %d args", createdAt, args.size())
+                        .isEqualTo(new MessageStore.QueueSnapshot(2, createdAt, 0, false));
+            }
+        }
+    }
+
+    @Test
+    void anUnreadableStoredMessageDoesNotBreakInspectOrTheSiteTotals() throws Exception {
+        UserQueue q = someQueue();
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news")));
+        String meta = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q);
+        // not written by this version: a body that is no CBOR array of three
+        redis.server().command("HSET", meta + ":m", "1", "-news\n\u00ff\u00ff");
+
+        assertThat(await(store.inspect(q))).isEqualTo(new MessageStore.QueueSnapshot(2, 0, 0, false));
+        assertThat(await(store.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 2, 0));
+    }
+
+    @Test
+    void siteQueuesSharesOneWalkWhileItIsYoungerThanTheMaxAge() throws Exception {
+        RedisMessageStore cached = RedisMessageStore.builder(connector.commands(), "node-a").clock(clock)
+                .siteQueuesMaxAge(Duration.ofHours(1)).build();
+        UserQueue a = someQueue();
+        UserQueue b = someQueue();
+        await(cached.append(a, message(1, "news")));
+        assertThat(await(cached.siteQueues(a.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+
+        await(cached.append(a, message(2, "news")));
+        await(cached.append(b, message(3, "news")));
+
+        // one walk answered for every site: b's queue was not there yet
+        assertThat(await(cached.siteQueues(a.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+        assertThat(await(cached.siteQueues(b.site()))).isEqualTo(MessageStore.SiteQueues.EMPTY);
+        // a store without max age walks again
+        assertThat(await(store.siteQueues(a.site()))).isEqualTo(new MessageStore.SiteQueues(1, 2, 1_001));
+        assertThat(await(store.siteQueues(b.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_003));
+    }
+
+    @Test
+    void siteQueuesCountsOnlyItsOwnPrefixEvenWithPatternCharacters() throws Exception {
+        UserQueue q = someQueue();
+        MessageStore star = RedisMessageStore.builder(connector.commands(), "n").keys(new RedisKeys("a*b:"))
+                .siteQueuesMaxAge(Duration.ZERO).build();
+        MessageStore plain = RedisMessageStore.builder(connector.commands(), "n").keys(new RedisKeys("axb:"))
+                .siteQueuesMaxAge(Duration.ZERO).build();
+        await(plain.append(q, message(1, "news")));
+        await(plain.append(q, message(2, "news")));
+        await(star.append(q, message(3, "news")));
+
+        assertThat(await(star.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_003));
+        assertThat(await(plain.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 2, 1_001));
+        assertThat(await(store.siteQueues(q.site()))).isEqualTo(MessageStore.SiteQueues.EMPTY);
+    }
+
+    @Test
+    void keysThatAreNotQueuesAreNotTakenForQueues() {
+        RedisMessageStore s = (RedisMessageStore) store;
+        assertThat(s.queueOfIdsKey("pushbridge:q:{5:/news:user_1}:i")).isEqualTo(new UserQueue("/news", "user_1"));
+        assertThat(s.queueOfIdsKey("pushbridge:q:{3:a:b:c:d}:i")).isEqualTo(new UserQueue("a:b", "c:d"));
+        assertThat(s.queueOfIdsKey("pushbridge:q:{1:a:x}:i}:i")).isEqualTo(new UserQueue("a", "x}:i"));
+        for (String bad : List.of("pushbridge:q:{5:/news}:i", "pushbridge:q:{x:/news:u}:i", "pushbridge:q:{9:/news:u}:i",
+                "pushbridge:q:{-1:/news:u}:i", "pushbridge:q:{5:/newsXu}:i", "pushbridge:q:{5:/news:u}:m",
+                "other:q:{5:/news:u}:i", "pushbridge:q:{99999999999:/news:u}:i", "pushbridge:q:{")) {
+            assertThat(s.queueOfIdsKey(bad)).as(bad).isNull();
+        }
+        assertThat(RedisMessageStore.globEscaped("a*b?[c]\\d:")).isEqualTo("a\\*b\\?\\[c\\]\\\\d:");
     }
 
     @Test
@@ -190,7 +277,8 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
             own.kill();
             for (java.util.function.Supplier<java.util.concurrent.CompletionStage<?>> op : List.<java.util.function.Supplier<java.util.concurrent.CompletionStage<?>>>of(
                     () -> s.append(q, message(2, "news")), () -> s.takePending(q), () -> s.ack(q, 1),
-                    () -> s.remove(q, List.of(1L)), () -> s.clear(q), () -> s.connectionOpened(q), () -> s.connectionClosed(q))) {
+                    () -> s.remove(q, List.of(1L)), () -> s.clear(q), () -> s.connectionOpened(q), () -> s.connectionClosed(q),
+                    () -> s.inspect(q), () -> s.siteQueues(q.site()))) {
                 assertThatThrownBy(() -> op.get().toCompletableFuture().get(10, TimeUnit.SECONDS))
                         .isInstanceOf(ExecutionException.class)
                         .cause().isInstanceOf(PushUnavailableException.class).hasMessageContaining("Redis is unavailable");
