@@ -78,6 +78,17 @@ public interface Router {
                 getClass().getSimpleName() + " cannot list nodes"));
     }
 
+    /**
+     * Every live node of the cluster, sorted by id, with its public URL or {@code null}: gateway
+     * nodes with or without a public URL, and application nodes; for operators (the admin
+     * overview). Unlike {@link #nodes()}, nobody connects to them from this list. The default
+     * answers {@link #nodes()}. Fails with {@link PushUnavailableException} when the broker cannot
+     * be reached.
+     */
+    default CompletionStage<java.util.List<NodeInfo>> clusterNodes() {
+        return nodes();
+    }
+
     /** Stops routing; messages published afterwards fail. */
     void stop();
 

@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  * port at the admin path, and, when configured, on a port of its own (at {@code /} too). Secrets
  * never appear: see {@link ConnectionInfo}. Counters: {@code admin.requests},
  * {@code admin.refused}, {@code admin.failed}.
+ *
+ * <p>The {@link AdminPage admin page} and its JSON (overview, queue inspector) are served with it,
+ * on the same ports, behind the same key.
  */
 @Sharable
 final class AdminView extends ChannelInboundHandlerAdapter {
@@ -69,13 +72,15 @@ final class AdminView extends ChannelInboundHandlerAdapter {
     private final GatewayStats stats;
     private final byte[] keyDigest;
     private final java.util.concurrent.Executor executor;
+    private final AdminPage page;
     private @Nullable EventLoopGroup group;
     private @Nullable Channel channel;
 
     /** @param executor where listings are gathered and answers written (never a Netty I/O thread) */
     AdminView(GatewayOptions options, Router router, List<String> sites, GatewayStats stats,
-            java.util.concurrent.Executor executor) {
+            java.util.concurrent.Executor executor, AdminPage page) {
         this.executor = executor;
+        this.page = page;
         this.options = options;
         this.router = router;
         this.sites = List.copyOf(sites);
@@ -83,9 +88,9 @@ final class AdminView extends ChannelInboundHandlerAdapter {
         this.keyDigest = SiteOptions.digest(java.util.Objects.requireNonNull(options.adminKey(), "adminKey"));
     }
 
-    /** Whether a request path on the gateway's port is the admin view's. */
+    /** Whether a request path on the gateway's port is the admin view's or its page's. */
     boolean serves(String path) {
-        return path.equals(options.adminPath());
+        return path.equals(options.adminPath()) || page.serves(path);
     }
 
     /** Starts the admin view's own port, if one is configured; returns the port bound, or -1. */
@@ -130,7 +135,7 @@ final class AdminView extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Requests on the admin view's own port: the view at {@code /} and at the admin path, else 404. */
+    /** Requests on the admin view's own port: the view at {@code /} and at the admin path, the admin page, else 404. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof FullHttpRequest request)) {
@@ -156,6 +161,15 @@ final class AdminView extends ChannelInboundHandlerAdapter {
     /** Answers one admin request (and releases it). */
     void handle(ChannelHandlerContext ctx, FullHttpRequest request) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        String path = new QueryStringDecoder(request.uri()).path();
+        if (!path.equals("/") && !path.equals(options.adminPath()) && page.serves(path)) {
+            try {
+                page.handle(ctx, request, path, this::authorized);
+            } finally {
+                ReferenceCountUtil.release(request);
+            }
+            return;
+        }
         try {
             stats.increment("admin.requests");
             if (!HttpMethod.GET.equals(request.method())) {

@@ -35,6 +35,7 @@ public final class GatewayOptions {
     public static final int DEFAULT_MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
     public static final String DEFAULT_ADMIN_PATH = "/pushbridge/admin/connections";
     public static final int DEFAULT_ADMIN_MAX_CONNECTIONS = 10_000;
+    public static final String DEFAULT_ADMIN_PAGE_PATH = "/pushbridge/admin";
     public static final String DEFAULT_NODES_PATH = "/pushbridge/nodes";
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
     public static final Duration DEFAULT_RECONNECT_SPREAD = Duration.ofSeconds(2);
@@ -71,6 +72,8 @@ public final class GatewayOptions {
     private final String adminPath;
     private final int adminPort;
     private final int adminMaxConnections;
+    private final String adminPagePath;
+    private final boolean queueInspector;
     private final boolean serve;
     private final @Nullable String publicUrl;
     private final boolean nodesEndpoint;
@@ -109,6 +112,8 @@ public final class GatewayOptions {
         this.adminPath = b.adminPath;
         this.adminPort = b.adminPort;
         this.adminMaxConnections = b.adminMaxConnections;
+        this.adminPagePath = b.adminPagePath;
+        this.queueInspector = b.queueInspector;
         this.serve = b.serve;
         this.publicUrl = b.publicUrl;
         this.nodesEndpoint = b.nodesEndpoint;
@@ -153,6 +158,8 @@ public final class GatewayOptions {
         b.adminPath = adminPath;
         b.adminPort = adminPort;
         b.adminMaxConnections = adminMaxConnections;
+        b.adminPagePath = adminPagePath;
+        b.queueInspector = queueInspector;
         b.serve = serve;
         b.publicUrl = publicUrl;
         b.nodesEndpoint = nodesEndpoint;
@@ -228,6 +235,16 @@ public final class GatewayOptions {
     /** At most this many connections in one admin answer. */
     public int adminMaxConnections() { return adminMaxConnections; }
     /**
+     * Where the admin page and its JSON ({@code overview}, {@code queue}, {@code queue/purge}) are
+     * served when the admin view is on: the page at this path followed by {@code /}.
+     */
+    public String adminPagePath() { return adminPagePath; }
+    /**
+     * Whether the queue inspector answers (reading a user's queue and purging it, on the admin
+     * surface and the actuator endpoint); off by default.
+     */
+    public boolean queueInspector() { return queueInspector; }
+    /**
      * Whether the node binds its port and holds connections (a gateway node, the default), or only
      * sends and runs its extensions (an application node handling upstream records).
      */
@@ -274,7 +291,9 @@ public final class GatewayOptions {
                 + (serve ? "" : ", serve=false")
                 + ", publicUrl=" + (publicUrl == null ? "none" : publicUrl)
                 + ", nodesEndpoint=" + (nodesEndpoint ? nodesPath + " and " + CONFIG_JS_PATH : "off")
-                + ", admin=" + (adminKey == null ? "off" : adminPath + (adminPort >= 0 ? " and port " + adminPort : ""))
+                + ", admin=" + (adminKey == null ? "off" : adminPath + " and page " + adminPagePath + "/"
+                        + (adminPort >= 0 ? " (also on port " + adminPort + ")" : ""))
+                + ", queueInspector=" + (queueInspector ? "on" : "off")
                 + ", shutdownTimeout=" + shutdownTimeout.toMillis() + "ms, reconnectSpread=" + reconnectSpread.toMillis() + "ms";
     }
 
@@ -311,6 +330,8 @@ public final class GatewayOptions {
         private String adminPath = DEFAULT_ADMIN_PATH;
         private int adminPort = -1;
         private int adminMaxConnections = DEFAULT_ADMIN_MAX_CONNECTIONS;
+        private String adminPagePath = DEFAULT_ADMIN_PAGE_PATH;
+        private boolean queueInspector;
         private boolean serve = true;
         private @Nullable String publicUrl;
         private boolean nodesEndpoint = true;
@@ -357,6 +378,10 @@ public final class GatewayOptions {
         public Builder adminPath(String path) { this.adminPath = path; return this; }
         public Builder adminPort(int port) { this.adminPort = port; return this; }
         public Builder adminMaxConnections(int n) { this.adminMaxConnections = n; return this; }
+        /** Where the admin page is served (without its trailing '/'); see {@link GatewayOptions#adminPagePath()}. */
+        public Builder adminPagePath(String path) { this.adminPagePath = path; return this; }
+        /** Turns the queue inspector on (see {@link GatewayOptions#queueInspector()}). */
+        public Builder queueInspector(boolean on) { this.queueInspector = on; return this; }
         /** {@code false}: an application node, which binds no port (see {@link GatewayOptions#serve()}). */
         public Builder serve(boolean serve) { this.serve = serve; return this; }
         /**
@@ -429,6 +454,16 @@ public final class GatewayOptions {
             positive(shutdownTimeout, "shutdownTimeout");
             require(reconnectSpread != null && !reconnectSpread.isNegative(),
                     "reconnectSpread must be zero or positive, was " + reconnectSpread);
+            require(adminPagePath != null && adminPagePath.startsWith("/") && adminPagePath.length() > 1
+                    && !adminPagePath.endsWith("/") && !adminPagePath.equals(path) && !adminPagePath.startsWith(path + "/")
+                    && !adminPagePath.contains("//") && !adminPagePath.contains("?") && !adminPagePath.contains("#"),
+                    "adminPagePath must start with '/', not end with '/', and lie outside the Engine.IO path, was '"
+                            + adminPagePath + "'");
+            require(!AdminPage.servesPath(adminPagePath, adminPath) && !adminPagePath.equals(nodesPath)
+                    && !adminPagePath.equals(CONFIG_JS_PATH) && !adminPagePath.equals(io.pushbridge.http.SendApiHandler.PATH)
+                    && !AdminPage.servesPath(adminPagePath, nodesPath),
+                    "adminPagePath must not overlap adminPath, nodesPath, " + CONFIG_JS_PATH + " or "
+                            + io.pushbridge.http.SendApiHandler.PATH + ", was '" + adminPagePath + "'");
             return new GatewayOptions(this);
         }
 

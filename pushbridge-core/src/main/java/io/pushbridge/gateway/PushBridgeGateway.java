@@ -74,6 +74,8 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final GatewayOptions options;
     private final Map<String, SiteRuntime> sitesByName;
     private final Map<String, SiteRuntime> sitesByNamespace;
+    /** The sites in configuration order. */
+    private final List<SiteRuntime> siteOrder;
     private final MessageStore store;
     private final Router router;
     private final GatewayStats stats = new GatewayStats();
@@ -98,7 +100,10 @@ public final class PushBridgeGateway implements AutoCloseable {
     private volatile int port = -1;
     private final @Nullable AdminView admin;
     private final @Nullable NodesEndpoint nodes;
+    private final QueueInspector inspector;
+    private final String redisMode;
     private volatile int adminPort = -1;
+    private volatile long startedAtNanos;
 
     private PushBridgeGateway(Builder b) {
         this.options = b.options;
@@ -119,6 +124,7 @@ public final class PushBridgeGateway implements AutoCloseable {
             throw new IllegalArgumentException("at least one site is required");
         }
         this.sitesByName = Map.copyOf(byName);
+        this.siteOrder = List.copyOf(byName.values());
         this.sitesByNamespace = Map.copyOf(byNamespace);
         this.store = b.store != null ? b.store
                 : InMemoryMessageStore.builder().clock(options.clock()).build();
@@ -134,8 +140,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, executor, timer,
                 stats, inFlight);
         this.extensions = List.copyOf(b.extensions);
-        this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats, workers)
-                : null;
+        this.inspector = new QueueInspector(options, sitesByName, store, stats);
+        this.redisMode = b.redisMode != null ? b.redisMode
+                : this.router instanceof LocalRouter && this.store instanceof InMemoryMessageStore ? "none" : "unknown";
+        this.admin = options.adminEnabled() ? new AdminView(options, router, List.copyOf(sitesByName.keySet()), stats, workers,
+                new AdminPage(options, this, inspector, stats, workers)) : null;
         this.nodes = options.nodesEndpoint() ? new NodesEndpoint(options, router, stats, workers) : null;
     }
 
@@ -167,10 +176,10 @@ public final class PushBridgeGateway implements AutoCloseable {
         return options;
     }
 
-    /** The configured sites, by name. */
+    /** The configured sites, by name, in configuration order. */
     public Map<String, SiteOptions> sites() {
         Map<String, SiteOptions> out = new LinkedHashMap<>();
-        sitesByName.forEach((name, site) -> out.put(name, site.options()));
+        siteOrder.forEach(site -> out.put(site.options().name(), site.options()));
         return out;
     }
 
@@ -183,6 +192,24 @@ public final class PushBridgeGateway implements AutoCloseable {
     public int connectionCount(String site) {
         SiteRuntime runtime = sitesByName.get(site);
         return runtime == null ? 0 : runtime.connectionCount();
+    }
+
+    /**
+     * The queue inspector: reads and purges users' ack queues for operators; off unless
+     * {@link GatewayOptions#queueInspector()}.
+     */
+    public QueueInspector queueInspector() {
+        return inspector;
+    }
+
+    /**
+     * What this node shows its operators: its sites and connections, the live nodes of the cluster
+     * and, with {@code queueTotals}, each site's queue totals ({@link MessageStore#siteQueues}, which
+     * may walk the store: ask at most every few seconds). Never fails: a part that cannot be read
+     * within 5 seconds is shown with its error.
+     */
+    public CompletionStage<GatewayOverview> overview(boolean queueTotals) {
+        return GatewayOverview.of(this, siteOrder, router, store, options, queueTotals);
     }
 
     /** Engine.IO sessions this node tracks (for tests: sessions must not outlive their clients). */
@@ -236,9 +263,9 @@ public final class PushBridgeGateway implements AutoCloseable {
                     }
                 }
                 running = true;
-                log.info("[{}] PushBridge node started without a port (it holds no connections: it sends, and runs "
-                        + "its extensions) with sites {}; store {}, router {}", options.nodeId(), sitesByName.keySet(),
-                        store.getClass().getSimpleName(), router.getClass().getSimpleName());
+                startedAtNanos = System.nanoTime();
+                log.info("[{}] PushBridge node started without a port (it holds no connections: it sends, and runs its "
+                        + "extensions): {}; {}", options.nodeId(), settings(), options);
                 return;
             }
             SocketIOServer s = new SocketIOServer(configuration());
@@ -292,11 +319,8 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             server = s;
             running = true;
-            log.info("[{}] PushBridge gateway listening on {}:{}{} with sites {}; store {}, router {}; {}",
-                    options.nodeId(), options.host(), port, options.path(), sitesByName.values().stream()
-                            .map(r -> r.options().name() + "=" + r.options().namespace()
-                                    + (r.options().limits().isEmpty() ? "" : " (" + r.options().limits() + ")")).toList(),
-                    store.getClass().getSimpleName(), router.getClass().getSimpleName(), options);
+            startedAtNanos = System.nanoTime();
+            log.info("[{}] PushBridge gateway started: {}; {}", options.nodeId(), settings(), options);
         }
     }
 
@@ -655,9 +679,10 @@ public final class PushBridgeGateway implements AutoCloseable {
         dispatcher.stopped();
         timer.shutdownNow();
         router.stop();
-        log.info("[{}] PushBridge gateway stopped (port {}) after draining for {} ms{}: {} sessions closed for reconnect; "
-                + "{} sends accepted, {} connects", options.nodeId(), port, (System.nanoTime() - start) / 1_000_000,
-                timedOut ? " (timed out)" : "", closed, stats.get("sends.accepted"), stats.get("connects"));
+        log.info("[{}] PushBridge {} stopped: {}; drained for {} ms{}, {} sessions closed for reconnect; up {} s, {} sends "
+                + "accepted, {} connects", options.nodeId(), options.serve() ? "gateway" : "node", settings(),
+                (System.nanoTime() - start) / 1_000_000, timedOut ? " (timed out)" : "", closed,
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedAtNanos), stats.get("sends.accepted"), stats.get("connects"));
     }
 
     /** Sessions closed per step of 10 ms at least: up to 5,000 a second go at once. */
@@ -703,6 +728,31 @@ public final class PushBridgeGateway implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /**
+     * The effective settings the start and stop lines lead with: port, node id, sites (name,
+     * namespace, authorizer, limits of their own), Redis mode, store and router (their own descriptions, which name
+     * their Redis deployment without passwords). The start line adds every option.
+     */
+    private String settings() {
+        StringBuilder sites = new StringBuilder("[");
+        for (SiteRuntime runtime : siteOrder) {
+            SiteOptions site = runtime.options();
+            if (sites.length() > 1) {
+                sites.append(", ");
+            }
+            sites.append(site.name()).append('=').append(site.namespace()).append(" (")
+                    .append(GatewayOverview.authorizerType(site));
+            if (!site.limits().isEmpty()) {
+                sites.append("; ").append(site.limits());
+            }
+            sites.append(')');
+        }
+        sites.append(']');
+        return "port=" + (options.serve() ? String.valueOf(port) : "none") + (adminPort >= 0 ? ", adminPort=" + adminPort : "")
+                + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
+                + ", router=" + router;
     }
 
     private static ThreadFactory threads(String prefix) {
@@ -759,6 +809,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         private @Nullable MessageStore store;
         private @Nullable Router router;
         private @Nullable ExecutorService executor;
+        private @Nullable String redisMode;
         private final List<GatewayExtension> extensions = new ArrayList<>();
 
         private Builder() {
@@ -803,6 +854,16 @@ public final class PushBridgeGateway implements AutoCloseable {
          */
         public Builder executor(ExecutorService executor) {
             this.executor = executor;
+            return this;
+        }
+
+        /**
+         * How the store and router reach Redis, for the start and stop log lines: {@code none},
+         * {@code standalone}, {@code sentinel} or {@code cluster} (the Spring Boot starter sets it).
+         * Unset, it is {@code none} with the in-memory store and router, {@code unknown} otherwise.
+         */
+        public Builder redisMode(String mode) {
+            this.redisMode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 

@@ -119,6 +119,29 @@ class OptionsTests {
     }
 
     @Test
+    void adminPageAndQueueInspectorSettingsAreCheckedAndNamed() {
+        GatewayOptions defaults = GatewayOptions.builder().build();
+        assertThat(defaults.adminPagePath()).isEqualTo("/pushbridge/admin");
+        assertThat(defaults.queueInspector()).isFalse();
+        assertThat(defaults.toString()).contains("queueInspector=off");
+        for (String path : List.of("admin", "/admin/", "/", "/socket.io/admin", "/socket.io", "/a//b", "/a?b",
+                GatewayOptions.DEFAULT_ADMIN_PATH, "/pushbridge/nodes", "/send", "/config.js")) {
+            assertThatIllegalArgumentException().as(path).isThrownBy(() -> GatewayOptions.builder().adminPagePath(path).build())
+                    .withMessageContaining("adminPagePath").withMessageContaining(path);
+        }
+        for (String adminPath : List.of("/ops", "/ops/", "/ops/overview", "/ops/queue", "/ops/queue/purge", "/ops/admin.js")) {
+            assertThatIllegalArgumentException().as(adminPath)
+                    .isThrownBy(() -> GatewayOptions.builder().adminPagePath("/ops").adminPath(adminPath).build());
+        }
+        assertThatIllegalArgumentException().isThrownBy(() -> GatewayOptions.builder().adminPagePath("/ops").nodesPath("/ops/queue").build())
+                .withMessageContaining("adminPagePath");
+        GatewayOptions custom = GatewayOptions.builder().adminKey("0123456789abcdef").adminPagePath("/ops")
+                .adminPath("/ops/connections").queueInspector(true).build();
+        assertThat(custom.toBuilder().build().toString()).isEqualTo(custom.toString())
+                .contains("admin=/ops/connections and page /ops/", "queueInspector=on");
+    }
+
+    @Test
     void publicUrlAndNodesEndpointSettingsAreCheckedAndNamed() {
         GatewayOptions defaults = GatewayOptions.builder().build();
         assertThat(defaults.publicUrl()).isNull();

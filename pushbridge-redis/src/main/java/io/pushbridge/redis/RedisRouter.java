@@ -299,6 +299,20 @@ public final class RedisRouter implements Router {
         });
     }
 
+    /** Every node whose heartbeat is current, with or without a public URL. */
+    @Override
+    public CompletionStage<List<NodeInfo>> clusterNodes() {
+        if (receiver == null) {
+            return notRunning();
+        }
+        return registry.nodeInfos().handle((nodes, failure) -> {
+            if (failure != null) {
+                throw new CompletionException(RedisMessageStore.unavailable(failure));
+            }
+            return nodes;
+        });
+    }
+
     @Override
     public synchronized void stop() {
         receiver = null;

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pushbridge.Message;
+import io.pushbridge.NodeInfo;
 import io.pushbridge.Router;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.redis.testing.RedisExtension;
@@ -69,6 +70,12 @@ class ClusterNodesIntegrationTests {
         assertThat(listed(b)).isEqualTo(JSON.readTree(expected));
         assertThat(a.registry.nodeInfos().toCompletableFuture().get(5, TimeUnit.SECONDS)).extracting(n -> n.nodeId())
                 .as("the registry knows it").containsExactly("nodes-a", "nodes-app", "nodes-b");
+        assertThat(a.router.clusterNodes().toCompletableFuture().get(5, TimeUnit.SECONDS))
+                .as("so do the router's cluster nodes, for operators")
+                .containsExactly(new NodeInfo("nodes-a", "http://33.33.33.10:8081"), new NodeInfo("nodes-app", null),
+                        new NodeInfo("nodes-b", "https://io2.example.com"));
+        assertThat(b.gateway.overview(true).toCompletableFuture().get(5, TimeUnit.SECONDS).nodes()).extracting(NodeInfo::nodeId)
+                .as("and the admin overview").containsExactly("nodes-a", "nodes-app", "nodes-b");
 
         HttpResponse<String> script = get(b, "/config.js");
         assertThat(script.statusCode()).isEqualTo(200);
