@@ -40,7 +40,8 @@ import org.springframework.context.annotation.Configuration;
  * the two in-memory beans above are not defined.
  *
  * <p>With Spring Boot's health support ({@code spring-boot-health}) on the classpath, a
- * {@code HealthIndicator} named {@code pushbridge} ({@link PushBridgeHealthIndicator}); with
+ * {@code HealthIndicator} named {@code pushbridge} ({@link PushBridgeHealthIndicator}); with the
+ * actuator, the {@code pushbridge} endpoint ({@link PushBridgeEndpoint}) where it is exposed; with
  * Micrometer and a {@code MeterRegistry} bean, the meters listed in {@link PushBridgeMetrics}.
  *
  * <p>The gateway binds its port in {@link PushBridgeGatewayLifecycle}, a {@code SmartLifecycle} in a late
@@ -85,7 +86,8 @@ public final class PushBridgeAutoConfiguration {
                 .sites(PushBridgeOptionsMapper.sites(properties, (name, property) -> authorizerBean(beanFactory, name, property),
                         redis, commands.orderedStream().toList()))
                 .store(store)
-                .router(router);
+                .router(router)
+                .redisMode(PushBridgeOptionsMapper.redisMode(properties));
         if (redis != null) {
             redis.extensions().forEach(builder::extension);
         }
@@ -163,6 +165,23 @@ public final class PushBridgeAutoConfiguration {
         @ConditionalOnMissingBean(name = "pushbridge")
         HealthIndicator pushBridgeHealthIndicator(PushBridgeGateway gateway, ObjectProvider<PushBridgeHealthCheck> checks) {
             return new PushBridgeHealthIndicator(gateway, checks.orderedStream().toList());
+        }
+    }
+
+    /**
+     * The {@code pushbridge} actuator endpoint ({@link PushBridgeEndpoint}), with Spring Boot's actuator
+     * on the classpath, when the endpoint is available (exposed, and its access not none).
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = {"org.springframework.boot.actuate.endpoint.annotation.Endpoint",
+            "org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint"})
+    static class EndpointConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        @org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint
+        PushBridgeEndpoint pushBridgeEndpoint(PushBridgeGateway gateway) {
+            return new PushBridgeEndpoint(gateway);
         }
     }
 

@@ -60,6 +60,7 @@ final class PushBridgeOptionsMapper {
             Map.entry("adminPath", "admin.path"),
             Map.entry("adminPort", "admin.port"),
             Map.entry("adminMaxConnections", "admin.max-connections"),
+            Map.entry("adminPagePath", "admin.page-path"),
             Map.entry("serve", "serve"),
             Map.entry("publicUrl", "public-url"),
             Map.entry("nodesPath", "nodes-path"),
@@ -154,7 +155,8 @@ final class PushBridgeOptionsMapper {
         if (adminKey != null && !adminKey.isEmpty()) {
             b.adminKey(adminKey);
         }
-        b.adminPath(admin.getPath()).adminMaxConnections(admin.getMaxConnections());
+        b.adminPath(admin.getPath()).adminMaxConnections(admin.getMaxConnections()).adminPagePath(admin.getPagePath())
+                .queueInspector(admin.isQueueInspector());
         if (admin.getPort() != null) {
             if (admin.getPort() < 0) {
                 throw invalid("admin.port", "must be 0..65535 (0 picks a free port), was " + admin.getPort()
@@ -224,6 +226,19 @@ final class PushBridgeOptionsMapper {
     }
 
     /** Whether {@code pushbridge.redis.url} or {@code pushbridge.redis.cluster.nodes} is set. */
+    /**
+     * How Redis is deployed, for the gateway's start and stop lines: {@code cluster} with
+     * {@code pushbridge.redis.cluster.nodes}, {@code sentinel} or {@code standalone} by the scheme
+     * of {@code pushbridge.redis.url}, {@code none} without either.
+     */
+    static String redisMode(PushBridgeProperties p) {
+        String url = p.getRedis().getUrl();
+        if (url != null && !url.isBlank()) {
+            return url.trim().toLowerCase(java.util.Locale.ROOT).startsWith("redis-sentinel") ? "sentinel" : "standalone";
+        }
+        return redisConfigured(p) ? "cluster" : "none";
+    }
+
     static boolean redisConfigured(PushBridgeProperties p) {
         String url = p.getRedis().getUrl();
         return url != null && !url.isBlank()

@@ -813,6 +813,35 @@ public class PushBridgeProperties {
         /** At most this many connections in one answer (the answer then says "truncated": true). */
         private int maxConnections = 10_000;
 
+        /**
+         * Where the admin page (PATH/) and its JSON (PATH/overview, PATH/queue, PATH/queue/purge) are
+         * served, on the gateway's port and the admin port, while the admin view is on.
+         */
+        private String pagePath = "/pushbridge/admin";
+
+        /**
+         * Whether the queue inspector answers: reading a user's queue (depth, oldest message's age,
+         * connections, resync mark) and purging it, on the admin page and the "pushbridge" actuator
+         * endpoint. Off by default; every use is logged.
+         */
+        private boolean queueInspector;
+
+        public String getPagePath() {
+            return pagePath;
+        }
+
+        public void setPagePath(String pagePath) {
+            this.pagePath = pagePath;
+        }
+
+        public boolean isQueueInspector() {
+            return queueInspector;
+        }
+
+        public void setQueueInspector(boolean queueInspector) {
+            this.queueInspector = queueInspector;
+        }
+
         public @Nullable String getKey() {
             return key;
         }

@@ -36,6 +36,7 @@ class ConfigurationMetadataTests {
             "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
             "pushbridge.redis.heartbeat-interval", "pushbridge.redis.node-timeout", "pushbridge.redis.client-name",
             "pushbridge.admin.key", "pushbridge.admin.path", "pushbridge.admin.port", "pushbridge.admin.max-connections",
+            "pushbridge.admin.page-path", "pushbridge.admin.queue-inspector",
             "pushbridge.event-timeout", "pushbridge.max-pending-events", "pushbridge.max-events-per-second",
             "pushbridge.max-sends-per-second", "pushbridge.max-connections-per-site", "pushbridge.max-buffered-bytes",
             "pushbridge.serve", "pushbridge.public-url", "pushbridge.nodes-endpoint", "pushbridge.nodes-path",
