@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -39,6 +40,15 @@ public final class LuaScript {
     public static LuaScript load(String name, boolean withCommon) {
         String text = (withCommon ? resource("common") + "\n" : "") + resource(name);
         return new LuaScript(name, text);
+    }
+
+    /** Loads {@code <name>.lua} prefixed by the given scripts of this package, in order (shared functions). */
+    static LuaScript load(String name, List<String> preludes) {
+        StringBuilder text = new StringBuilder();
+        for (String prelude : preludes) {
+            text.append(resource(prelude)).append('\n');
+        }
+        return new LuaScript(name, text.append(resource(name)).toString());
     }
 
     private static String resource(String name) {

@@ -135,6 +135,25 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
     }
 
     @Test
+    void theWalkBoundsItsWorkPerCallAndPerMessageAndStillCountsEveryQueue() throws Exception {
+        String site = "/bounded-" + UUID.randomUUID();
+        List<Object> thousands = java.util.stream.IntStream.range(0, 4_000).boxed().map(Object.class::cast).toList();
+        for (int u = 0; u < 10; u++) {
+            // 10 queues of 4,000 items each: more than one call's budget of 20,000 items
+            await(store.append(new UserQueue(site, "user_" + u), new QueuedMessage(u, "news", thousands, false, 5_000 + u)));
+        }
+        List<Object> huge = java.util.stream.IntStream.range(0, 15_000).boxed().map(Object.class::cast).toList();
+        UserQueue hugeQueue = new UserQueue(site + "-huge", "user_1");
+        await(store.append(hugeQueue, new QueuedMessage(99, "news", huge, false, 42)));
+
+        assertThat(await(store.siteQueues(site))).isEqualTo(new MessageStore.SiteQueues(10, 10, 5_000));
+        // past the limit of one message: counted, without its age
+        assertThat(await(store.siteQueues(site + "-huge"))).isEqualTo(new MessageStore.SiteQueues(1, 1, 0));
+        // the inspector reads that one message whole
+        assertThat(await(store.inspect(hugeQueue))).isEqualTo(new MessageStore.QueueSnapshot(1, 42, 0, false));
+    }
+
+    @Test
     void siteQueuesSharesOneWalkWhileItIsYoungerThanTheMaxAge() throws Exception {
         RedisMessageStore cached = RedisMessageStore.builder(connector.commands(), "node-a").clock(clock)
                 .siteQueuesMaxAge(Duration.ofHours(1)).build();

@@ -585,6 +585,21 @@ public class PushBridgeProperties {
          */
         private @Nullable String clientName;
 
+        /**
+         * How long one walk of the queues in Redis answers for the queue totals of every site (the
+         * queue meters, the admin page): totals are at most this old. Each walk SCANs the whole key
+         * space and reads each queue holding messages; 0 shares only a walk in flight.
+         */
+        private Duration queueTotalsMaxAge = Duration.ofSeconds(10);
+
+        public Duration getQueueTotalsMaxAge() {
+            return queueTotalsMaxAge;
+        }
+
+        public void setQueueTotalsMaxAge(Duration queueTotalsMaxAge) {
+            this.queueTotalsMaxAge = queueTotalsMaxAge;
+        }
+
         public @Nullable String getUrl() {
             return url;
         }

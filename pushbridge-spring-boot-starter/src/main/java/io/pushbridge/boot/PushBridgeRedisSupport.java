@@ -54,7 +54,8 @@ final class PushBridgeRedisSupport {
             Map.entry("nodeTimeout", "redis.node-timeout"),
             Map.entry("nodeId", "node-id"),
             Map.entry("maxPendingPerUser", "max-pending-per-user"),
-            Map.entry("clientTtl", "client-ttl"));
+            Map.entry("clientTtl", "client-ttl"),
+            Map.entry("siteQueuesMaxAge", "redis.queue-totals-max-age"));
 
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://");
     /** The user info of every URI in a text: from {@code ://} to the last {@code @} before a path or space. */
@@ -416,6 +417,7 @@ final class PushBridgeRedisSupport {
                     .keys(registry.keys())
                     .maxPendingPerUser(p.getMaxPendingPerUser())
                     .clientTtl(p.getClientTtl())
+                    .siteQueuesMaxAge(p.getRedis().getQueueTotalsMaxAge())
                     .build();
         } catch (IllegalArgumentException e) {
             throw PushBridgeOptionsMapper.translate(PushBridgeProperties.PREFIX, SETTINGS, e);

@@ -105,7 +105,8 @@ class PushBridgeRedisAutoConfigurationTests {
     @Test
     void redisUrlSwitchesEveryAdapterToRedis() {
         String prefix = prefix();
-        onRedis(prefix).withPropertyValues("pushbridge.max-pending-per-user=42", "pushbridge.client-ttl=90").run(context -> {
+        onRedis(prefix).withPropertyValues("pushbridge.max-pending-per-user=42", "pushbridge.client-ttl=90",
+                "pushbridge.redis.queue-totals-max-age=3s").run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context).hasSingleBean(RedisConnector.class);
             assertThat(context).hasSingleBean(RedisNodeRegistry.class);
@@ -115,6 +116,7 @@ class PushBridgeRedisAutoConfigurationTests {
             assertThat(context.getBean(MessageStore.class)).isSameAs(store);
             assertThat(store.maxPendingPerUser()).isEqualTo(42);
             assertThat(store.clientTtl()).isEqualTo(Duration.ofSeconds(90));
+            assertThat(store.siteQueuesMaxAge()).isEqualTo(Duration.ofSeconds(3));
             assertThat(context.getBean(Router.class)).isInstanceOf(RedisRouter.class);
             assertThat(context.getBean(RedisConnector.class).mode()).isEqualTo(RedisConnector.Mode.STANDALONE);
 
@@ -265,6 +267,8 @@ class PushBridgeRedisAutoConfigurationTests {
                 redisUrl(), "pushbridge.redis.node-timeout=8s");
         assertRedisFailure("pushbridge.redis.client-name: must be printable ASCII without spaces", redisUrl(),
                 "pushbridge.redis.client-name=my gateway");
+        assertRedisFailure("pushbridge.redis.queue-totals-max-age: must be >= 0, was PT-1S", redisUrl(),
+                "pushbridge.redis.queue-totals-max-age=-1s");
         assertRedisFailure("pushbridge.node-id: must not contain '{', '}'", redisUrl(), "pushbridge.node-id=edge{1}");
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(PushBridgeRedisAutoConfiguration.class, PushBridgeAutoConfiguration.class))

@@ -1,0 +1,33 @@
+-- Reads many queues without changing them, for the site totals on a standalone or Sentinel Redis
+-- (on Redis Cluster the queues of one batch live in other slots: each is read with inspect.lua).
+-- KEYS: (meta hash, ids zset, messages hash) of each queue. ARGV[1] now (epoch ms), ARGV[2] the
+-- CBOR items this call may skip in all (it stops after the queue that went past them, and the
+-- caller asks again for the rest), ARGV[3] the most items of one message.
+-- Returns { queues read, then per queue read: pending messages, the oldest message's createdAt as
+-- CBOR integer bytes (nil when empty, malformed, or past the limit of one message) }; an expired
+-- queue is reported empty.
+local now, budget, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {0}
+local used = 0
+for q = 1, #KEYS, 3 do
+  if used >= budget then break end
+  local meta, ids, msgs = KEYS[q], KEYS[q + 1], KEYS[q + 2]
+  local depth = 0
+  local at = false
+  local exp = redis.call('HGET', meta, 'exp')
+  if not (exp and now >= tonumber(exp)) then
+    depth = redis.call('ZCARD', ids)
+    if depth > 0 then
+      local value = redis.call('HGET', msgs, redis.call('ZRANGE', ids, 0, 0)[1])
+      if value then
+        local ok, pos = pcall(created_at, value, limit)
+        used = used + steps
+        if ok then at = string.sub(value, pos) end
+      end
+    end
+  end
+  out[1] = out[1] + 1
+  out[#out + 1] = depth
+  out[#out + 1] = at
+end
+return out
