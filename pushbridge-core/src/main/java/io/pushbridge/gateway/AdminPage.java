@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.Predicate;
@@ -52,8 +53,8 @@ import org.slf4j.LoggerFactory;
  * allows only its own script, style and requests to its own origin, and no framing. Counters:
  * {@code admin.page.requests}, and the inspector's.
  *
- * <p>Requests arrive on a Netty I/O thread; answers that need the router or the store are written
- * on the executor when their stage completes.
+ * <p>Requests arrive on a Netty I/O thread; calls to the router or the store start on the executor,
+ * and their answers are written there.
  */
 final class AdminPage {
 
@@ -140,7 +141,7 @@ final class AdminPage {
                     notAllowed(ctx, "GET", keepAlive);
                     return;
                 }
-                answer(ctx, gateway.overview(true), overview -> overview, keepAlive);
+                answer(ctx, () -> gateway.overview(true), overview -> overview, keepAlive);
             }
             case "/queue" -> {
                 if (!HttpMethod.GET.equals(method) && !HttpMethod.POST.equals(method)) {
@@ -149,7 +150,8 @@ final class AdminPage {
                 }
                 String[] target = HttpMethod.GET.equals(method) ? fromQuery(request) : fromBody(ctx, request, keepAlive);
                 if (target != null) {
-                    answer(ctx, inspector.inspect(target[0], target[1], caller(ctx)), QueueInspector.QueueReport::toMap, keepAlive);
+                    String caller = caller(ctx);
+                    answer(ctx, () -> inspector.inspect(target[0], target[1], caller), QueueInspector.QueueReport::toMap, keepAlive);
                 }
             }
             default -> { // "/queue/purge"
@@ -159,7 +161,8 @@ final class AdminPage {
                 }
                 String[] target = fromBody(ctx, request, keepAlive);
                 if (target != null) {
-                    answer(ctx, inspector.purge(target[0], target[1], caller(ctx)), QueueInspector.PurgeReport::toMap, keepAlive);
+                    String caller = caller(ctx);
+                    answer(ctx, () -> inspector.purge(target[0], target[1], caller), QueueInspector.PurgeReport::toMap, keepAlive);
                 }
             }
         }
@@ -221,10 +224,14 @@ final class AdminPage {
         return new String[] {site == null ? null : site.textValue(), room == null ? null : room.textValue()};
     }
 
-    /** Writes what a stage answers, on the executor: 200 with its JSON, or the error it failed with. */
-    private <T> void answer(ChannelHandlerContext ctx, CompletionStage<T> stage, java.util.function.Function<T, Object> body,
-            boolean keepAlive) {
-        stage.whenCompleteAsync((value, failure) -> {
+    /**
+     * Starts a call on the executor (an in-memory store walks its queues on the calling thread, which
+     * must not be an I/O thread) and writes what it answers there: 200 with its JSON, or the error
+     * it failed with.
+     */
+    private <T> void answer(ChannelHandlerContext ctx, java.util.function.Supplier<CompletionStage<T>> call,
+            java.util.function.Function<T, Object> body, boolean keepAlive) {
+        CompletableFuture.supplyAsync(call, executor).thenCompose(stage -> stage).whenCompleteAsync((value, failure) -> {
             if (failure == null) {
                 HttpJson.write(ctx, HttpResponseStatus.OK, body.apply(value), keepAlive, JSON_HEADERS);
                 return;
