@@ -46,7 +46,7 @@ public final class QueueInspector {
 
     private final String nodeId;
     private final boolean enabled;
-    private final int maxRoomNameLength;
+    private final GatewayOptions options;
     private final Map<String, SiteRuntime> sites;
     private final MessageStore store;
     private final GatewayStats stats;
@@ -56,7 +56,7 @@ public final class QueueInspector {
     QueueInspector(GatewayOptions options, Map<String, SiteRuntime> sites, MessageStore store, GatewayStats stats) {
         this.nodeId = options.nodeId();
         this.enabled = options.queueInspector();
-        this.maxRoomNameLength = options.maxRoomNameLength();
+        this.options = options;
         this.sites = sites;
         this.store = store;
         this.stats = stats;
@@ -144,9 +144,15 @@ public final class QueueInspector {
         if (site == null || site.isBlank()) {
             throw refused(action, caller, null, new Refused("invalid_request", 400, "site is required"));
         }
+        SiteRuntime runtime = sites.get(site);
+        if (runtime == null) {
+            throw refused(action, caller, null, new Refused("unknown_site", 404, "No such site"));
+        }
+        SiteOptions siteOptions = runtime.options();
         if (room == null || room.isEmpty()) {
             throw refused(action, caller, site, new Refused("invalid_request", 400, "room is required"));
         }
+        int maxRoomNameLength = siteOptions.limits().resolve(options).maxRoomNameLength();
         if (room.length() > maxRoomNameLength) {
             throw refused(action, caller, site, new Refused("invalid_request", 400,
                     "room must have at most " + maxRoomNameLength + " characters"));
@@ -154,15 +160,10 @@ public final class QueueInspector {
         if (room.chars().anyMatch(Character::isISOControl)) {
             throw refused(action, caller, site, new Refused("invalid_request", 400, "room must not contain control characters"));
         }
-        SiteRuntime runtime = sites.get(site);
-        if (runtime == null) {
-            throw refused(action, caller, null, new Refused("unknown_site", 404, "No such site"));
-        }
-        SiteOptions options = runtime.options();
-        if (!options.isUserRoom(room)) {
-            throw refused(action, caller, site, new Refused("not_a_user_room", 400, options.userRoomPrefix().isEmpty()
+        if (!siteOptions.isUserRoom(room)) {
+            throw refused(action, caller, site, new Refused("not_a_user_room", 400, siteOptions.userRoomPrefix().isEmpty()
                     ? "site '" + site + "' has no user rooms (its user room prefix is empty), so it keeps no queues"
-                    : "room is not a user room of site '" + site + "' (user rooms start with '" + options.userRoomPrefix()
+                    : "room is not a user room of site '" + site + "' (user rooms start with '" + siteOptions.userRoomPrefix()
                             + "'); only user rooms have queues"));
         }
         return new UserQueue(site, room);
