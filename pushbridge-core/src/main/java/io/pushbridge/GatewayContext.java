@@ -80,6 +80,19 @@ public interface GatewayContext {
     /** The gateway's worker pool, for work that must leave an I/O thread. */
     Executor executor();
 
-    /** Adds one to a counter of the gateway's statistics (see {@code PushBridgeGateway.stats()}). */
+    /**
+     * Adds one to a counter of the gateway's statistics (see {@code PushBridgeGateway.stats()}). A
+     * counter that counts a {@link io.pushbridge.metrics.BadInput} also moves its
+     * {@code pushbridge.bad.inputs} meter.
+     */
     void count(String counter);
+
+    /**
+     * The registry the gateway records its meters in, for an extension's own (each built from a
+     * {@link io.pushbridge.metrics.PushBridgeMeter}, and removed when the extension stops); one that
+     * records nothing when the gateway has none.
+     */
+    default io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+        return io.pushbridge.metrics.PushBridgeMeters.none().registry();
+    }
 }

@@ -140,5 +140,22 @@ public interface Router {
         default java.util.List<ConnectionInfo> localConnections(String site, int limit) {
             return java.util.List.of();
         }
+
+        /**
+         * Where a router registers its meters ({@code pushbridge.router.*}, see
+         * {@link io.pushbridge.metrics.PushBridgeMeter}): the gateway's registry; by default one
+         * that records nothing. A router removes its meters when it stops.
+         */
+        default io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+            return io.pushbridge.metrics.PushBridgeMeters.none().registry();
+        }
+
+        /**
+         * Adds one to a counter of the gateway's statistics: for what the router drops, such as a
+         * routed message it cannot decode ({@code router.dropped.malformed}, which also moves the
+         * {@code pushbridge.bad.inputs} meter; see {@link io.pushbridge.metrics.BadInput}).
+         */
+        default void count(String counter) {
+        }
     }
 }

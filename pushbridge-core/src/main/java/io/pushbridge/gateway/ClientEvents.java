@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Counters: {@code events.received}, {@code events.handled}, {@code events.unhandled} (no
  * handler), {@code events.refused.too_many_pending}, {@code events.refused.<reason>} (the handler
- * refused it), {@code events.refused.rate_limited} (more than {@code maxEventsPerSecond}),
+ * refused it, or the name was invalid: then also {@code dropped.invalid_event}),
+ * {@code events.refused.rate_limited} (more than {@code maxEventsPerSecond}),
  * {@code events.refused.binary} (events with binary arguments, which no handler takes yet),
  * {@code events.failed} (the handler failed, or no worker took the event; the client gets
  * {@code "unavailable"} then), {@code events.timeout}, {@code listeners.failed}. The limit hits
@@ -80,6 +81,7 @@ final class ClientEvents {
         if (nameProblem != null || Dispatcher.RESERVED_EVENTS.contains(name)) {
             // what no Socket.IO client library sends: refused before any handler sees it
             stats.increment("events.refused.invalid");
+            stats.increment("dropped.invalid_event");
             if (nameProblem != null && !name.isEmpty()) {
                 stats.increment(Limit.EVENT_NAME.counter(socket.site().options().name()));
             }

@@ -15,6 +15,7 @@ import io.pushbridge.AuthorizationDeniedException;
 import io.pushbridge.ConnectRequest;
 import io.pushbridge.Router;
 import io.pushbridge.UserQueue;
+import io.pushbridge.metrics.ConnectRefusal;
 import io.netty.util.concurrent.EventExecutor;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -502,6 +503,7 @@ final class Connections implements SiteSocket.Closer {
             // not a connect_error, after which Socket.IO clients give up: a transport close, after
             // which they reconnect by themselves (to another node, behind a balancer)
             stats.increment("refused.shutting_down");
+            site.meters().refused(ConnectRefusal.SHUTTING_DOWN, transport(head));
             closeForReconnect(session, System.nanoTime() + options.pingInterval().toNanos() + options.pingTimeout().toNanos());
             return;
         }
@@ -512,21 +514,22 @@ final class Connections implements SiteSocket.Closer {
         if (!site.reserveConnection()) {
             // the site has its maxConnections on this node already (those being authorized count)
             session.connecting.remove(nsp);
-            stats.increment("refused.too_many_connections");
             stats.increment(Limit.CONNECTIONS.counter(site.options().name()));
             limitLog.warn("[{}] Site '{}': refused a connect from {}: {} connections on this node already",
                     options.nodeId(), site.options().name(), remoteAddress(head.getHandshakeData()),
                     site.limits().maxConnections());
-            sendConnectError(head, nsp, "too_many_connections", "Too many connections to this site, retry later");
+            refuse(head, site, ConnectRefusal.TOO_MANY_CONNECTIONS.code(), "Too many connections to this site, retry later");
             return;
         }
         ConnectRequest request = connectRequest(site, head, packet.data());
+        long asked = System.nanoTime();
         CompletableFuture<Set<String>> decision = CompletableFuture
                 .supplyAsync(() -> site.options().authorizer().authorize(request), executor)
                 .thenCompose(stage -> stage)
                 .toCompletableFuture()
                 .orTimeout(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        decision.whenComplete((rooms, failure) -> loop.execute(() -> authorized(loop, session, site, request, rooms, failure)));
+        decision.whenComplete((rooms, failure) -> loop.execute(() -> authorized(loop, session, site, request, asked, rooms,
+                failure)));
     }
 
     private ConnectRequest connectRequest(SiteRuntime site, ClientHead head, @Nullable JsonNode authNode) {
@@ -615,27 +618,30 @@ final class Connections implements SiteSocket.Closer {
         return out;
     }
 
-    /** The authorizer answered. Runs on the session's I/O thread. */
-    private void authorized(EventExecutor loop, Session session, SiteRuntime site, ConnectRequest request,
+    /**
+     * The authorizer answered ({@code asked}: {@link System#nanoTime()} when it was asked). Runs on
+     * the session's I/O thread.
+     */
+    private void authorized(EventExecutor loop, Session session, SiteRuntime site, ConnectRequest request, long asked,
             @Nullable Set<String> rooms,
             @Nullable Throwable failure) {
         String nsp = site.options().namespace();
+        if (failure == null) {
+            failure = checkRooms(site, rooms);
+        }
+        AuthorizationDeniedException denied = failure == null ? null : denial(failure);
+        site.meters().authorized(System.nanoTime() - asked, denied == null ? null : ConnectRefusal.of(denied.code()));
         if (!session.head.isConnected() || session.closing || sessions.get(session.head.getSessionId()) != session) {
             session.connecting.remove(nsp);
             site.releaseConnection();
             return;
         }
-        if (failure == null) {
-            failure = checkRooms(site, rooms);
-        }
-        if (failure != null) {
+        if (denied != null) {
             session.connecting.remove(nsp);
             site.releaseConnection();
-            AuthorizationDeniedException denied = denial(failure);
-            stats.increment("refused." + denied.code());
             log.debug("Refused session {} on site {}: {} ({})", session.head.getSessionId(), site.options().name(),
                     denied.code(), denied.getMessage());
-            sendConnectError(session.head, nsp, denied.code(), denied.getMessage());
+            refuse(session.head, site, denied.code(), denied.getMessage());
             return;
         }
         Namespace namespace = namespaces.get(nsp);
@@ -682,14 +688,13 @@ final class Connections implements SiteSocket.Closer {
                     code = "cluster_unavailable";
                     message = "Cluster registry is unavailable, retry later";
                 }
-                stats.increment("refused." + code);
                 session.sockets.remove(nsp, socket);
                 socketClosed(socket, TRANSPORT_CLOSE);
                 if (!site.isRoot()) {
                     session.head.removeNamespaceClient(client);
                     namespace.onDisconnect(client);
                 }
-                sendConnectError(session.head, nsp, code, message);
+                refuse(session.head, site, code, message);
                 return;
             }
             List<SiteSocket.PendingBatch> batches = pending.join();
@@ -700,7 +705,27 @@ final class Connections implements SiteSocket.Closer {
             socket.open(batches);
             events.connected(socket);
             stats.increment("connects");
+            site.meters().connected(transport(session.head));
         }));
+    }
+
+    /**
+     * Refuses a CONNECT to a configured site: counts it ({@code refused.<code>} and the site's
+     * {@code pushbridge.connect.refusals}, by {@link ConnectRefusal}) and sends the client its
+     * {@code connect_error}. Every connect_error of a configured site goes through here (a CONNECT while
+     * the node drains closes its session instead, counted where that happens).
+     */
+    private void refuse(ClientHead head, SiteRuntime site, String code, String message) {
+        stats.increment("refused." + code);
+        site.meters().refused(ConnectRefusal.of(code), transport(head));
+        sendConnectError(head, site.options().namespace(), code, message);
+    }
+
+    /** The transport of a session: {@code WEBSOCKET} once its upgrade completed. */
+    private com.corundumstudio.socketio.@Nullable Transport transport(ClientHead head) {
+        Session session = sessions.get(head.getSessionId());
+        return session != null && session.upgraded ? com.corundumstudio.socketio.Transport.WEBSOCKET
+                : head.getCurrentTransport();
     }
 
     /** The rooms an authorizer answered must be valid names for the site (see {@link Limits#roomNameProblem}). */

@@ -15,6 +15,8 @@ import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.UserQueue;
 import io.pushbridge.id.FlakeIdGenerator;
+import io.pushbridge.metrics.MessageSource;
+import io.pushbridge.metrics.ResyncReason;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -68,6 +70,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final GatewayStats stats;
     private final QueueConnections queues;
     private final InFlight inFlight;
+    private final io.micrometer.core.instrument.MeterRegistry meterRegistry;
     private final ObjectMapper json = new ObjectMapper();
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     /** The gateway stopped routing: sends and commands fail at once, before anything is stored. */
@@ -75,7 +78,8 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
-            FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight) {
+            FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight,
+            io.micrometer.core.instrument.MeterRegistry meterRegistry) {
         this.options = options;
         this.sitesByName = sitesByName;
         this.store = store;
@@ -85,6 +89,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         this.stats = stats;
         this.queues = queues;
         this.inFlight = inFlight;
+        this.meterRegistry = meterRegistry;
     }
 
     /** The gateway has stopped routing: from now on sends and commands fail with {@link PushUnavailableException}. */
@@ -98,8 +103,47 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
 
     // ---- send ------------------------------------------------------------------------------
 
+    /** Sends from the application ({@link MessageSource#TEMPLATE}). */
     @Override
     public CompletionStage<SendResult> send(SendRequest request) {
+        return send(request, MessageSource.TEMPLATE);
+    }
+
+    /**
+     * The template the HTTP send API sends with: the same send path, its messages counted as
+     * {@link MessageSource#HTTP}.
+     */
+    PushTemplate httpTemplate() {
+        return new PushTemplate() {
+            @Override
+            public CompletionStage<SendResult> send(SendRequest request) {
+                return Dispatcher.this.send(request, MessageSource.HTTP);
+            }
+
+            @Override
+            public CompletionStage<Void> join(String site, String socketId, Set<String> rooms) {
+                return Dispatcher.this.join(site, socketId, rooms);
+            }
+
+            @Override
+            public CompletionStage<Void> leave(String site, String socketId, Set<String> rooms) {
+                return Dispatcher.this.leave(site, socketId, rooms);
+            }
+
+            @Override
+            public CompletionStage<Void> disconnect(String site, String socketId) {
+                return Dispatcher.this.disconnect(site, socketId);
+            }
+
+            @Override
+            public CompletionStage<Void> command(String site, Target target, String type, Map<String, Object> data) {
+                return Dispatcher.this.command(site, target, type, data);
+            }
+        };
+    }
+
+    /** The one send path; a message it accepts is counted in the site's {@code pushbridge.messages.accepted} by {@code source}. */
+    CompletionStage<SendResult> send(SendRequest request, MessageSource source) {
         SiteRuntime site = sitesByName.get(request.site());
         if (site == null) {
             stats.increment("sends.refused.unknown_site");
@@ -122,7 +166,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         inFlight.enter(InFlight.Kind.SENDS);
         CompletableFuture<SendResult> sent;
         try {
-            sent = accepted(site, request);
+            sent = accepted(site, request, source);
         } catch (RuntimeException e) {
             inFlight.exit(InFlight.Kind.SENDS);
             throw e;
@@ -132,7 +176,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     }
 
     /** A valid send: append to the user queues, then publish. */
-    private CompletableFuture<SendResult> accepted(SiteRuntime site, SendRequest request) {
+    private CompletableFuture<SendResult> accepted(SiteRuntime site, SendRequest request, MessageSource source) {
         Target target = request.target();
         Set<String> userRooms = new LinkedHashSet<>();
         for (String room : target.rooms()) {
@@ -167,6 +211,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                         return CompletableFuture.completedFuture(null);
                     }
                     stats.add("queues.overflowed", rooms.size());
+                    site.meters().resync(ResyncReason.OVERFLOW, rooms.size());
                     return router.publish(control(message.site(), Target.rooms(Set.copyOf(rooms)), RESYNC_EVENT));
                 })
                 .thenCompose(v -> router.publish(message))
@@ -178,13 +223,16 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                                 ? cause : unavailable("router", cause));
                     }
                     stats.increment("sends.accepted");
+                    site.meters().accepted(source);
                     return new SendResult(message.id(), List.copyOf(target.rooms()), userRooms.size());
                 });
     }
 
     /**
      * Emits to this node's sockets only, not stored and without acks (see
-     * {@link io.pushbridge.GatewayContext#emitLocally}). Counts {@code sends.local}.
+     * {@link io.pushbridge.GatewayContext#emitLocally}). Counts {@code sends.local}, and the message in
+     * {@code pushbridge.messages.accepted} as {@link MessageSource#REDIS}: the Redis ingestion
+     * channels, which every node receives itself, are what emits this way.
      *
      * @return how many sockets it reached
      */
@@ -200,6 +248,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         Message message = new Message(ids.nextId(), site.options().name(), request.target(), request.event(),
                 request.args(), Set.of(), false, options.clock().millis());
         stats.increment("sends.local");
+        site.meters().accepted(MessageSource.REDIS);
         return deliverHere(site, message);
     }
 
@@ -731,12 +780,23 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             }
         }
         stats.add("emits", n);
+        site.meters().emitted(n);
         return n;
     }
 
     @Override
     public String nodeId() {
         return options.nodeId();
+    }
+
+    @Override
+    public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+        return meterRegistry;
+    }
+
+    @Override
+    public void count(String counter) {
+        stats.increment(counter);
     }
 
     @Override
@@ -773,6 +833,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     @Override
     public void acked(SiteSocket socket, long messageId, Set<String> queuedRooms) {
         stats.increment("acks");
+        GatewayMeters.Site meters = socket.site().meters();
+        meters.acked(1);
+        // one publish-to-ack sample per ack, also when the message sat in several of the socket's queues
+        java.util.concurrent.atomic.AtomicBoolean timed = new java.util.concurrent.atomic.AtomicBoolean();
         for (String room : queuedRooms) {
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
             inFlight.enter(InFlight.Kind.ACKS);
@@ -781,8 +845,13 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                 if (failure != null) {
                     stats.increment("acks.failed");
                     failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
+                } else if (outcome == MessageStore.AckOutcome.REMOVED) {
+                    if (timed.compareAndSet(false, true)) {
+                        meters.removedByAck(FlakeIdGenerator.timestampMillis(messageId));
+                    }
                 } else if (outcome == MessageStore.AckOutcome.RESYNC) {
                     stats.increment("resyncs.out_of_order");
+                    meters.resync(ResyncReason.OUT_OF_ORDER, 1);
                     resync(queue);
                 }
             });
@@ -793,6 +862,8 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     @Override
     public void batchAcked(SiteSocket socket, String room, List<Long> messageIds) {
         stats.increment("acks.batch");
+        GatewayMeters.Site meters = socket.site().meters();
+        meters.acked(messageIds.size());
         UserQueue queue = new UserQueue(socket.site().options().name(), room);
         inFlight.enter(InFlight.Kind.ACKS);
         retrying(() -> store.remove(queue, messageIds), 0, (n, failure) -> {
@@ -800,6 +871,13 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             if (failure != null) {
                 stats.increment("acks.failed");
                 failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());
+            } else if (n != null && n > 0) {
+                // the store says how many it removed, not which: when another connection of the user
+                // removed some first, the samples are those of the batch's newest messages (the ones
+                // least likely to have been acknowledged elsewhere already)
+                for (int i = Math.max(0, messageIds.size() - n); i < messageIds.size(); i++) {
+                    meters.removedByAck(FlakeIdGenerator.timestampMillis(messageIds.get(i)));
+                }
             }
         });
     }

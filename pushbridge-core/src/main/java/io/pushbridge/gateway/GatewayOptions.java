@@ -39,6 +39,7 @@ public final class GatewayOptions {
     public static final String DEFAULT_NODES_PATH = "/pushbridge/nodes";
     public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
     public static final Duration DEFAULT_RECONNECT_SPREAD = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_QUEUE_METRICS_REFRESH = Duration.ofSeconds(30);
     /** Where the nodes endpoint serves its JavaScript form (the path socket.io-cluster served it at); fixed. */
     public static final String CONFIG_JS_PATH = "/config.js";
 
@@ -80,6 +81,7 @@ public final class GatewayOptions {
     private final String nodesPath;
     private final Duration shutdownTimeout;
     private final Duration reconnectSpread;
+    private final Duration queueMetricsRefresh;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -120,6 +122,7 @@ public final class GatewayOptions {
         this.nodesPath = b.nodesPath;
         this.shutdownTimeout = b.shutdownTimeout;
         this.reconnectSpread = b.reconnectSpread;
+        this.queueMetricsRefresh = b.queueMetricsRefresh;
     }
 
     public static Builder builder() {
@@ -166,6 +169,7 @@ public final class GatewayOptions {
         b.nodesPath = nodesPath;
         b.shutdownTimeout = shutdownTimeout;
         b.reconnectSpread = reconnectSpread;
+        b.queueMetricsRefresh = queueMetricsRefresh;
         return b;
     }
 
@@ -272,6 +276,11 @@ public final class GatewayOptions {
      * Zero closes them all at once.
      */
     public Duration reconnectSpread() { return reconnectSpread; }
+    /**
+     * How often the queue meters ({@code pushbridge.queue.*}) read the store's totals per site, off
+     * the I/O threads; zero: no queue meters. Only with a meter registry, on nodes that serve.
+     */
+    public Duration queueMetricsRefresh() { return queueMetricsRefresh; }
 
     @Override
     public String toString() {
@@ -291,6 +300,7 @@ public final class GatewayOptions {
                 + (serve ? "" : ", serve=false")
                 + ", publicUrl=" + (publicUrl == null ? "none" : publicUrl)
                 + ", nodesEndpoint=" + (nodesEndpoint ? nodesPath + " and " + CONFIG_JS_PATH : "off")
+                + ", queueMetricsRefresh=" + (queueMetricsRefresh.isZero() ? "off" : queueMetricsRefresh.toMillis() + "ms")
                 + ", admin=" + (adminKey == null ? "off" : adminPath + " and page " + adminPagePath + "/"
                         + (adminPort >= 0 ? " (also on port " + adminPort + ")" : ""))
                 + ", queueInspector=" + (queueInspector ? "on" : "off")
@@ -338,6 +348,7 @@ public final class GatewayOptions {
         private String nodesPath = DEFAULT_NODES_PATH;
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Duration reconnectSpread = DEFAULT_RECONNECT_SPREAD;
+        private Duration queueMetricsRefresh = DEFAULT_QUEUE_METRICS_REFRESH;
 
         private Builder() {
         }
@@ -397,6 +408,8 @@ public final class GatewayOptions {
         public Builder shutdownTimeout(Duration d) { this.shutdownTimeout = d; return this; }
         /** Over how long a drain closes the connections (see {@link GatewayOptions#reconnectSpread()}); 0 or more. */
         public Builder reconnectSpread(Duration d) { this.reconnectSpread = d; return this; }
+        /** How often the queue meters are refreshed: zero (off), or at least 100 ms. */
+        public Builder queueMetricsRefresh(Duration d) { this.queueMetricsRefresh = d; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");
@@ -464,6 +477,8 @@ public final class GatewayOptions {
                     && !AdminPage.servesPath(adminPagePath, nodesPath),
                     "adminPagePath must not overlap adminPath, nodesPath, " + CONFIG_JS_PATH + " or "
                             + io.pushbridge.http.SendApiHandler.PATH + ", was '" + adminPagePath + "'");
+            require(queueMetricsRefresh != null && (queueMetricsRefresh.isZero() || queueMetricsRefresh.compareTo(Duration.ofMillis(100)) >= 0),
+                    "queueMetricsRefresh must be 0 (off) or at least 100 ms, was " + queueMetricsRefresh);
             return new GatewayOptions(this);
         }
 

@@ -1,36 +1,79 @@
 package io.pushbridge.gateway;
 
+import io.micrometer.core.instrument.Counter;
+import io.pushbridge.metrics.BadInput;
+import io.pushbridge.metrics.PushBridgeMeter;
+import io.pushbridge.metrics.PushBridgeMeters;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counters of what the gateway did and refused, by name ({@code connects},
  * {@code refused.<code>}, {@code dropped.<reason>}, ...). Cheap to increment from any thread.
+ *
+ * <p>The counters that count a {@link BadInput} (its {@link BadInput#statsKeys()}) also move that
+ * bad input's {@link PushBridgeMeter#BAD_INPUTS} meter, registered when the statistics are made.
  */
 public final class GatewayStats {
 
-    private final ConcurrentHashMap<String, LongAdder> counters = new ConcurrentHashMap<>();
+    /** One counter, and the meter it moves too (if any). */
+    private static final class Slot {
+        final LongAdder count = new LongAdder();
+        final @Nullable Counter meter;
+
+        Slot(@Nullable Counter meter) {
+            this.meter = meter;
+        }
+    }
+
+    private final ConcurrentHashMap<String, Slot> counters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> meters;
+
+    /** Statistics without meters. */
+    public GatewayStats() {
+        this(PushBridgeMeters.none());
+    }
+
+    /** Statistics whose bad-input counters move the meters registered through {@code meters}. */
+    GatewayStats(PushBridgeMeters meters) {
+        Map<String, Counter> bound = new HashMap<>();
+        for (BadInput input : BadInput.values()) {
+            Counter counter = meters.counter(PushBridgeMeter.BAD_INPUTS,
+                    PushBridgeMeter.TagKey.ENTRY_POINT.key(), input.entryPoint().tag(),
+                    PushBridgeMeter.TagKey.REASON.key(), input.reason());
+            for (String key : input.statsKeys()) {
+                bound.put(key, counter);
+            }
+        }
+        this.meters = Map.copyOf(bound);
+    }
 
     void increment(String name) {
-        counters.computeIfAbsent(name, k -> new LongAdder()).increment();
+        add(name, 1);
     }
 
     void add(String name, long n) {
-        counters.computeIfAbsent(name, k -> new LongAdder()).add(n);
+        Slot slot = counters.computeIfAbsent(name, k -> new Slot(meters.get(k)));
+        slot.count.add(n);
+        if (slot.meter != null) {
+            slot.meter.increment(n);
+        }
     }
 
     /** The value of one counter (0 when it never moved). */
     public long get(String name) {
-        LongAdder adder = counters.get(name);
-        return adder == null ? 0 : adder.sum();
+        Slot slot = counters.get(name);
+        return slot == null ? 0 : slot.count.sum();
     }
 
     /** Every counter, sorted by name. */
     public Map<String, Long> snapshot() {
         Map<String, Long> out = new TreeMap<>();
-        counters.forEach((k, v) -> out.put(k, v.sum()));
+        counters.forEach((k, v) -> out.put(k, v.count.sum()));
         return out;
     }
 }

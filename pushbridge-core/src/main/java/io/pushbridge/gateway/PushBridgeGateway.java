@@ -25,6 +25,8 @@ import io.pushbridge.SendRequest;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.http.SendApiHandler;
 import io.pushbridge.id.FlakeIdGenerator;
+import io.pushbridge.metrics.PushBridgeMeters;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pushbridge.memory.InMemoryMessageStore;
 import io.pushbridge.memory.LocalRouter;
 import java.net.InetSocketAddress;
@@ -78,7 +80,9 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final List<SiteRuntime> siteOrder;
     private final MessageStore store;
     private final Router router;
-    private final GatewayStats stats = new GatewayStats();
+    private final GatewayStats stats;
+    private final GatewayMeters meters;
+    private final @Nullable QueueMeters queueMeters;
     private final InFlight inFlight = new InFlight();
     private final ExecutorService executor;
     private final boolean ownsExecutor;
@@ -107,20 +111,33 @@ public final class PushBridgeGateway implements AutoCloseable {
 
     private PushBridgeGateway(Builder b) {
         this.options = b.options;
+        PushBridgeMeters registered = new PushBridgeMeters(b.meterRegistry);
+        this.meters = new GatewayMeters(registered, options.clock());
+        try {
+            this.stats = new GatewayStats(registered);
+            meters.events(stats);
+        } catch (RuntimeException e) {
+            meters.close();
+            throw e;
+        }
         Map<String, SiteRuntime> byName = new LinkedHashMap<>();
         Map<String, SiteRuntime> byNamespace = new LinkedHashMap<>();
         for (SiteOptions site : b.sites) {
-            SiteRuntime runtime = new SiteRuntime(site, options);
-            if (byName.put(site.name(), runtime) != null) {
+            if (byName.containsKey(site.name())) {
+                meters.close();
                 throw new IllegalArgumentException("site '" + site.name() + "' is configured twice");
             }
+            SiteRuntime runtime = new SiteRuntime(site, options, meters);
+            byName.put(site.name(), runtime);
             SiteRuntime other = byNamespace.put(site.namespace(), runtime);
             if (other != null) {
+                meters.close();
                 throw new IllegalArgumentException("sites '" + other.options().name() + "' and '" + site.name()
                         + "' both use namespace " + site.namespace());
             }
         }
         if (byName.isEmpty()) {
+            meters.close();
             throw new IllegalArgumentException("at least one site is required");
         }
         this.sitesByName = Map.copyOf(byName);
@@ -129,6 +146,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.store = b.store != null ? b.store
                 : InMemoryMessageStore.builder().clock(options.clock()).build();
         this.router = b.router != null ? b.router : new LocalRouter();
+        if (store instanceof InMemoryMessageStore memory) {
+            for (String site : sitesByName.keySet()) {
+                meters.expiredQueues(site, memory, m -> m.expiredQueues(site));
+            }
+        }
         this.ownsExecutor = b.executor == null;
         this.executor = b.executor != null ? b.executor
                 : Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("pushbridge-worker"));
@@ -136,7 +158,14 @@ public final class PushBridgeGateway implements AutoCloseable {
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
         QueueConnections queues = new QueueConnections(store, workers, stats, inFlight);
-        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues, inFlight);
+        this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues, inFlight,
+                registered.registry());
+        if (meters.isRecording() && options.serve() && !options.queueMetricsRefresh().isZero()) {
+            sitesByName.values().forEach(site -> site.meters().queueGauges());
+            this.queueMeters = new QueueMeters(store, sitesByName.values(), workers, stats, options.queueMetricsRefresh());
+        } else {
+            this.queueMeters = null;
+        }
         this.connections = new Connections(options, sitesByNamespace, router, queues, dispatcher, workers, executor, timer,
                 stats, inFlight);
         this.extensions = List.copyOf(b.extensions);
@@ -250,6 +279,10 @@ public final class PushBridgeGateway implements AutoCloseable {
             if (store instanceof InMemoryMessageStore memory) {
                 timer.scheduleWithFixedDelay(memory::purgeExpired, 60, 60, TimeUnit.SECONDS);
             }
+            if (queueMeters != null) {
+                long every = options.queueMetricsRefresh().toMillis();
+                timer.scheduleWithFixedDelay(queueMeters::refresh, 0, every, TimeUnit.MILLISECONDS);
+            }
             if (!options.serve()) {
                 if (admin != null) {
                     // no gateway port: the admin view can still have its own
@@ -270,13 +303,13 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             SocketIOServer s = new SocketIOServer(configuration());
             releaseDefaultInitializer(s);
-            SendApiHandler sendApi = new SendApiHandler(dispatcher, name -> {
+            SendApiHandler sendApi = new SendApiHandler(dispatcher.httpTemplate(), name -> {
                 SiteRuntime site = sitesByName.get(name);
                 return site == null ? null : site.options();
             }, name -> {
                 SiteRuntime site = sitesByName.get(name);
                 return (site == null ? options.maxMessageSize() : site.limits().maxMessageSize()) + 64 * 1024;
-            }, () -> draining);
+            }, () -> draining, code -> stats.increment("refused.send." + code));
             s.setPipelineFactory(new GatewayInitializer(options, maxHttpContent(),
                     sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes, () -> draining),
                     new PacketGate(connections, stats), stats));
@@ -324,9 +357,10 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
     }
 
-    /** After a failed start: the gateway cannot be started again, so its own threads go now. */
+    /** After a failed start: the gateway cannot be started again, so its own threads (and meters) go now. */
     private void releaseThreads() {
         stopped = true;
+        meters.close();
         if (ownsExecutor) {
             executor.shutdownNow();
         }
@@ -462,6 +496,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         @Override
         public void count(String counter) {
             stats.increment(counter);
+        }
+
+        @Override
+        public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
+            return meters.meters().registry();
         }
     }
 
@@ -679,6 +718,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         dispatcher.stopped();
         timer.shutdownNow();
         router.stop();
+        meters.close();
         log.info("[{}] PushBridge {} stopped: {}; drained for {} ms{}, {} sessions closed for reconnect; up {} s, {} sends "
                 + "accepted, {} connects", options.nodeId(), options.serve() ? "gateway" : "node", settings(),
                 (System.nanoTime() - start) / 1_000_000, timedOut ? " (timed out)" : "", closed,
@@ -810,6 +850,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         private @Nullable Router router;
         private @Nullable ExecutorService executor;
         private @Nullable String redisMode;
+        private @Nullable MeterRegistry meterRegistry;
         private final List<GatewayExtension> extensions = new ArrayList<>();
 
         private Builder() {
@@ -864,6 +905,16 @@ public final class PushBridgeGateway implements AutoCloseable {
          */
         public Builder redisMode(String mode) {
             this.redisMode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * The registry to record the gateway's meters in (see {@link io.pushbridge.metrics.PushBridgeMeter});
+         * the router and the extensions get it too. {@code null} (the default): nothing is recorded.
+         * The gateway registers its meters when it is built and removes them when it stops.
+         */
+        public Builder meterRegistry(@Nullable MeterRegistry registry) {
+            this.meterRegistry = registry;
             return this;
         }
 

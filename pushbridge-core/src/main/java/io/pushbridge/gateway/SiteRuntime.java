@@ -19,17 +19,31 @@ final class SiteRuntime {
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsByRoom = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsBySession = new ConcurrentHashMap<>();
 
+    private final GatewayMeters.Site meters;
+
     private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Executor commands;
 
-    /** A site with the default gateway's limits (for tests). */
+    /** A site with the default gateway's limits, without meters (for tests). */
     SiteRuntime(SiteOptions options) {
         this(options, GatewayOptions.builder().build());
     }
 
+    /** A site without meters (for tests). */
     SiteRuntime(SiteOptions options, GatewayOptions gateway) {
+        this(options, gateway, GatewayMeters.none());
+    }
+
+    /** A site whose meters (its {@code pushbridge.connections} gauge among them) are registered through {@code meters}. */
+    SiteRuntime(SiteOptions options, GatewayOptions gateway, GatewayMeters meters) {
         this.options = options;
         this.limits = options.limits().resolve(gateway);
         this.sends = limits.maxSendsPerSecond() > 0 ? new TokenBucket(limits.maxSendsPerSecond()) : null;
+        this.meters = meters.site(options.name(), this, SiteRuntime::connectionCount);
+    }
+
+    /** The site's meters, resolved once. */
+    GatewayMeters.Site meters() {
+        return meters;
     }
 
     /** The limits in force for this site. */

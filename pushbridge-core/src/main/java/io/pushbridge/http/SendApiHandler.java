@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -62,6 +63,7 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
     private final Function<String, @Nullable SiteOptions> sites;
     private final java.util.function.ToIntFunction<String> maxBodyBytes;
     private final java.util.function.BooleanSupplier draining;
+    private final Consumer<String> refusals;
 
     public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites, int maxBodyBytes) {
         this(template, sites, site -> maxBodyBytes, () -> false);
@@ -82,10 +84,25 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
      */
     public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites,
             java.util.function.ToIntFunction<String> maxBodyBytes, java.util.function.BooleanSupplier draining) {
+        this(template, sites, maxBodyBytes, draining, code -> { });
+    }
+
+    /**
+     * @param maxBodyBytes as above
+     * @param draining as above
+     * @param refusals told the error code of every request refused as the client's fault (a 4xx
+     *     answer: {@code method_not_allowed}, {@code invalid_request}, {@code unknown_site},
+     *     {@code unauthorized}, {@code unsupported_media_type}, {@code too_large}, {@code rate_limited}),
+     *     to count it; runs on the thread that answers and must not block
+     */
+    public SendApiHandler(PushTemplate template, Function<String, @Nullable SiteOptions> sites,
+            java.util.function.ToIntFunction<String> maxBodyBytes, java.util.function.BooleanSupplier draining,
+            Consumer<String> refusals) {
         this.template = template;
         this.sites = sites;
         this.maxBodyBytes = maxBodyBytes;
         this.draining = draining;
+        this.refusals = refusals;
     }
 
     @Override
@@ -109,6 +126,7 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
     private void handle(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         if (!HttpMethod.POST.equals(request.method())) {
+            refusals.accept("method_not_allowed");
             HttpJson.write(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
                     HttpJson.error("method_not_allowed", "Use POST", List.of()), keepAlive, Map.of("Allow", "POST"));
             return;
@@ -181,7 +199,7 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
         return out;
     }
 
-    private static void failure(ChannelHandlerContext ctx, boolean keepAlive, Throwable failure) {
+    private void failure(ChannelHandlerContext ctx, boolean keepAlive, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (cause instanceof PushRefusedException refused) {
             switch (refused.reason()) {
@@ -190,6 +208,7 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
                         refused.getMessage(), refused.problems());
                 case RATE_LIMITED -> {
                     long seconds = retryAfterSeconds(refused.retryAfter());
+                    refusals.accept("rate_limited");
                     HttpJson.write(ctx, HttpResponseStatus.TOO_MANY_REQUESTS, HttpJson.error("rate_limited",
                             "Too many sends for this site; retry after " + seconds + " s", refused.problems()),
                             keepAlive, Map.of("Retry-After", Long.toString(seconds)));
@@ -215,8 +234,11 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
         return Math.max(1, (nanos + 999_999_999L) / 1_000_000_000L);
     }
 
-    private static void fail(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String code,
+    private void fail(ChannelHandlerContext ctx, boolean keepAlive, HttpResponseStatus status, String code,
             String message, List<String> errors) {
+        if (status.code() >= 400 && status.code() < 500) {
+            refusals.accept(code);
+        }
         HttpJson.write(ctx, status, HttpJson.error(code, message, errors), keepAlive, Map.of());
     }
 

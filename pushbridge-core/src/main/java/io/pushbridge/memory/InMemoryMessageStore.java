@@ -54,6 +54,8 @@ public final class InMemoryMessageStore implements MessageStore {
     private final long clientTtlMillis;
     private final Clock clock;
     private final ConcurrentHashMap<UserQueue, QueueState> queues = new ConcurrentHashMap<>();
+    /** Queues dropped because their ttl ran out, by site. */
+    private final ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> expired = new ConcurrentHashMap<>();
 
     /** A store with the default bound and ttl, on the system clock. */
     public InMemoryMessageStore() {
@@ -279,11 +281,26 @@ public final class InMemoryMessageStore implements MessageStore {
                 if (!state.retired && state.isExpired(now)) {
                     state.retired = true;
                     queues.remove(entry.getKey(), state);
+                    countExpired(entry.getKey());
                     purged++;
                 }
             }
         }
         return purged;
+    }
+
+    /**
+     * How many queues of a site this store dropped because their ttl ran out (when a purge or an
+     * operation found them expired), since it was made; for the {@code pushbridge.queues.expired}
+     * meter. O(1).
+     */
+    public long expiredQueues(String site) {
+        java.util.concurrent.atomic.LongAdder n = expired.get(site);
+        return n == null ? 0 : n.sum();
+    }
+
+    private void countExpired(UserQueue queue) {
+        expired.computeIfAbsent(queue.site(), k -> new java.util.concurrent.atomic.LongAdder()).increment();
     }
 
     /** How many queues are held in memory (expired ones not yet dropped included); for tests. */
@@ -315,6 +332,7 @@ public final class InMemoryMessageStore implements MessageStore {
                 if (state.isExpired(clock.millis())) {
                     state.retired = true;
                     queues.remove(queue, state);
+                    countExpired(queue);
                     if (create) {
                         continue;
                     }

@@ -1,0 +1,25 @@
+package io.pushbridge.metrics;
+
+import java.util.Locale;
+
+/** Why a user queue asked its user for a resync: the {@code reason} tag of {@link PushBridgeMeter#RESYNCS}. */
+public enum ResyncReason {
+    /**
+     * A message sent with {@code resync} was acknowledged before an earlier message of its event:
+     * the queue was cleared.
+     */
+    OUT_OF_ORDER,
+    /** An append found the queue full: it was cleared and marked for resync. */
+    OVERFLOW,
+    /**
+     * A queue expired with messages in it. PushBridge's own stores drop an expired queue without a
+     * resync mark (see {@link PushBridgeMeter#QUEUES_EXPIRED}), so nothing records this reason yet;
+     * it is reserved for stores that mark the next connection of such a user for resync.
+     */
+    EXPIRY;
+
+    /** The tag value, such as {@code out_of_order}. */
+    public String tag() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
