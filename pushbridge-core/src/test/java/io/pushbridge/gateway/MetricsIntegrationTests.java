@@ -3,8 +3,6 @@ package io.pushbridge.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Meter;
-import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,6 +15,7 @@ import io.pushbridge.memory.InMemoryMessageStore;
 import io.pushbridge.metrics.BadInput;
 import io.pushbridge.metrics.ConnectRefusal;
 import io.pushbridge.metrics.MessageSource;
+import io.pushbridge.metrics.MeterGuard;
 import io.pushbridge.metrics.PushBridgeMeter;
 import io.pushbridge.metrics.ResyncReason;
 import java.net.URI;
@@ -280,45 +279,8 @@ class MetricsIntegrationTests {
     @Test
     @Order(Integer.MAX_VALUE)
     void everyMeterIsDeclaredAndItsTagsComeFromFixedSets() {
-        Map<String, PushBridgeMeter> declared = Arrays.stream(PushBridgeMeter.values())
-                .collect(Collectors.toMap(PushBridgeMeter::meterName, m -> m));
         Set<String> sites = gateway.sites().keySet();
-        Set<String> reasons = new java.util.HashSet<>();
-        Arrays.stream(ConnectRefusal.values()).map(ConnectRefusal::code).forEach(reasons::add);
-        Arrays.stream(ResyncReason.values()).map(ResyncReason::tag).forEach(reasons::add);
-        Arrays.stream(BadInput.values()).map(BadInput::reason).forEach(reasons::add);
-        Set<String> outcomes = new java.util.HashSet<>(Set.of("admitted", "handled", "refused", "unhandled", "failed",
-                "timeout", "too_many_pending", "rate_limited"));
-        Arrays.stream(ConnectRefusal.values()).map(ConnectRefusal::code).forEach(outcomes::add);
-        Map<String, Set<String>> allowed = Map.of(
-                "site", sites,
-                "transport", Set.of("websocket", "polling"),
-                "reason", reasons,
-                "outcome", outcomes,
-                "source", Arrays.stream(MessageSource.values()).map(MessageSource::tag).collect(Collectors.toSet()),
-                "entry_point", Arrays.stream(BadInput.EntryPoint.values()).map(BadInput.EntryPoint::tag).collect(Collectors.toSet()));
-        assertThat(allowed.keySet()).isEqualTo(PushBridgeMeter.ALLOWED_TAG_KEYS);
-
-        List<Meter> meters = registry.getMeters();
-        assertThat(meters).hasSizeGreaterThan(50);
-        for (Meter meter : meters) {
-            String name = meter.getId().getName();
-            List<Tag> tags = meter.getId().getTags();
-            if (name.endsWith(".histogram")) {
-                // the registry's own view of a timer's buckets (SimpleMeterRegistry), tagged with the bucket
-                name = name.substring(0, name.length() - ".histogram".length());
-                assertThat(declared.get(name)).isNotNull().extracting(PushBridgeMeter::type).isEqualTo(PushBridgeMeter.Type.TIMER);
-                tags = tags.stream().filter(t -> !t.getKey().equals("le")).toList();
-            }
-            PushBridgeMeter m = declared.get(name);
-            assertThat(m).as("meter %s is declared in PushBridgeMeter", name).isNotNull();
-            List<String> keys = tags.stream().map(Tag::getKey).toList();
-            assertThat(keys).as("tag keys of %s", name)
-                    .containsExactlyInAnyOrderElementsOf(m.tagKeys().stream().map(PushBridgeMeter.TagKey::key).toList());
-            for (Tag tag : tags) {
-                assertThat(allowed.get(tag.getKey())).as("value of tag %s of %s", tag.getKey(), name).contains(tag.getValue());
-            }
-        }
+        assertThat(MeterGuard.assertDeclaredWithFixedTags(registry, sites)).isGreaterThan(50);
         // the gateway's meters are there for every site, from the start
         for (String site : sites) {
             for (PushBridgeMeter m : List.of(PushBridgeMeter.CONNECTIONS, PushBridgeMeter.EMITS, PushBridgeMeter.ACKS,

@@ -20,7 +20,8 @@ import org.slf4j.Logger;
  * {@code socket.io} channel, the redis-session {@code notifications} channel): reading a message as
  * a JSON object within a size limit, and dropping a bad one. A drop is counted here
  * ({@link #counts()}) and in the gateway's statistics as {@code ingestion.dropped.<reason>} (the
- * {@code pushbridge.ingestion.dropped} meter), and logged at most once per second, naming the site,
+ * {@code pushbridge.bad.inputs} meter, entry point {@code redis_ingestion}: see
+ * {@link io.pushbridge.metrics.BadInput}), and logged at most once per second, naming the site,
  * the channel and the problem, never the whole payload. Thread-safe.
  */
 public final class Ingestion {
@@ -47,6 +48,11 @@ public final class Ingestion {
         /** The reason's name in counters and meters, such as {@code malformed_json}. */
         public String key() {
             return name().toLowerCase(Locale.ROOT);
+        }
+
+        /** The statistics counter of this reason, {@code ingestion.dropped.<key>}: a {@link io.pushbridge.metrics.BadInput}'s. */
+        public String statsKey() {
+            return "ingestion.dropped." + key();
         }
     }
 
@@ -127,7 +133,7 @@ public final class Ingestion {
 
     private void count(GatewayContext ctx, Reason reason) {
         dropped.get(reason).incrementAndGet();
-        ctx.count("ingestion.dropped." + reason.key());
+        ctx.count(reason.statsKey());
     }
 
     /** The drops so far, as {@code dropped.<reason>}. */

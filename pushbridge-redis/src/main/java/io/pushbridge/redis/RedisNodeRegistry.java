@@ -80,6 +80,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
     private final Map<String, Long> suspects = new ConcurrentHashMap<>();
     private final AtomicLong reapedNodes = new AtomicLong();
     private final AtomicLong heartbeatFailures = new AtomicLong();
+    private io.pushbridge.metrics.PushBridgeMeters meters = io.pushbridge.metrics.PushBridgeMeters.none();
     private final RateLimitedLog malformedBeats = new RateLimitedLog(log, 60_000);
     private volatile int workerSlot = -1;
     private volatile long pausedUntilNanos;
@@ -306,12 +307,25 @@ public final class RedisNodeRegistry implements AutoCloseable {
     }
 
     /**
+     * Registers this registry's meters ({@code pushbridge.redis.heartbeat.failures},
+     * {@code pushbridge.redis.reaped.nodes}); {@link #close()} removes them. Call it once.
+     */
+    public synchronized void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+        io.pushbridge.metrics.PushBridgeMeters m = new io.pushbridge.metrics.PushBridgeMeters(registry);
+        m.functionCounter(io.pushbridge.metrics.PushBridgeMeter.HEARTBEAT_FAILURES, heartbeatFailures, AtomicLong::get);
+        m.functionCounter(io.pushbridge.metrics.PushBridgeMeter.REAPED_NODES, reapedNodes, AtomicLong::get);
+        meters.close();
+        meters = m;
+    }
+
+    /**
      * Stops beating and removes this node from the registry, with whatever connections and sockets
      * it still had recorded. Blocks up to a few seconds for Redis; a node that cannot reach Redis
      * here is cleaned up by the others after the node timeout.
      */
     @Override
     public synchronized void close() {
+        meters.close();
         if (!running) {
             scheduler.shutdownNow();
             return;

@@ -14,6 +14,10 @@ import io.pushbridge.PushBridgeException;
 import io.pushbridge.PushUnavailableException;
 import io.pushbridge.Router;
 import io.pushbridge.SocketCommand;
+import io.pushbridge.metrics.BadInput;
+import io.pushbridge.metrics.PushBridgeMeter;
+import io.pushbridge.metrics.PushBridgeMeters;
+import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,6 +59,12 @@ import org.slf4j.LoggerFactory;
  * resumed}, so that the gateway re-sends from the user queues whatever its sockets missed. A
  * message that cannot be decoded is dropped, counted and logged (rate limited).
  *
+ * <p><b>Meters</b> ({@code pushbridge.router.*}, see {@link PushBridgeMeter}), in the receiver's
+ * registry from {@link #start} to {@link #stop}: what was published, failed to publish, was
+ * received, and the receive lag, the time from a publish (on any node, by its clock) to its
+ * receipt here. A routed item that cannot be decoded is counted in the receiver's statistics as
+ * {@code router.dropped.malformed} (the {@code pushbridge.bad.inputs} meter).
+ *
  * <p>Thread-safe. Received messages are handed to the receiver on Lettuce's I/O thread.
  */
 public final class RedisRouter implements Router {
@@ -62,6 +72,8 @@ public final class RedisRouter implements Router {
     private static final Logger log = LoggerFactory.getLogger(RedisRouter.class);
     private static final int SOCKET_CACHE_SIZE = 100_000;
     private static final long RESUME_DEBOUNCE_MILLIS = 100;
+    /** The receiver's statistics counter of routed items that cannot be decoded (a {@code BadInput}). */
+    static final String MALFORMED = BadInput.ROUTER_MALFORMED.statsKey();
 
     private final RedisConnector connector;
     private final RedisNodeRegistry registry;
@@ -91,6 +103,8 @@ public final class RedisRouter implements Router {
     private final Map<String, Listing> listings = new ConcurrentHashMap<>();
 
     private volatile @Nullable Receiver receiver;
+    private volatile PushBridgeMeters meters = PushBridgeMeters.none();
+    private volatile @Nullable Timer receiveLag;
     private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
     private @Nullable ScheduledExecutorService watcher;
     /** Builds, encodes and decodes connection listings: large, and never on a Lettuce I/O thread. */
@@ -138,6 +152,13 @@ public final class RedisRouter implements Router {
             channels.add(bytes(keys.siteChannel(site)));
         }
         channels.add(nodeChannel);
+        PushBridgeMeters m = new PushBridgeMeters(receiver.meterRegistry());
+        m.functionCounter(PushBridgeMeter.ROUTER_PUBLISHED, published, AtomicLong::get);
+        m.functionCounter(PushBridgeMeter.ROUTER_PUBLISH_ERRORS, publishFailures, AtomicLong::get);
+        m.functionCounter(PushBridgeMeter.ROUTER_RECEIVED, received, AtomicLong::get);
+        m.functionCounter(PushBridgeMeter.ROUTER_RESUMES, resumes, AtomicLong::get);
+        this.receiveLag = m.timer(PushBridgeMeter.ROUTER_RECEIVE_LAG);
+        this.meters = m;
         StatefulRedisPubSubConnection<byte[], byte[]> c = connector.newPubSub();
         this.pubSub = c;
         this.listingWorker = Executors.newSingleThreadExecutor(r -> {
@@ -202,10 +223,11 @@ public final class RedisRouter implements Router {
             return notRunning();
         }
         String socketId = message.target().socketId();
+        byte[] payload = Wire.encode(message, System.currentTimeMillis());
         if (socketId != null) {
-            return toNodeOf(socketId, Wire.encode(message));
+            return toNodeOf(socketId, payload);
         }
-        return send(bytes(keys.siteChannel(message.site())), Wire.encode(message));
+        return send(bytes(keys.siteChannel(message.site())), payload);
     }
 
     @Override
@@ -214,7 +236,7 @@ public final class RedisRouter implements Router {
         if (receiver == null) {
             return notRunning();
         }
-        return toNodeOf(command.socketId(), Wire.encode(command));
+        return toNodeOf(command.socketId(), Wire.encode(command, System.currentTimeMillis()));
     }
 
     @Override
@@ -316,6 +338,9 @@ public final class RedisRouter implements Router {
     @Override
     public synchronized void stop() {
         receiver = null;
+        receiveLag = null;
+        meters.close();
+        meters = PushBridgeMeters.none();
         java.util.concurrent.ExecutorService worker = listingWorker;
         listingWorker = null;
         if (worker != null) {
@@ -379,9 +404,15 @@ public final class RedisRouter implements Router {
     }
 
     private CompletionStage<Void> send(byte[] channel, byte[] payload) {
-        CompletionStage<Long> sent = connector.isCluster()
-                ? connector.commands().spublish(channel, payload)
-                : connector.commands().publish(channel, payload);
+        CompletionStage<Long> sent;
+        try {
+            sent = connector.isCluster()
+                    ? connector.commands().spublish(channel, payload)
+                    : connector.commands().publish(channel, payload);
+        } catch (RuntimeException e) {
+            // a connection that is closed (or closing) throws rather than failing the stage
+            sent = CompletableFuture.failedFuture(e);
+        }
         return sent.handle((n, failure) -> {
             if (failure != null) {
                 publishFailures.incrementAndGet();
@@ -405,10 +436,14 @@ public final class RedisRouter implements Router {
             return;
         }
         Object item;
+        long publishedAt;
         try {
-            item = Wire.decode(payload);
+            Wire.Routed routed = Wire.decodeRouted(payload);
+            item = routed.item();
+            publishedAt = routed.publishedAtMillis();
         } catch (RuntimeException e) {
             dropped.incrementAndGet();
+            r.count(MALFORMED);
             long now = System.currentTimeMillis();
             long last = lastDropLog.get();
             if (now - last >= 1000 && lastDropLog.compareAndSet(last, now)) {
@@ -418,6 +453,10 @@ public final class RedisRouter implements Router {
             return;
         }
         received.incrementAndGet();
+        Timer lag = receiveLag;
+        if (publishedAt > 0 && lag != null) {
+            lag.record(Math.max(0, System.currentTimeMillis() - publishedAt), TimeUnit.MILLISECONDS);
+        }
         try {
             if (item instanceof Message m) {
                 r.deliver(m);
@@ -480,6 +519,10 @@ public final class RedisRouter implements Router {
                 connections = Wire.decodeConnections(value);
             } catch (IllegalArgumentException e) {
                 dropped.incrementAndGet();
+                Receiver r = receiver;
+                if (r != null) {
+                    r.count(MALFORMED);
+                }
                 log.warn("[{}] Dropped a malformed connection listing of node {}: {}", nodeId, reply.node(), e.getMessage());
                 return;
             }

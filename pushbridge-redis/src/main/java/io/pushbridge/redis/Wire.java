@@ -31,6 +31,10 @@ import java.util.Set;
  * read the flag and the event without decoding the body. A routed item is a CBOR map with a format
  * version {@code v}. Decoding checks every field and throws {@link IllegalArgumentException} for
  * anything malformed, so that a bad Redis message is dropped and counted, never half applied.
+ *
+ * <p>Routed messages and commands carry {@code pt}, when the publishing node sent them (epoch
+ * milliseconds), for the receive lag meter. It is optional: items of nodes that did not write it
+ * are read as before (without a lag sample), and nodes that do not know it ignore it.
  */
 final class Wire {
 
@@ -103,6 +107,11 @@ final class Wire {
     // ---- routed messages and commands ----------------------------------------------------------
 
     static byte[] encode(Message m) {
+        return encode(m, 0);
+    }
+
+    /** A routed message, with the time it is published ({@code pt}; 0 leaves it out). */
+    static byte[] encode(Message m, long publishedAtMillis) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("v", VERSION);
         map.put("k", "m");
@@ -128,10 +137,18 @@ final class Wire {
             map.put("rs", true);
         }
         map.put("t", m.createdAtMillis());
+        if (publishedAtMillis > 0) {
+            map.put("pt", publishedAtMillis);
+        }
         return write(map);
     }
 
     static byte[] encode(SocketCommand c) {
+        return encode(c, 0);
+    }
+
+    /** A routed command, with the time it is published ({@code pt}; 0 leaves it out). */
+    static byte[] encode(SocketCommand c, long publishedAtMillis) {
         Map<String, Object> map = new LinkedHashMap<>();
         map.put("v", VERSION);
         map.put("k", "c");
@@ -140,6 +157,9 @@ final class Wire {
         map.put("c", c.kind().name());
         if (!c.rooms().isEmpty()) {
             map.put("r", List.copyOf(c.rooms()));
+        }
+        if (publishedAtMillis > 0) {
+            map.put("pt", publishedAtMillis);
         }
         return write(map);
     }
@@ -230,7 +250,29 @@ final class Wire {
 
     /** A {@link Message}, a {@link SocketCommand}, a {@link ListRequest} or a {@link ListReply}. */
     static Object decode(byte[] bytes) {
+        return decodeRouted(bytes).item();
+    }
+
+    /**
+     * A routed item and when it was published.
+     *
+     * @param item a {@link Message}, a {@link SocketCommand}, a {@link ListRequest} or a {@link ListReply}
+     * @param publishedAtMillis the item's {@code pt}, or 0 when it has none
+     */
+    record Routed(Object item, long publishedAtMillis) {
+    }
+
+    /** Decodes a routed item with its publish time. */
+    static Routed decodeRouted(byte[] bytes) {
         Object value = read(bytes, 0, bytes.length);
+        if (value instanceof Map<?, ?> map && map.get("pt") != null) {
+            long publishedAt = number(map.get("pt"), "pt");
+            return new Routed(decodeItem(map), Math.max(0, publishedAt));
+        }
+        return new Routed(decodeItem(value), 0);
+    }
+
+    private static Object decodeItem(Object value) {
         if (!(value instanceof Map<?, ?> map)) {
             throw new IllegalArgumentException("not a map");
         }

@@ -33,6 +33,12 @@ final class GatewayNode implements AutoCloseable {
     private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites,
             List<GatewayExtension> extensions, Duration clientTtl, Duration nodeTimeout,
             UnaryOperator<GatewayOptions.Builder> options) {
+        this(nodeId, connector, sites, extensions, clientTtl, nodeTimeout, options, null);
+    }
+
+    private GatewayNode(String nodeId, RedisConnector connector, List<SiteOptions> sites,
+            List<GatewayExtension> extensions, Duration clientTtl, Duration nodeTimeout,
+            UnaryOperator<GatewayOptions.Builder> options, io.micrometer.core.instrument.MeterRegistry meters) {
         this.nodeId = nodeId;
         this.connector = connector;
         GatewayOptions configured = options.apply(TestGateways.options().nodeId(nodeId)).build();
@@ -40,11 +46,14 @@ final class GatewayNode implements AutoCloseable {
                 .heartbeatInterval(HEARTBEAT).nodeTimeout(nodeTimeout).build();
         this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl).build();
         registry.cleanUp(store);
+        if (meters != null) {
+            registry.bindTo(meters);
+        }
         registry.start();
         int slot = registry.claimWorkerSlot();
         this.router = new RedisRouter(connector, registry, sites.stream().map(SiteOptions::name).toList());
         this.gateway = TestGateways.start(configured.toBuilder().datacenterId(slot / 32).workerId(slot % 32).build(), b -> {
-            b.sites(sites).store(store).router(router);
+            b.sites(sites).store(store).router(router).meterRegistry(meters);
             extensions.forEach(b::extension);
         });
     }
@@ -79,6 +88,13 @@ final class GatewayNode implements AutoCloseable {
     static GatewayNode start(String nodeId, RedisConnector connector, List<SiteOptions> sites,
             List<GatewayExtension> extensions, UnaryOperator<GatewayOptions.Builder> options) {
         return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT, options);
+    }
+
+    /** A node like {@link #start(String, RedisConnector, List, List, UnaryOperator)} that records its meters in {@code meters}. */
+    static GatewayNode start(String nodeId, RedisConnector connector, List<SiteOptions> sites,
+            List<GatewayExtension> extensions, UnaryOperator<GatewayOptions.Builder> options,
+            io.micrometer.core.instrument.MeterRegistry meters) {
+        return new GatewayNode(nodeId, connector, sites, extensions, Duration.ofHours(1), NODE_TIMEOUT, options, meters);
     }
 
     /** A node serving the test site "news" on a standalone Redis, with its gateway options adjusted. */

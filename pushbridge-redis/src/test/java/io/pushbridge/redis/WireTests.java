@@ -81,6 +81,23 @@ class WireTests {
     }
 
     @Test
+    void routedItemsCarryTheirPublishTimeAndItemsWithoutOneStillDecode() throws Exception {
+        Message m = new Message(5, "news", Target.rooms(Set.of("r")), "ev", List.of(), Set.of(), false, 100);
+        Wire.Routed routed = Wire.decodeRouted(Wire.encode(m, 1234));
+        assertThat(routed.publishedAtMillis()).isEqualTo(1234);
+        assertThat(((Message) routed.item()).id()).isEqualTo(5);
+        SocketCommand c = SocketCommand.join("news", "s1", Set.of("r"));
+        assertThat(Wire.decodeRouted(Wire.encode(c, 99))).isEqualTo(new Wire.Routed(c, 99));
+        // an item of a node that writes no publish time (or of this format before it had one)
+        assertThat(Wire.decodeRouted(Wire.encode(m)).publishedAtMillis()).isZero();
+        assertThat(Wire.decodeRouted(Wire.encode(c))).isEqualTo(new Wire.Routed(c, 0));
+        // a publish time that is not an integer makes the item malformed
+        Map<String, Object> good = new LinkedHashMap<>(CBOR.readValue(Wire.encode(m, 1234), Map.class));
+        assertThatIllegalArgumentException().isThrownBy(() -> Wire.decodeRouted(bytes(with(good, "pt", "soon"))))
+                .withMessageContaining("field pt");
+    }
+
+    @Test
     void unreadableStoredMessagesAreRefused() {
         assertThatIllegalArgumentException().isThrownBy(() -> Wire.decodeQueued("no header".getBytes())).withMessageContaining("header");
         assertThatIllegalArgumentException().isThrownBy(() -> Wire.decodeQueued("-ev\nnot cbor".getBytes()));

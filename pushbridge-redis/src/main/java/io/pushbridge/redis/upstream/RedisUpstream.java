@@ -16,6 +16,10 @@ import io.pushbridge.SocketListener;
 import io.pushbridge.UpstreamRecord;
 import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.metrics.BadInput;
+import io.pushbridge.metrics.PushBridgeMeter;
+import io.pushbridge.metrics.PushBridgeMeters;
+import io.micrometer.core.instrument.Timer;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.RedisKeys;
 import java.nio.charset.StandardCharsets;
@@ -82,6 +86,13 @@ import org.slf4j.LoggerFactory;
  * timeout ({@code replies_late}). Every site of a node shares the node's reply channel: reply ids
  * start with the site's name, and each site takes only its own.
  *
+ * <p><b>Meters</b> (see {@link PushBridgeMeter}), in the gateway's registry while this runs, all
+ * tagged with the site: {@code pushbridge.upstream.appended}, {@code .append.failures},
+ * {@code .replies}, {@code .pending}, and {@code pushbridge.upstream.round.trip}, the time from
+ * handing an event that waits for an answer to Redis to its answer arriving. A malformed answer is
+ * counted in the gateway's statistics as {@code upstream.dropped.malformed_reply} (the
+ * {@code pushbridge.bad.inputs} meter).
+ *
  * <p><b>Threading.</b> {@link #handle}, {@link #connected} and {@link #disconnected} run on the
  * gateway's workers and only start asynchronous Redis commands; answers are taken on the Lettuce
  * thread of the reply subscription, which only completes stages. Nothing blocks a Netty or Lettuce
@@ -135,6 +146,8 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
     private final Set<String> unannounced = ConcurrentHashMap.newKeySet();
 
     private volatile @Nullable GatewayContext context;
+    private volatile PushBridgeMeters meters = PushBridgeMeters.none();
+    private volatile @Nullable Timer roundTrip;
     private volatile Duration replyTimeout = Duration.ZERO;
     private @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubSub;
     private byte[] replyChannel = new byte[0];
@@ -228,7 +241,7 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
         if (replyId == null) {
             return append(record, encoded).thenApply(id -> List.of());
         }
-        CompletableFuture<List<Object>> answer = new CompletableFuture<>();
+        CompletableFuture<List<Object>> answer = new Waiting();
         pending.put(replyId, answer);
         // the gateway times out a copy of this stage, so this one needs its own bound
         answer.orTimeout(replyTimeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -280,6 +293,14 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
         } catch (TimeoutException | RuntimeException e) {
             throw subscribeFailed(channel, e);
         }
+        PushBridgeMeters m = new PushBridgeMeters(gatewayContext.meterRegistry());
+        String[] tag = {PushBridgeMeter.TagKey.SITE.key(), site};
+        m.functionCounter(PushBridgeMeter.UPSTREAM_APPENDED, appended, AtomicLong::get, tag);
+        m.functionCounter(PushBridgeMeter.UPSTREAM_APPEND_FAILURES, appendFailures, AtomicLong::get, tag);
+        m.functionCounter(PushBridgeMeter.UPSTREAM_REPLIES, replies, AtomicLong::get, tag);
+        m.gauge(PushBridgeMeter.UPSTREAM_PENDING, pending, Map::size, tag);
+        roundTrip = m.timer(PushBridgeMeter.UPSTREAM_ROUND_TRIP, tag);
+        meters = m;
         this.context = gatewayContext;
         int partitions = streams.partitions();
         log.info("[{}] redis-upstream for site '{}': {} to {} streams '{}'..'{}' (at most {} records each, {}), "
@@ -303,6 +324,9 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
     @Override
     public synchronized void stop() {
         context = null;
+        roundTrip = null;
+        meters.close();
+        meters = PushBridgeMeters.none();
         StatefulRedisPubSubConnection<byte[], byte[]> connection = pubSub;
         pubSub = null;
         if (connection != null) {
@@ -448,6 +472,11 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
                 log.debug("[{}] redis-upstream of site '{}': an answer came for no waiting event (late)", ctx.nodeId(), site);
                 return;
             }
+            Timer timer = roundTrip;
+            if (timer != null && !answer.isDone() && answer instanceof Waiting waiting) {
+                // before the client can have the answer
+                timer.record(System.nanoTime() - waiting.since, TimeUnit.NANOSECONDS);
+            }
             boolean taken = reply.errorCode() == null ? answer.complete(reply.args())
                     : answer.completeExceptionally(failure(reply));
             // not taken: it timed out just now
@@ -472,8 +501,14 @@ public final class RedisUpstream implements ClientEventHandler, SocketListener, 
 
     private void dropReply(GatewayContext ctx, @Nullable String problem) {
         repliesDropped.incrementAndGet();
+        ctx.count(BadInput.UPSTREAM_MALFORMED_REPLY.statsKey());
         replyLog.warn("[{}] redis-upstream of site '{}': dropped a malformed answer on channel '{}': {}", ctx.nodeId(), site,
                 streams.replyChannel(ctx.nodeId()), RateLimitedLog.excerpt(String.valueOf(problem)));
+    }
+
+    /** An event waiting for its answer, since it was handed over. */
+    private static final class Waiting extends CompletableFuture<List<Object>> {
+        final long since = System.nanoTime();
     }
 
     private static Throwable unwrap(Throwable failure) {

@@ -16,6 +16,10 @@ import io.pushbridge.PushUnavailableException;
 import io.pushbridge.UpstreamListener;
 import io.pushbridge.UpstreamRecord;
 import io.pushbridge.gateway.RateLimitedLog;
+import io.pushbridge.metrics.BadInput;
+import io.pushbridge.metrics.PushBridgeMeter;
+import io.pushbridge.metrics.PushBridgeMeters;
+import io.micrometer.core.instrument.Timer;
 import io.pushbridge.redis.LuaScript;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.RedisKeys;
@@ -124,6 +128,13 @@ import org.slf4j.LoggerFactory;
  * {@code "malformed: "}. Redis commands that fail are tried again after a pause; every failure is
  * counted ({@link #stats()}) and logged at most once per second.
  *
+ * <p><b>Meters</b> (see {@link PushBridgeMeter}), in the node's registry while this runs:
+ * {@code pushbridge.upstream.records} by outcome, {@code pushbridge.upstream.partitions.owned}, and
+ * {@code pushbridge.upstream.lag} per site, the time from a record's creation on a gateway node (by
+ * its clock) to this node handing it to the listener the first time. A malformed entry is counted
+ * in the gateway's statistics as {@code upstream.dropped.malformed_record} (the
+ * {@code pushbridge.bad.inputs} meter).
+ *
  * <p><b>Threading.</b> The listener is called on the gateway's workers
  * ({@link GatewayContext#executor()}); one scheduler thread of this consumer times polls, retries,
  * handle timeouts and lease renewals, and only sends commands; the rebalance subscription has a
@@ -213,6 +224,10 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private volatile byte[] node = new byte[0];
     private volatile Executor workers = Runnable::run;
     private volatile Clock clock = Clock.systemUTC();
+    private volatile @Nullable GatewayContext context;
+    private volatile PushBridgeMeters meters = PushBridgeMeters.none();
+    /** The {@code pushbridge.upstream.lag} timer of each site. */
+    private volatile Map<String, Timer> lags = Map.of();
     private volatile @Nullable ScheduledExecutorService scheduler;
     private volatile Map<String, List<Partition>> partitionsBySite = Map.of();
     /** The partitions per site last logged as this node's. */
@@ -274,6 +289,23 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             node = bytes(nodeId);
             workers = context.executor();
             clock = context.options().clock();
+            this.context = context;
+            PushBridgeMeters m = new PushBridgeMeters(context.meterRegistry());
+            String outcome = PushBridgeMeter.TagKey.OUTCOME.key();
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, handled, AtomicLong::get, outcome, "handled");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, refusals, AtomicLong::get, outcome, "refused");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, failedAttempts, AtomicLong::get, outcome, "failed_attempts");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, deadLettered, AtomicLong::get, outcome, "dead_lettered");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, malformed, AtomicLong::get, outcome, "malformed");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, trimmed, AtomicLong::get, outcome, "trimmed");
+            m.functionCounter(PushBridgeMeter.UPSTREAM_RECORDS, handleTimeouts, AtomicLong::get, outcome, "handle_timeouts");
+            m.gauge(PushBridgeMeter.UPSTREAM_PARTITIONS_OWNED, this, c -> c.stats().get("partitions_owned"));
+            Map<String, Timer> lagBySite = new LinkedHashMap<>();
+            for (String site : sites) {
+                lagBySite.put(site, m.timer(PushBridgeMeter.UPSTREAM_LAG, PushBridgeMeter.TagKey.SITE.key(), site));
+            }
+            lags = Map.copyOf(lagBySite);
+            meters = m;
             Map<String, List<Partition>> bySite = new LinkedHashMap<>();
             for (String site : sites) {
                 List<Partition> list = new ArrayList<>();
@@ -430,6 +462,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             }
             closePubSub();
             shutdownScheduler();
+            closeMeters();
             log.info("[{}] Stopped handling upstream records; {}", nodeId, stats());
         }
     }
@@ -446,6 +479,7 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             closed = true;
             closePubSub();
             shutdownScheduler();
+            closeMeters();
             log.warn("[{}] Upstream consumer abandoned (as in a crash): leases are left to expire", nodeId);
         }
     }
@@ -456,6 +490,12 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
      */
     void failLeasesForTests() {
         leasesFailForTests = true;
+    }
+
+    private void closeMeters() {
+        lags = Map.of();
+        meters.close();
+        meters = PushBridgeMeters.none();
     }
 
     /**
@@ -959,6 +999,10 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
 
     private CompletableFuture<Void> malformed(Partition partition, StreamEntry entry, String problem) {
         malformed.incrementAndGet();
+        GatewayContext ctx = context;
+        if (ctx != null) {
+            ctx.count(BadInput.UPSTREAM_MALFORMED_RECORD.statsKey());
+        }
         warnings.warn("[{}] Malformed upstream entry {} in {}, moved to the dead letters: {}", nodeId, entry.id(), partition,
                 RateLimitedLog.excerpt(problem));
         return deadLetter(partition, entry, "malformed: " + problem, 1).thenCompose(written -> written
@@ -971,6 +1015,12 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
             return DONE; // left pending for the partition's next owner
         }
         UpstreamRecord record = decoded.record();
+        if (n == 1) {
+            Timer lag = lags.get(partition.site);
+            if (lag != null) {
+                lag.record(Math.max(0, clock.millis() - record.createdAt()), TimeUnit.MILLISECONDS);
+            }
+        }
         return call(record).handleAsync((answer, failure) -> {
             if (closed || partition.leaseExpired()) {
                 return DONE; // no answer, no acknowledgement: the partition's next owner handles the record
