@@ -41,8 +41,11 @@ import org.springframework.context.annotation.Configuration;
  *
  * <p>With Spring Boot's health support ({@code spring-boot-health}) on the classpath, a
  * {@code HealthIndicator} named {@code pushbridge} ({@link PushBridgeHealthIndicator}); with the
- * actuator, the {@code pushbridge} endpoint ({@link PushBridgeEndpoint}) where it is exposed; with
- * Micrometer and a {@code MeterRegistry} bean, the meters listed in {@link PushBridgeMetrics}.
+ * actuator, the {@code pushbridge} endpoint ({@link PushBridgeEndpoint}) where it is exposed. With a
+ * {@code MeterRegistry} bean (the unique or primary one; actuator defines it), the gateway, its
+ * router and its extensions record their meters there (every one is named in
+ * {@code io.pushbridge.metrics.PushBridgeMeter}; docs/operations.md lists them); without one,
+ * nothing is recorded.
  *
  * <p>The gateway binds its port in {@link PushBridgeGatewayLifecycle}, a {@code SmartLifecycle} in a late
  * phase (after connection factories such as Redis' have started, stopped before them), and stops
@@ -71,7 +74,8 @@ public final class PushBridgeAutoConfiguration {
     PushBridgeGateway pushBridgeGateway(PushBridgeProperties properties, MessageStore store, Router router,
             ObjectProvider<PushBridgeNodeIdentity> identity, BeanFactory beanFactory,
             ObjectProvider<PushBridgeOptionsMapper.RedisDrivenSites> redisDriven,
-            ObjectProvider<PushBridgeCommandHandler> commands, ObjectProvider<GatewayExtension> extensions) {
+            ObjectProvider<PushBridgeCommandHandler> commands, ObjectProvider<GatewayExtension> extensions,
+            ObjectProvider<MeterRegistry> meters) {
         PushBridgeOptionsMapper.RedisDrivenSites redis = redisDriven.getIfAvailable();
         if (beanFactory instanceof org.springframework.beans.factory.ListableBeanFactory beans
                 && beans.getBeanNamesForType(io.pushbridge.UpstreamListener.class, true, false).length > 0
@@ -87,7 +91,8 @@ public final class PushBridgeAutoConfiguration {
                         redis, commands.orderedStream().toList()))
                 .store(store)
                 .router(router)
-                .redisMode(PushBridgeOptionsMapper.redisMode(properties));
+                .redisMode(PushBridgeOptionsMapper.redisMode(properties))
+                .meterRegistry(meters.getIfUnique());
         if (redis != null) {
             redis.extensions().forEach(builder::extension);
         }
@@ -182,18 +187,6 @@ public final class PushBridgeAutoConfiguration {
         @org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint
         PushBridgeEndpoint pushBridgeEndpoint(PushBridgeGateway gateway) {
             return new PushBridgeEndpoint(gateway);
-        }
-    }
-
-    /** The {@code pushbridge.connections} gauge, with Micrometer on the classpath. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(MeterRegistry.class)
-    static class MetricsConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        PushBridgeMetrics pushBridgeMetrics(ObjectProvider<MeterRegistry> meters, PushBridgeGateway gateway) {
-            return new PushBridgeMetrics(meters.getIfUnique(), gateway);
         }
     }
 

@@ -65,7 +65,8 @@ final class PushBridgeOptionsMapper {
             Map.entry("publicUrl", "public-url"),
             Map.entry("nodesPath", "nodes-path"),
             Map.entry("shutdownTimeout", "shutdown-timeout"),
-            Map.entry("reconnectSpread", "reconnect-spread"));
+            Map.entry("reconnectSpread", "reconnect-spread"),
+            Map.entry("queueMetricsRefresh", "metrics.queue-refresh"));
 
     private static final Map<String, String> STORE_SETTINGS = Map.of(
             "maxPendingPerUser", "max-pending-per-user",
@@ -168,6 +169,7 @@ final class PushBridgeOptionsMapper {
         if (staticResources != null && !staticResources.isBlank()) {
             b.staticResources(staticResources);
         }
+        b.queueMetricsRefresh(p.getMetrics().getQueueRefresh());
         return build(PushBridgeProperties.PREFIX, GATEWAY_SETTINGS, b::build);
     }
 

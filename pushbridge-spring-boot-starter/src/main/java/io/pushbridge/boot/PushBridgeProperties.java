@@ -149,6 +149,9 @@ public class PushBridgeProperties {
     /** The admin view: every connection of the cluster as JSON; off unless admin.key is set. */
     private final Admin admin = new Admin();
 
+    /** PushBridge's meters (pushbridge.metrics.*), recorded in the application's MeterRegistry. */
+    private final Metrics metrics = new Metrics();
+
     /** How long the handler of a client event may take before the client's callback gets a "timeout" error. */
     private Duration eventTimeout = Duration.ofSeconds(10);
 
@@ -410,6 +413,10 @@ public class PushBridgeProperties {
 
     public Admin getAdmin() {
         return admin;
+    }
+
+    public Metrics getMetrics() {
+        return metrics;
     }
 
     public Duration getEventTimeout() {
@@ -887,6 +894,26 @@ public class PushBridgeProperties {
 
         public void setMaxConnections(int maxConnections) {
             this.maxConnections = maxConnections;
+        }
+    }
+
+    /** PushBridge's meters (pushbridge.metrics.*). */
+    public static class Metrics {
+
+        /**
+         * How often each gateway node reads the totals of every site's user queues from the store for
+         * the queue meters (pushbridge.queue.depth, .users, .oldest.age), off the I/O threads; 0 turns
+         * those meters off. At least 100ms. With Redis each read walks the site's queues: keep it at
+         * tens of seconds.
+         */
+        private Duration queueRefresh = Duration.ofSeconds(30);
+
+        public Duration getQueueRefresh() {
+            return queueRefresh;
+        }
+
+        public void setQueueRefresh(Duration queueRefresh) {
+            this.queueRefresh = queueRefresh;
         }
     }
 

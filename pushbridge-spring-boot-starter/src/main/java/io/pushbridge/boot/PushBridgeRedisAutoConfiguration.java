@@ -47,8 +47,9 @@ import org.springframework.context.annotation.Configuration;
  * node's connections, sockets and flake id slot), then the connector closes.
  *
  * <p>With Spring Boot's health support on the classpath, the {@code pushbridge} health indicator
- * also checks Redis ({@link PushBridgeRedisHealthCheck}); with Micrometer, the
- * {@code pushbridge.redis.*} meters are registered ({@link PushBridgeMetrics}).
+ * also checks Redis ({@link PushBridgeRedisHealthCheck}). With a {@code MeterRegistry} bean, the
+ * registry's meters ({@code pushbridge.redis.*}) are registered there; the router's and the upstream
+ * parts' come with the gateway's registry.
  */
 @AutoConfiguration(before = PushBridgeAutoConfiguration.class)
 @ConditionalOnClass(RedisConnector.class)
@@ -106,7 +107,11 @@ public final class PushBridgeRedisAutoConfiguration {
      */
     @Bean
     PushBridgeNodeIdentity pushBridgeNodeIdentity(RedisConnector connector, RedisNodeRegistry registry,
-            ObjectProvider<MessageStore> stores, PushBridgeProperties properties) {
+            ObjectProvider<MessageStore> stores, PushBridgeProperties properties, ObjectProvider<MeterRegistry> meters) {
+        MeterRegistry meterRegistry = meters.getIfUnique();
+        if (meterRegistry != null) {
+            registry.bindTo(meterRegistry);
+        }
         List<RedisMessageStore> redisStores = stores.orderedStream()
                 .filter(RedisMessageStore.class::isInstance)
                 .map(RedisMessageStore.class::cast)
@@ -171,26 +176,6 @@ public final class PushBridgeRedisAutoConfiguration {
             Router r = router.getIfUnique();
             return new PushBridgeRedisHealthCheck(connector, registry, r instanceof RedisRouter redis ? redis : null,
                     properties.getRedis().getCommandTimeout());
-        }
-    }
-
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(MeterRegistry.class)
-    static class RedisMetricsConfiguration {
-
-        @Bean
-        @ConditionalOnMissingBean
-        PushBridgeRedisMetrics pushBridgeRedisMetrics(ObjectProvider<MeterRegistry> meters, RedisNodeRegistry registry,
-                ObjectProvider<Router> router, ObjectProvider<io.pushbridge.gateway.PushBridgeGateway> gateway,
-                ObjectProvider<RedisUpstreamConsumer> consumer) {
-            Router r = router.getIfUnique();
-            // the gateway first: building it makes the sites' upstream extensions
-            io.pushbridge.gateway.PushBridgeGateway g = gateway.getIfUnique();
-            java.util.List<io.pushbridge.redis.upstream.RedisUpstream> upstreams = g == null ? java.util.List.of()
-                    : g.extensions().stream().filter(io.pushbridge.redis.upstream.RedisUpstream.class::isInstance)
-                            .map(io.pushbridge.redis.upstream.RedisUpstream.class::cast).toList();
-            return new PushBridgeRedisMetrics(meters.getIfUnique(), registry, r instanceof RedisRouter redis ? redis : null,
-                    upstreams, consumer.getIfUnique());
         }
     }
 }

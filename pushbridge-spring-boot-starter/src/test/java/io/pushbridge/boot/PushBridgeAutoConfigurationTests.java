@@ -111,6 +111,7 @@ class PushBridgeAutoConfigurationTests {
         assertThat(p.getFlakeId().getWorker()).isEqualTo(core.workerId());
         assertThat(p.getClientTtl()).isEqualTo(InMemoryMessageStore.DEFAULT_CLIENT_TTL);
         assertThat(p.getMaxPendingPerUser()).isEqualTo(InMemoryMessageStore.DEFAULT_MAX_PENDING_PER_USER);
+        assertThat(p.getMetrics().getQueueRefresh()).isEqualTo(GatewayOptions.DEFAULT_QUEUE_METRICS_REFRESH);
         PushBridgeProperties.Site site = new PushBridgeProperties.Site();
         assertThat(site.getUserRoomPrefix()).isEqualTo(SiteOptions.DEFAULT_USER_ROOM_PREFIX);
         assertThat(site.getAuthScheme()).isEqualTo(WebhookAuthorizer.DEFAULT_SCHEME);
@@ -312,6 +313,31 @@ class PushBridgeAutoConfigurationTests {
         assertFailure("pushbridge.client-ttl: ", "pushbridge.client-ttl=-5");
         assertFailure("pushbridge.node-id: ", "pushbridge.node-id= ");
         assertFailure("pushbridge.static-resources: ", "pushbridge.static-resources=/");
+        assertFailure("pushbridge.metrics.queue-refresh: must be 0 (off) or at least 100 ms", "pushbridge.metrics.queue-refresh=10ms");
+        assertFailure("pushbridge.metrics.queue-refresh: ", "pushbridge.metrics.queue-refresh=-1s");
+    }
+
+    @Test
+    void theGatewayRecordsItsMetersInTheApplicationsRegistry() {
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.metrics.queue-refresh=5s")
+                .withBean(io.micrometer.core.instrument.MeterRegistry.class,
+                        io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    assertThat(context.getBean(PushBridgeGateway.class).options().queueMetricsRefresh())
+                            .isEqualTo(Duration.ofSeconds(5));
+                    io.micrometer.core.instrument.MeterRegistry meters = context.getBean(
+                            io.micrometer.core.instrument.MeterRegistry.class);
+                    assertThat(meters.get("pushbridge.connections").tag("site", "demo").gauge().value()).isZero();
+                    assertThat(meters.get("pushbridge.queue.depth").tag("site", "demo").gauge().value()).isNaN();
+                    assertThat(meters.find("pushbridge.bad.inputs").counters()).isNotEmpty();
+                    assertThat(meters.get("pushbridge.events").tag("outcome", "handled").functionCounter().count()).isZero();
+                });
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.metrics.queue-refresh=0")
+                .withBean(io.micrometer.core.instrument.MeterRegistry.class,
+                        io.micrometer.core.instrument.simple.SimpleMeterRegistry::new)
+                .run(context -> assertThat(context.getBean(io.micrometer.core.instrument.MeterRegistry.class)
+                        .find("pushbridge.queue.depth").meters()).isEmpty());
     }
 
     @Test

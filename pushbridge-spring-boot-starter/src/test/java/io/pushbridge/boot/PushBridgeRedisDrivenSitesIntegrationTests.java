@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushbridge.gateway.PushBridgeGateway;
@@ -125,8 +124,9 @@ class PushBridgeRedisDrivenSitesIntegrationTests {
 
                     // a malformed message is dropped and counted in the meter; the channel keeps working
                     backendA.publish("socket.io", "{not json");
-                    FunctionCounter dropped = context.getBean(MeterRegistry.class).get(PushBridgeMetrics.INGESTION_DROPPED)
-                            .tag("reason", "malformed_json").functionCounter();
+                    io.micrometer.core.instrument.Counter dropped = context.getBean(MeterRegistry.class)
+                            .get("pushbridge.bad.inputs").tag("entry_point", "redis_ingestion")
+                            .tag("reason", "malformed_json").counter();
                     RedisChannels.awaitCount("malformed dropped", () -> (long) dropped.count(), 1);
                     backendA.publish("socket.io", "{\"room\": \"myroom\", \"type\": \"myevent\", \"n\": 2}");
                     assertThat(received.poll(10, TimeUnit.SECONDS)).contains("\"n\":2");
