@@ -33,13 +33,13 @@ public enum PushBridgeMeter {
 
     // ---- connections ------------------------------------------------------------------------------
     /** Sockets connected to this node, per site. */
-    CONNECTIONS("pushbridge.connections", Type.GAUGE, "connections",
+    CONNECTIONS("pushbridge.connections", Type.GAUGE, null,
             "Sockets connected to this node", TagKey.SITE),
     /** Sockets admitted (the client got its CONNECT acknowledgement). */
-    CONNECTS("pushbridge.connects", Type.COUNTER, "connects",
+    CONNECTS("pushbridge.connects", Type.COUNTER, null,
             "Sockets admitted to a site", TagKey.SITE, TagKey.TRANSPORT),
     /** CONNECTs to a configured site refused, by {@link ConnectRefusal}. */
-    CONNECT_REFUSALS("pushbridge.connect.refusals", Type.COUNTER, "refusals",
+    CONNECT_REFUSALS("pushbridge.connect.refusals", Type.COUNTER, null,
             "CONNECTs to a site refused, by reason", TagKey.SITE, TagKey.TRANSPORT, TagKey.REASON),
     /** Time from a CONNECT to the authorizer's answer; outcome {@code admitted} or a {@link ConnectRefusal} code. */
     AUTHORIZER("pushbridge.authorizer", Type.TIMER, null,
@@ -52,13 +52,13 @@ public enum PushBridgeMeter {
 
     // ---- messages ---------------------------------------------------------------------------------
     /** Messages accepted for sending, by {@link MessageSource}. */
-    MESSAGES_ACCEPTED("pushbridge.messages.accepted", Type.COUNTER, "messages",
+    MESSAGES_ACCEPTED("pushbridge.messages.accepted", Type.COUNTER, null,
             "Messages accepted for sending, by source", TagKey.SITE, TagKey.SOURCE),
     /** Events emitted to sockets of this node: one per socket a message reached. */
-    EMITS("pushbridge.emits", Type.COUNTER, "messages",
+    EMITS("pushbridge.emits", Type.COUNTER, null,
             "Events emitted to sockets of this node (one per socket reached)", TagKey.SITE),
     /** Messages of user queues acknowledged by clients of this node (each message of a batch counts). */
-    ACKS("pushbridge.acks", Type.COUNTER, "messages",
+    ACKS("pushbridge.acks", Type.COUNTER, null,
             "Queued messages acknowledged by clients of this node", TagKey.SITE),
     /** Time from a message's creation to the client's ack that removed it from a user queue. */
     PUBLISH_TO_ACK("pushbridge.publish.to.ack", Type.TIMER, null,
@@ -72,38 +72,38 @@ public enum PushBridgeMeter {
 
     // ---- queues -----------------------------------------------------------------------------------
     /** Messages waiting in the site's user queues (refreshed periodically, cluster-wide with a shared store). */
-    QUEUE_DEPTH("pushbridge.queue.depth", Type.GAUGE, "messages",
+    QUEUE_DEPTH("pushbridge.queue.depth", Type.GAUGE, null,
             "Messages waiting in the site's user queues (refreshed periodically)", TagKey.SITE),
     /** User queues of the site holding at least one message (refreshed periodically). */
-    QUEUE_USERS("pushbridge.queue.users", Type.GAUGE, "queues",
+    QUEUE_USERS("pushbridge.queue.users", Type.GAUGE, null,
             "User queues of the site holding at least one message (refreshed periodically)", TagKey.SITE),
     /** Age of the oldest message waiting in any user queue of the site; 0 when none waits. */
     QUEUE_OLDEST_AGE("pushbridge.queue.oldest.age", Type.GAUGE, "seconds",
             "Age of the oldest message waiting in the site's user queues", TagKey.SITE),
     /** Resyncs asked of users, by {@link ResyncReason}. */
-    RESYNCS("pushbridge.resyncs", Type.COUNTER, "resyncs",
+    RESYNCS("pushbridge.resyncs", Type.COUNTER, null,
             "User queues cleared and their users asked to resync, by reason", TagKey.SITE, TagKey.REASON),
     /** User queues the store dropped because their ttl ran out (stores that can tell). */
-    QUEUES_EXPIRED("pushbridge.queues.expired", Type.COUNTER, "queues",
+    QUEUES_EXPIRED("pushbridge.queues.expired", Type.COUNTER, null,
             "User queues dropped because their client-ttl ran out", TagKey.SITE),
 
     // ---- client events and bad inputs -------------------------------------------------------------
     /** Client events by how their handling ended. */
-    EVENTS("pushbridge.events", Type.COUNTER, "events",
+    EVENTS("pushbridge.events", Type.COUNTER, null,
             "Events clients emitted, by how their handling ended", TagKey.OUTCOME),
     /** Bad inputs dropped or refused, by {@link BadInput}. */
-    BAD_INPUTS("pushbridge.bad.inputs", Type.COUNTER, "inputs",
+    BAD_INPUTS("pushbridge.bad.inputs", Type.COUNTER, null,
             "Bad inputs dropped or refused, by entry point and reason", TagKey.ENTRY_POINT, TagKey.REASON),
 
     // ---- routing (Redis) --------------------------------------------------------------------------
     /** Messages and commands this node's router published to Redis. */
-    ROUTER_PUBLISHED("pushbridge.router.published", Type.COUNTER, "messages",
+    ROUTER_PUBLISHED("pushbridge.router.published", Type.COUNTER, null,
             "Messages and commands published to other nodes"),
     /** Publishes that failed (Redis unreachable): the sender got an error. */
-    ROUTER_PUBLISH_ERRORS("pushbridge.router.publish.errors", Type.COUNTER, "errors",
+    ROUTER_PUBLISH_ERRORS("pushbridge.router.publish.errors", Type.COUNTER, null,
             "Publishes to other nodes that failed"),
     /** Routed messages and commands this node received. */
-    ROUTER_RECEIVED("pushbridge.router.received", Type.COUNTER, "messages",
+    ROUTER_RECEIVED("pushbridge.router.received", Type.COUNTER, null,
             "Routed messages and commands received"),
     /** Time from a publish (on any node) to its receipt on this node. */
     ROUTER_RECEIVE_LAG("pushbridge.router.receive.lag", Type.TIMER, null,
@@ -114,27 +114,27 @@ public enum PushBridgeMeter {
         }
     },
     /** Times routing resumed after a Redis reconnect (sockets were re-sent what they missed). */
-    ROUTER_RESUMES("pushbridge.router.resumes", Type.COUNTER, "resumes",
+    ROUTER_RESUMES("pushbridge.router.resumes", Type.COUNTER, null,
             "Times routing resumed after a reconnect to Redis"),
     /** Node registry heartbeats that did not reach Redis. */
-    HEARTBEAT_FAILURES("pushbridge.redis.heartbeat.failures", Type.COUNTER, "heartbeats",
+    HEARTBEAT_FAILURES("pushbridge.redis.heartbeat.failures", Type.COUNTER, null,
             "Node registry heartbeats that did not reach Redis"),
     /** Dead nodes this node cleaned up after. */
-    REAPED_NODES("pushbridge.redis.reaped.nodes", Type.COUNTER, "nodes",
+    REAPED_NODES("pushbridge.redis.reaped.nodes", Type.COUNTER, null,
             "Dead gateway nodes this node cleaned up after"),
 
     // ---- upstream (Redis) ---------------------------------------------------------------------------
     /** Upstream records this gateway node appended to Redis. */
-    UPSTREAM_APPENDED("pushbridge.upstream.appended", Type.COUNTER, "records",
+    UPSTREAM_APPENDED("pushbridge.upstream.appended", Type.COUNTER, null,
             "Upstream records this gateway node appended to Redis", TagKey.SITE),
     /** Upstream records Redis could not take. */
-    UPSTREAM_APPEND_FAILURES("pushbridge.upstream.append.failures", Type.COUNTER, "records",
+    UPSTREAM_APPEND_FAILURES("pushbridge.upstream.append.failures", Type.COUNTER, null,
             "Upstream records Redis could not take", TagKey.SITE),
     /** Application nodes' answers handed to clients' callbacks. */
-    UPSTREAM_REPLIES("pushbridge.upstream.replies", Type.COUNTER, "replies",
+    UPSTREAM_REPLIES("pushbridge.upstream.replies", Type.COUNTER, null,
             "Application nodes' answers handed to clients' callbacks", TagKey.SITE),
     /** Client events waiting for an application node's answer now. */
-    UPSTREAM_PENDING("pushbridge.upstream.pending", Type.GAUGE, "events",
+    UPSTREAM_PENDING("pushbridge.upstream.pending", Type.GAUGE, null,
             "Client events waiting for an application node's answer", TagKey.SITE),
     /** Time from handing a client event upstream to the application node's answer arriving. */
     UPSTREAM_ROUND_TRIP("pushbridge.upstream.round.trip", Type.TIMER, null,
@@ -145,7 +145,7 @@ public enum PushBridgeMeter {
         }
     },
     /** An application node's records, by outcome. */
-    UPSTREAM_RECORDS("pushbridge.upstream.records", Type.COUNTER, "records",
+    UPSTREAM_RECORDS("pushbridge.upstream.records", Type.COUNTER, null,
             "Upstream records this application node read, by outcome", TagKey.OUTCOME),
     /** Time from an upstream record's creation on a gateway node to an application node handing it to its listener. */
     UPSTREAM_LAG("pushbridge.upstream.lag", Type.TIMER, null,
@@ -156,7 +156,7 @@ public enum PushBridgeMeter {
         }
     },
     /** The upstream partitions an application node reads now. */
-    UPSTREAM_PARTITIONS_OWNED("pushbridge.upstream.partitions.owned", Type.GAUGE, "partitions",
+    UPSTREAM_PARTITIONS_OWNED("pushbridge.upstream.partitions.owned", Type.GAUGE, null,
             "Upstream partitions this application node reads");
 
     /** How a meter is exposed. */
@@ -222,7 +222,12 @@ public enum PushBridgeMeter {
         return type;
     }
 
-    /** The base unit; {@code null} for timers, whose unit the registry chooses (seconds in Prometheus). */
+    /**
+     * The base unit, for a meter that measures in one ({@code seconds}); {@code null} for counts,
+     * whose name says what they count, and for timers, whose unit the registry chooses (seconds in
+     * Prometheus). So Prometheus names are the meter's name in snake case, plus {@code _total} for a
+     * counter and {@code _seconds} for a timer or an age.
+     */
     public @Nullable String baseUnit() {
         return baseUnit;
     }
