@@ -5,7 +5,8 @@ import io.pushbridge.AuthorizationDeniedException;
 /**
  * Why the gateway refused a client's CONNECT to a configured site: the {@code reason} tag of
  * {@link PushBridgeMeter#CONNECT_REFUSALS} and the {@code outcome} of {@link PushBridgeMeter#AUTHORIZER}.
- * Each {@link #code()} is the code of the {@code connect_error} the client gets.
+ * Each {@link #code()} is the code of the {@code connect_error} the client gets (but for
+ * {@link #SHUTTING_DOWN}).
  *
  * <p>A code that is none of these (a custom {@code RoomAuthorizer}'s own) is counted as
  * {@link #OTHER}, so that an authorizer cannot grow the number of series. New refusals of the
@@ -26,7 +27,7 @@ public enum ConnectRefusal {
     AUTH_INVALID_RESPONSE(AuthorizationDeniedException.AUTH_INVALID_RESPONSE),
     /** The authorizer failed in an unexpected way. */
     AUTH_ERROR(AuthorizationDeniedException.AUTH_ERROR),
-    /** The gateway is stopping. */
+    /** The gateway is draining: the session is closed (no {@code connect_error}) so that the client reconnects elsewhere. */
     SHUTTING_DOWN("shutting_down"),
     /** The site has its {@code max-connections-per-site} on this node already. */
     TOO_MANY_CONNECTIONS("too_many_connections"),
