@@ -87,6 +87,13 @@ final class GatewayMeters implements AutoCloseable {
         outcomes.forEach((outcome, read) -> meters.functionCounter(PushBridgeMeter.EVENTS, stats, read, OUTCOME, outcome));
     }
 
+    /** The {@code pushbridge.limit.hits} counters of a site, moved by its {@link Limit} counters in the statistics. */
+    void limits(String site, GatewayStats stats) {
+        for (Limit limit : Limit.values()) {
+            stats.bind(limit.counter(site), meters.counter(PushBridgeMeter.LIMIT_HITS, SITE, site, REASON, limit.key()));
+        }
+    }
+
     /** The {@code pushbridge.queues.expired} counter of a site, for a store that counts its expired queues. */
     <T> void expiredQueues(String site, T store, ToDoubleFunction<T> count) {
         meters.functionCounter(PushBridgeMeter.QUEUES_EXPIRED, store, count, SITE, site);

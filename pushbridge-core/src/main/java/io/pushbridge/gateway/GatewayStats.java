@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.Counter;
 import io.pushbridge.metrics.BadInput;
 import io.pushbridge.metrics.PushBridgeMeter;
 import io.pushbridge.metrics.PushBridgeMeters;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  * {@code refused.<code>}, {@code dropped.<reason>}, ...). Cheap to increment from any thread.
  *
  * <p>The counters that count a {@link BadInput} (its {@link BadInput#statsKeys()}) also move that
- * bad input's {@link PushBridgeMeter#BAD_INPUTS} meter, registered when the statistics are made.
+ * bad input's {@link PushBridgeMeter#BAD_INPUTS} meter, registered when the statistics are made, and
+ * each site's limit counters ({@link Limit#counter}) its {@link PushBridgeMeter#LIMIT_HITS} meter.
  */
 public final class GatewayStats {
 
@@ -31,7 +31,8 @@ public final class GatewayStats {
     }
 
     private final ConcurrentHashMap<String, Slot> counters = new ConcurrentHashMap<>();
-    private final Map<String, Counter> meters;
+    /** Counters that move a meter too, by name; complete before anything counts (see {@link #bind}). */
+    private final Map<String, Counter> meters = new ConcurrentHashMap<>();
 
     /** Statistics without meters. */
     public GatewayStats() {
@@ -40,16 +41,22 @@ public final class GatewayStats {
 
     /** Statistics whose bad-input counters move the meters registered through {@code meters}. */
     GatewayStats(PushBridgeMeters meters) {
-        Map<String, Counter> bound = new HashMap<>();
         for (BadInput input : BadInput.values()) {
             Counter counter = meters.counter(PushBridgeMeter.BAD_INPUTS,
                     PushBridgeMeter.TagKey.ENTRY_POINT.key(), input.entryPoint().tag(),
                     PushBridgeMeter.TagKey.REASON.key(), input.reason());
             for (String key : input.statsKeys()) {
-                bound.put(key, counter);
+                bind(key, counter);
             }
         }
-        this.meters = Map.copyOf(bound);
+    }
+
+    /**
+     * Makes a counter move a meter too. Only while the gateway is being built: a counter that has
+     * counted already keeps the meter it had then.
+     */
+    void bind(String name, Counter meter) {
+        meters.put(name, meter);
     }
 
     void increment(String name) {

@@ -128,6 +128,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 throw new IllegalArgumentException("site '" + site.name() + "' is configured twice");
             }
             SiteRuntime runtime = new SiteRuntime(site, options, meters);
+            meters.limits(site.name(), stats);
             byName.put(site.name(), runtime);
             SiteRuntime other = byNamespace.put(site.namespace(), runtime);
             if (other != null) {

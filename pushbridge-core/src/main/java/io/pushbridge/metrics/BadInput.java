@@ -37,6 +37,8 @@ public enum BadInput {
     HTTP_UNKNOWN_SITE(EntryPoint.HTTP, "unknown_site", "refused.send.unknown_site"),
     /** A send API request of another content type than JSON or a form. */
     HTTP_UNSUPPORTED_MEDIA_TYPE(EntryPoint.HTTP, "unsupported_media_type", "refused.send.unsupported_media_type"),
+    /** A send API request beyond the site's sends per second (429 with {@code Retry-After}). */
+    HTTP_RATE_LIMITED(EntryPoint.HTTP, "rate_limited", "refused.send.rate_limited"),
     /** A send API request whose parameters or body are invalid (every problem is in the answer). */
     HTTP_INVALID_REQUEST(EntryPoint.HTTP, "invalid_request", "refused.send.invalid_request"),
 

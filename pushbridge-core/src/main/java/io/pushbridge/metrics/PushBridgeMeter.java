@@ -91,6 +91,9 @@ public enum PushBridgeMeter {
     /** Client events by how their handling ended. */
     EVENTS("pushbridge.events", Type.COUNTER, null,
             "Events clients emitted, by how their handling ended", TagKey.OUTCOME),
+    /** Limit hits, by limit ({@code io.pushbridge.gateway.Limit}'s keys), per site. */
+    LIMIT_HITS("pushbridge.limit.hits", Type.COUNTER, null,
+            "Requests, events and connections that hit one of the site's limits, by limit", TagKey.SITE, TagKey.REASON),
     /** Bad inputs dropped or refused, by {@link BadInput}. */
     BAD_INPUTS("pushbridge.bad.inputs", Type.COUNTER, null,
             "Bad inputs dropped or refused, by entry point and reason", TagKey.ENTRY_POINT, TagKey.REASON),

@@ -63,10 +63,13 @@ class MetricsIntegrationTests {
         registry = new SimpleMeterRegistry();
         store = new TotalsStore(InMemoryMessageStore.builder().clock(CLOCK).maxPendingPerUser(3).build());
         capture = new ContextCapture();
-        gateway = TestGateways.start(TestGateways.options().clock(CLOCK).queueMetricsRefresh(Duration.ofMillis(100))
+        // time stands still for the send budgets: a site's second send within its budget is always refused
+        gateway = TestGateways.start(TestGateways.options().clock(CLOCK).ticker(() -> 0).queueMetricsRefresh(Duration.ofMillis(100))
                         .allowedOrigins(List.of("http://good.example")).build(),
                 b -> b.site(TestGateways.newsSite())
                         .site(SiteOptions.builder("sports").authorizer(TestGateways.ROOMS_FROM_TOKEN).apiKey("sports-key").build())
+                        .site(SiteOptions.builder("limited").authorizer(TestGateways.ROOMS_FROM_TOKEN).apiKey("limited-key")
+                                .limits(SiteLimits.builder().maxSendsPerSecond(1).maxConnections(1).build()).build())
                         .store(store).extension(capture).meterRegistry(registry));
     }
 
@@ -212,11 +215,39 @@ class MetricsIntegrationTests {
         // a failed read keeps the last totals, counted; the next good one replaces them
         long failures = gateway.stats().get("queues.refresh_failed");
         store.totals = () -> CompletableFuture.failedFuture(new io.pushbridge.PushUnavailableException("down", null));
-        awaitValue(() -> (double) gateway.stats().get("queues.refresh_failed"), failures + 2);
+        // one failure per site and round: wait for a whole round
+        int sites = gateway.sites().size();
+        awaitValue(() -> (double) Math.min(gateway.stats().get("queues.refresh_failed"), failures + sites), failures + sites);
         assertThat(gauge(PushBridgeMeter.QUEUE_DEPTH, "news")).isEqualTo(5);
         store.totals = () -> CompletableFuture.completedFuture(SiteQueues.EMPTY);
         awaitValue(() -> gauge(PushBridgeMeter.QUEUE_DEPTH, "news"), 0);
         assertThat(gauge(PushBridgeMeter.QUEUE_OLDEST_AGE, "news")).isZero();
+    }
+
+    // ---- limits ---------------------------------------------------------------------------------
+
+    @Test
+    void limitHitsAreCountedPerSiteAndLimit() throws Exception {
+        String send = "{\"rooms\": [\"all\"], \"event\": \"e\"}";
+        assertThat(post("?site=limited&apiKey=limited-key", "application/json", send).statusCode()).isEqualTo(200);
+        HttpResponse<String> refused = post("?site=limited&apiKey=limited-key", "application/json", send);
+        assertThat(refused.statusCode()).isEqualTo(429);
+        assertThat(refused.headers().firstValue("Retry-After")).isPresent();
+        assertThat(counter(PushBridgeMeter.LIMIT_HITS, "site", "limited", "reason", Limit.SENDS_PER_SECOND.key())).isEqualTo(1);
+        assertThat(badInputs().get(BadInput.HTTP_RATE_LIMITED)).isEqualTo(1);
+
+        try (TestClient first = TestClient.connect(gateway.port(), "/limited", "rooms:all")) {
+            first.awaitConnected();
+            try (TestClient second = TestClient.connect(gateway.port(), "/limited", "rooms:all")) {
+                assertThat(second.awaitConnectError().getString("code")).isEqualTo("too_many_connections");
+            }
+        }
+        assertThat(counter(PushBridgeMeter.LIMIT_HITS, "site", "limited", "reason", Limit.CONNECTIONS.key())).isEqualTo(1);
+        assertThat(counter(PushBridgeMeter.CONNECT_REFUSALS, "site", "limited", "transport", "websocket",
+                "reason", ConnectRefusal.TOO_MANY_CONNECTIONS.code())).isEqualTo(1);
+        // every limit of every site has its series from the start
+        assertThat(registry.find(PushBridgeMeter.LIMIT_HITS.meterName()).counters())
+                .hasSize(Limit.values().length * gateway.sites().size());
     }
 
     // ---- bad inputs -------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ public final class MeterGuard {
         Arrays.stream(ConnectRefusal.values()).map(ConnectRefusal::code).forEach(reasons::add);
         Arrays.stream(ResyncReason.values()).map(ResyncReason::tag).forEach(reasons::add);
         Arrays.stream(BadInput.values()).map(BadInput::reason).forEach(reasons::add);
+        Arrays.stream(io.pushbridge.gateway.Limit.values()).map(io.pushbridge.gateway.Limit::key).forEach(reasons::add);
         Set<String> outcomes = new HashSet<>(OUTCOMES);
         Arrays.stream(ConnectRefusal.values()).map(ConnectRefusal::code).forEach(outcomes::add);
         return Map.of(
