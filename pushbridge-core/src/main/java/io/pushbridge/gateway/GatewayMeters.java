@@ -84,6 +84,7 @@ final class GatewayMeters implements AutoCloseable {
         outcomes.put("timeout", st -> st.get("events.timeout"));
         outcomes.put("too_many_pending", st -> st.get("events.refused.too_many_pending"));
         outcomes.put("rate_limited", st -> st.get("events.refused.rate_limited"));
+        outcomes.put("unsupported", st -> st.get("events.refused.binary"));
         outcomes.forEach((outcome, read) -> meters.functionCounter(PushBridgeMeter.EVENTS, stats, read, OUTCOME, outcome));
     }
 

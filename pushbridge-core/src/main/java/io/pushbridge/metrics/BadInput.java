@@ -17,10 +17,14 @@ import org.jspecify.annotations.Nullable;
 public enum BadInput {
 
     // ---- http: Engine.IO requests, the send API ----------------------------------------------------
+    /** A request that is not valid HTTP (garbled request line, bad Content-Length, header without a colon). */
+    HTTP_MALFORMED_REQUEST(EntryPoint.HTTP, "malformed_request", "refused.http.malformed_request"),
     /** An Engine.IO request from an origin that is not allowed. */
     HTTP_ORIGIN(EntryPoint.HTTP, "origin", "refused.http.origin"),
     /** An Engine.IO request of another protocol version than 4. */
     HTTP_PROTOCOL_VERSION(EntryPoint.HTTP, "protocol_version", "refused.http.protocol_version"),
+    /** An Engine.IO request with a missing or unknown transport. */
+    HTTP_TRANSPORT(EntryPoint.HTTP, "transport", "refused.http.transport"),
     /** An Engine.IO handshake that is not a GET. */
     HTTP_HANDSHAKE_METHOD(EntryPoint.HTTP, "handshake_method", "refused.http.handshake_method"),
     /** An Engine.IO request with a malformed or unknown session id. */
@@ -29,8 +33,8 @@ public enum BadInput {
     HTTP_POLLING_AFTER_UPGRADE(EntryPoint.HTTP, "polling_after_upgrade", "refused.http.polling_after_upgrade"),
     /** An HTTP body over the limit (any request), or a send API body over the message size limit. */
     HTTP_TOO_LARGE(EntryPoint.HTTP, "too_large", "refused.http.too_large", "refused.send.too_large"),
-    /** A send API request that is not a POST. */
-    HTTP_METHOD_NOT_ALLOWED(EntryPoint.HTTP, "method_not_allowed", "refused.send.method_not_allowed"),
+    /** A send API request that is not a POST, or an Engine.IO session request that is not a GET, POST or OPTIONS. */
+    HTTP_METHOD_NOT_ALLOWED(EntryPoint.HTTP, "method_not_allowed", "refused.send.method_not_allowed", "refused.http.method"),
     /** A send API request without a valid API key for its site. */
     HTTP_UNAUTHORIZED(EntryPoint.HTTP, "unauthorized", "refused.send.unauthorized"),
     /** A send API request for a site that is not configured. */
@@ -77,6 +81,8 @@ public enum BadInput {
     ROUTER_MALFORMED(EntryPoint.ROUTER, "malformed", "router.dropped.malformed"),
     /** A routed message or command for a site this node does not have. */
     ROUTER_UNKNOWN_SITE(EntryPoint.ROUTER, "unknown_site", "dropped.unknown_site", "commands.unknown_site"),
+    /** A routed message whose event no node sends (empty, reserved, control characters). */
+    ROUTER_INVALID_MESSAGE(EntryPoint.ROUTER, "invalid_message", "dropped.invalid_message"),
     /** A routed join or leave without valid rooms. */
     ROUTER_INVALID_COMMAND(EntryPoint.ROUTER, "invalid_command", "commands.invalid"),
 

@@ -21,7 +21,7 @@ public final class MeterGuard {
 
     /** Outcomes of meters whose outcomes are not an enum of this package. */
     private static final Set<String> OUTCOMES = Set.of("admitted", "handled", "refused", "unhandled", "failed", "timeout",
-            "too_many_pending", "rate_limited", "failed_attempts", "dead_lettered", "malformed", "trimmed", "handle_timeouts");
+            "too_many_pending", "rate_limited", "unsupported", "failed_attempts", "dead_lettered", "malformed", "trimmed", "handle_timeouts");
 
     private MeterGuard() {
     }
