@@ -66,6 +66,26 @@ class GatewayMetersTests {
     }
 
     @Test
+    void theQueueGaugesShowTheInMemoryStoresTotals() {
+        MutableClock clock = new MutableClock();
+        InMemoryMessageStore store = InMemoryMessageStore.builder().clock(clock).build();
+        store.append(new UserQueue("news", "user_a"), new QueuedMessage(1, "e", List.of(), false, clock.millis()));
+        clock.advance(Duration.ofSeconds(5));
+        store.append(new UserQueue("news", "user_a"), new QueuedMessage(2, "e", List.of(), false, clock.millis()));
+        store.append(new UserQueue("news", "user_b"), new QueuedMessage(3, "e", List.of(), false, clock.millis()));
+        store.append(new UserQueue("other", "user_c"), new QueuedMessage(4, "e", List.of(), false, clock.millis()));
+        SiteRuntime site = new SiteRuntime(TestGateways.newsSite(), TestGateways.options().build(),
+                new GatewayMeters(new PushBridgeMeters(registry), clock));
+        site.meters().queueGauges();
+        new QueueMeters(store, List.of(site), Runnable::run, new GatewayStats(), Duration.ofMillis(100)).refresh();
+        assertThat(registry.get(PushBridgeMeter.QUEUE_DEPTH.meterName()).gauge().value()).isEqualTo(3);
+        assertThat(registry.get(PushBridgeMeter.QUEUE_USERS.meterName()).gauge().value()).isEqualTo(2);
+        // the age grows between refreshes: it is computed at each read from the oldest message's time
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(registry.get(PushBridgeMeter.QUEUE_OLDEST_AGE.meterName()).gauge().value()).isEqualTo(15);
+    }
+
+    @Test
     void aStoreThatCannotTotalItsQueuesIsAskedOnceAndTheGaugesStayNaN() {
         AtomicInteger asked = new AtomicInteger();
         MessageStore old = new DelegatingStore(new InMemoryMessageStore()) {

@@ -44,7 +44,9 @@ final class GatewayNode implements AutoCloseable {
         GatewayOptions configured = options.apply(TestGateways.options().nodeId(nodeId)).build();
         this.registry = RedisNodeRegistry.builder(connector.commands(), nodeId).publicUrl(configured.publicUrl())
                 .heartbeatInterval(HEARTBEAT).nodeTimeout(nodeTimeout).build();
-        this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl).build();
+        // totals of the queues (for the queue meters) read afresh at each refresh
+        this.store = RedisMessageStore.builder(connector.commands(), nodeId).clientTtl(clientTtl)
+                .siteQueuesMaxAge(Duration.ZERO).build();
         registry.cleanUp(store);
         if (meters != null) {
             registry.bindTo(meters);

@@ -71,7 +71,8 @@ class RedisMetricsIntegrationTests {
         RedisConnector gatewayRedis = RedisConnector.builder().uri(redis.uri()).build();
         RedisUpstream upstream = RedisUpstream.builder(SITE, gatewayRedis, KEYS).partitions(2).build();
         SiteOptions site = upstream.applyTo(SiteOptions.builder(SITE).authorizer(TestGateways.ROOMS_FROM_TOKEN)).build();
-        gateway = GatewayNode.start("gw-metrics", gatewayRedis, List.of(site), List.of(upstream), b -> b, gatewayMeters);
+        gateway = GatewayNode.start("gw-metrics", gatewayRedis, List.of(site), List.of(upstream),
+                b -> b.queueMetricsRefresh(Duration.ofMillis(200)), gatewayMeters);
 
         RedisConnector appRedis = RedisConnector.builder().uri(redis.uri()).build();
         RedisUpstreamConsumer consumer = RedisUpstreamConsumer.builder(appRedis, KEYS, new UpstreamListener() {
@@ -186,6 +187,22 @@ class RedisMetricsIntegrationTests {
         await(() -> Math.min(appMeters.get(PushBridgeMeter.UPSTREAM_RECORDS.meterName()).tag("outcome", "handled")
                 .functionCounter().count(), 2.0), 2.0);
         await(() -> appMeters.get(PushBridgeMeter.UPSTREAM_PARTITIONS_OWNED.meterName()).gauge().value(), 2);
+    }
+
+    @Test
+    void theQueueGaugesShowTheClusterWideTotalsOfTheRedisStore() throws Exception {
+        long before = System.currentTimeMillis();
+        gateway.gateway.pushTemplate().site(SITE).to("user_q1").event("e").args(1).send().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        gateway.gateway.pushTemplate().site(SITE).to("user_q1").event("e").args(2).send().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        gateway.gateway.pushTemplate().site(SITE).to("user_q2").event("e").args(3).send().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        await(() -> gatewayMeters.get(PushBridgeMeter.QUEUE_DEPTH.meterName()).tag("site", SITE).gauge().value(), 3);
+        assertThat(gatewayMeters.get(PushBridgeMeter.QUEUE_USERS.meterName()).tag("site", SITE).gauge().value()).isEqualTo(2);
+        double age = gatewayMeters.get(PushBridgeMeter.QUEUE_OLDEST_AGE.meterName()).tag("site", SITE).gauge().value();
+        assertThat(age).isGreaterThanOrEqualTo(0).isLessThanOrEqualTo((System.currentTimeMillis() - before) / 1000.0 + 1);
+        // the Redis store cannot tell when its queues expire: no such meter with it
+        assertThat(gatewayMeters.find(PushBridgeMeter.QUEUES_EXPIRED.meterName()).meters()).isEmpty();
+        // the application node serves no port: it reports no queue gauges
+        assertThat(appMeters.find(PushBridgeMeter.QUEUE_DEPTH.meterName()).meters()).isEmpty();
     }
 
     @Test

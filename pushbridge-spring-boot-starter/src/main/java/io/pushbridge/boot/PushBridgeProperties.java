@@ -903,8 +903,8 @@ public class PushBridgeProperties {
         /**
          * How often each gateway node reads the totals of every site's user queues from the store for
          * the queue meters (pushbridge.queue.depth, .users, .oldest.age), off the I/O threads; 0 turns
-         * those meters off. At least 100ms. With Redis each read walks the site's queues: keep it at
-         * tens of seconds.
+         * those meters off. At least 100ms. With Redis one walk of the queues answers for
+         * redis.queue-totals-max-age: refreshing more often only repeats its totals.
          */
         private Duration queueRefresh = Duration.ofSeconds(30);
 
