@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * with the admin view (only while it is on):
  *
  * <ul>
- *   <li>{@code GET P/} the page, {@code P/admin.js} and {@code P/admin.css} (static, no key; the
- *       page asks for the key and sends it as a header); {@code P} redirects to {@code P/};</li>
+ *   <li>{@code GET P/} the page, {@code P/admin.js}, {@code P/admin.css} and {@code P/favicon.svg}
+ *       (static, no key; the page asks for the key and sends it as a header); {@code P} redirects to
+ *       {@code P/};</li>
  *   <li>{@code GET P/overview}: the {@link GatewayOverview} of this node, with each site's queue
  *       totals;</li>
  *   <li>{@code GET P/queue?site=S&room=R} or {@code POST P/queue} with {@code {"site","room"}}:
@@ -65,10 +66,16 @@ final class AdminPage {
     static final String CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
             + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     /** The sub-paths under the page path, which other paths must not take. */
-    private static final List<String> SUB_PATHS = List.of("/", "/admin.js", "/admin.css", "/overview", "/queue", "/queue/purge");
-    private static final Map<String, String> FILES = Map.of("/", "index.html", "/admin.js", "admin.js", "/admin.css", "admin.css");
+    private static final List<String> SUB_PATHS = List.of("/", "/admin.js", "/admin.css", "/favicon.svg", "/overview",
+            "/queue", "/queue/purge");
+    /**
+     * The static files. The page links its own icon: without it a browser asks for /favicon.ico,
+     * which is not the gateway's to answer (a 404 it logs as an error).
+     */
+    private static final Map<String, String> FILES = Map.of("/", "index.html", "/admin.js", "admin.js", "/admin.css", "admin.css",
+            "/favicon.svg", "favicon.svg");
     private static final Map<String, String> TYPES = Map.of("/", "text/html; charset=utf-8", "/admin.js",
-            "text/javascript; charset=utf-8", "/admin.css", "text/css; charset=utf-8");
+            "text/javascript; charset=utf-8", "/admin.css", "text/css; charset=utf-8", "/favicon.svg", "image/svg+xml");
     private static final Map<String, String> JSON_HEADERS = Map.of("X-Content-Type-Options", "nosniff");
     /** The largest JSON body of a queue request. */
     private static final int MAX_BODY = 4096;

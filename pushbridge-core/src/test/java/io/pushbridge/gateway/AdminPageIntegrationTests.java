@@ -112,7 +112,8 @@ class AdminPageIntegrationTests {
             assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
             assertThat(page.headers().firstValue("Referrer-Policy")).hasValue("no-referrer");
             assertThat(page.body()).contains("<script src=\"admin.js\" defer></script>", "href=\"admin.css\"",
-                    "id=\"login-form\"", "id=\"admin-key\"", "id=\"queue-form\"", "id=\"sites\"", "id=\"nodes\"", "id=\"connections\"");
+                    "<link rel=\"icon\" href=\"favicon.svg\"", "id=\"login-form\"", "id=\"admin-key\"", "id=\"queue-form\"",
+                    "id=\"sites\"", "id=\"nodes\"", "id=\"connections\"");
         }
     }
 
@@ -143,6 +144,10 @@ class AdminPageIntegrationTests {
         HttpResponse<String> style = get(gateway.port(), PAGE + "/admin.css", Map.of());
         assertThat(style.statusCode()).isEqualTo(200);
         assertThat(style.headers().firstValue("Content-Type")).hasValue("text/css; charset=utf-8");
+        HttpResponse<String> icon = get(gateway.port(), PAGE + "/favicon.svg", Map.of());
+        assertThat(icon.statusCode()).as("the page's own icon: no request for /favicon.ico").isEqualTo(200);
+        assertThat(icon.headers().firstValue("Content-Type")).hasValue("image/svg+xml");
+        assertThat(icon.body()).startsWith("<svg");
         HttpResponse<String> head = http.send(HttpRequest.newBuilder(uri(gateway.port(), PAGE + "/"))
                 .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(head.statusCode()).isEqualTo(200);

@@ -129,7 +129,8 @@ class OptionsTests {
             assertThatIllegalArgumentException().as(path).isThrownBy(() -> GatewayOptions.builder().adminPagePath(path).build())
                     .withMessageContaining("adminPagePath").withMessageContaining(path);
         }
-        for (String adminPath : List.of("/ops", "/ops/", "/ops/overview", "/ops/queue", "/ops/queue/purge", "/ops/admin.js")) {
+        for (String adminPath : List.of("/ops", "/ops/", "/ops/overview", "/ops/queue", "/ops/queue/purge", "/ops/admin.js",
+                "/ops/favicon.svg")) {
             assertThatIllegalArgumentException().as(adminPath)
                     .isThrownBy(() -> GatewayOptions.builder().adminPagePath("/ops").adminPath(adminPath).build());
         }

@@ -302,7 +302,9 @@
       $('queue-result').prepend(note);
     } catch (e) {
       showQueueError(e);
+      return;
     }
+    refreshOverview(); // the sites table shows the purge now, not at the next refresh
   }
 
   // ---- signing in and out ----------------------------------------------------------------------
