@@ -75,6 +75,7 @@ final class AdminView extends ChannelInboundHandlerAdapter {
     private final AdminPage page;
     private @Nullable EventLoopGroup group;
     private @Nullable Channel channel;
+    private final GatewayInitializer.TlsFailures tlsFailures;
 
     /** @param executor where listings are gathered and answers written (never a Netty I/O thread) */
     AdminView(GatewayOptions options, Router router, List<String> sites, GatewayStats stats,
@@ -85,6 +86,7 @@ final class AdminView extends ChannelInboundHandlerAdapter {
         this.router = router;
         this.sites = List.copyOf(sites);
         this.stats = stats;
+        this.tlsFailures = new GatewayInitializer.TlsFailures(stats);
         this.keyDigest = SiteOptions.digest(java.util.Objects.requireNonNull(options.adminKey(), "adminKey"));
     }
 
@@ -108,6 +110,11 @@ final class AdminView extends ChannelInboundHandlerAdapter {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (options.tls() != null) {
+                            // the same TLS as the gateway's port
+                            ch.pipeline().addLast(GatewayInitializer.TlsBypass.INSTANCE, options.tls().newHandler(ch.alloc()),
+                                    tlsFailures);
+                        }
                         // an idle connection is closed after a minute: the port serves no long-lived requests
                         ch.pipeline().addLast(new io.netty.handler.timeout.ReadTimeoutHandler(60), new HttpServerCodec(),
                                 new HttpObjectAggregator(8192), view);

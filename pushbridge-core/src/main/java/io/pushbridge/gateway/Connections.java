@@ -104,6 +104,8 @@ final class Connections implements SiteSocket.Closer {
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+    /** The origins each site admits, by namespace. */
+    private final Map<String, Origins> siteOrigins;
     private volatile boolean accepting = true;
     /** Whether any site limits what may wait for a client: else nothing is metered (it costs a little per packet). */
     private final boolean meterBacklog;
@@ -127,6 +129,20 @@ final class Connections implements SiteSocket.Closer {
         this.inFlight = inFlight;
         this.events = new ClientEvents(eventExecutor, stats, options);
         this.meterBacklog = sitesByNamespace.values().stream().anyMatch(site -> site.limits().maxBufferedBytes() > 0);
+        Map<String, Origins> origins = new LinkedHashMap<>();
+        sitesByNamespace.forEach((nsp, site) -> origins.put(nsp, Origins.forSite(site.options(), options)));
+        this.siteOrigins = Map.copyOf(origins);
+    }
+
+    /** The origins the Engine.IO handshake admits: those of every site. */
+    Origins engineIoOrigins() {
+        return Origins.union(siteOrigins.values());
+    }
+
+    /** The {@code Origin} header of a live session's handshake, or {@code null}. */
+    @Nullable String sessionOrigin(UUID sessionId) {
+        Session session = sessions.get(sessionId);
+        return session == null ? null : session.head.getOrigin();
     }
 
     void bindNamespace(String name, Namespace namespace) {
@@ -496,6 +512,14 @@ final class Connections implements SiteSocket.Closer {
         if (site == null) {
             stats.increment("refused.unknown_namespace");
             sendConnectError(head, nsp, "unknown_namespace", "Invalid namespace");
+            return;
+        }
+        String origin = head.getOrigin();
+        if (origin == null ? site.options().requireOrigin() : !siteOrigins.get(nsp).allows(origin)) {
+            stats.increment("refused.origin_not_allowed");
+            sendConnectError(head, nsp, "origin_not_allowed", origin == null
+                    ? "This site requires an Origin header (a browser's)"
+                    : "Origin " + RateLimitedLog.excerpt(origin) + " is not allowed for this site");
             return;
         }
         Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head, meterBacklog));

@@ -30,6 +30,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * netty-socketio's pipeline with PushBridge's handlers added:
  * <ul>
+ *   <li>TLS, when configured ({@link TlsOptions}), with failed handshakes (a plain HTTP client on
+ *       the TLS port, a client that does not trust the certificate) counted, logged without the
+ *       bytes received, and closed;</li>
  *   <li>an idle timeout on every connection (a silent peer is closed: no zombie sockets);</li>
  *   <li>an HTTP aggregator that answers an oversized body with a JSON 413, and a JSON 400 for
  *       requests that are not valid HTTP;</li>
@@ -48,6 +51,8 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     static final String GATE = "pushbridgeGate";
     static final String BINARY_FIX = "pushbridgeBinaryFix";
     static final String CLOSE_HEADER = "pushbridgeCloseHeader";
+    static final String TLS_FAILURES = "pushbridgeTlsFailures";
+    static final String TLS_BYPASS = "pushbridgeTlsBypass";
 
     private final long idleMillis;
     private final int maxHttpContent;
@@ -56,6 +61,8 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     private final ChannelHandler gate;
     private final ChannelHandler malformed;
     private final GatewayStats stats;
+    private final @org.jspecify.annotations.Nullable TlsOptions tls;
+    private final TlsFailures tlsFailures;
 
     GatewayInitializer(GatewayOptions options, int maxHttpContent, ChannelHandler sendApi, ChannelHandler routes,
             ChannelHandler gate, GatewayStats stats) {
@@ -67,6 +74,8 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         this.gate = gate;
         this.stats = stats;
         this.malformed = new MalformedRequests(stats);
+        this.tls = options.tls();
+        this.tlsFailures = new TlsFailures(stats);
     }
 
     private EncoderHandler encoder;
@@ -78,6 +87,16 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
             encoder = new EncoderHandler(configuration, new Eio4PollingEncoder(configuration));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot set up the packet encoder", e);
+        }
+    }
+
+    @Override
+    protected void addSslHandler(ChannelPipeline pipeline) {
+        // netty-socketio's own TLS needs a key store in its Configuration; PushBridge's is built
+        // and checked once at start-up (TlsOptions), PEM or key store alike
+        if (tls != null) {
+            pipeline.addLast(SSL_HANDLER, tls.newHandler(pipeline.channel().alloc()));
+            pipeline.addLast(TLS_FAILURES, tlsFailures);
         }
     }
 
@@ -94,6 +113,97 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         pipeline.addBefore(PACKET_HANDLER, GATE, gate);
         pipeline.addAfter(HTTP_ENCODER, BINARY_FIX, BinaryFrameFix.INSTANCE);
         pipeline.addAfter(HTTP_ENCODER, CLOSE_HEADER, CloseHeader.INSTANCE);
+        if (tls != null) {
+            pipeline.addFirst(TLS_BYPASS, TlsBypass.INSTANCE);
+        }
+    }
+
+    /**
+     * netty-socketio's transports hand each decoded payload back to the pipeline from its head
+     * ({@code ctx.pipeline().fireChannelRead(new PacketsMessage(...))}) and release the frame as soon
+     * as that call returns. Through the TLS handler, which is in the middle of delivering the
+     * decrypted bytes, such a message is delivered later, after its content was released. So
+     * payloads skip the TLS handler: they are already decrypted, and go on at once to the handler
+     * after it. Also notes that the peer sent something (see {@link TlsFailures}).
+     */
+    @Sharable
+    static final class TlsBypass extends io.netty.channel.ChannelInboundHandlerAdapter {
+        static final TlsBypass INSTANCE = new TlsBypass();
+        /** Set once the peer sent a byte: a connection closed before then is no failed handshake. */
+        static final io.netty.util.AttributeKey<Boolean> RECEIVED = io.netty.util.AttributeKey.valueOf("pushbridgeReceived");
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof ByteBuf && ctx.channel().attr(RECEIVED).get() == null) {
+                ctx.channel().attr(RECEIVED).set(Boolean.TRUE);
+            }
+            if (msg instanceof com.corundumstudio.socketio.messages.PacketsMessage) {
+                ChannelHandlerContext afterTls = ctx.pipeline().context(TLS_FAILURES);
+                if (afterTls != null) {
+                    afterTls.fireChannelRead(msg);
+                    return;
+                }
+            }
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    /**
+     * Right after the TLS handler: a failed handshake is counted ({@code refused.tls.plaintext} for a
+     * plain HTTP client, {@code refused.tls.handshake} otherwise, such as a client that does not trust
+     * the certificate) and logged in one rate-limited line; the TLS handler closes the connection. A
+     * connection closed before its handshake (a TCP health check) is only logged at debug level.
+     * Netty's own message for a plain HTTP request is a hex dump of the bytes received, which may
+     * hold an API key: it is never logged, and TLS errors go no further down the pipeline.
+     */
+    @Sharable
+    static final class TlsFailures extends ChannelDuplexHandler {
+        private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayInitializer.class);
+        private final GatewayStats stats;
+        private final RateLimitedLog failures = new RateLimitedLog(log, 10_000);
+
+        TlsFailures(GatewayStats stats) {
+            this.stats = stats;
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent done && !done.isSuccess()) {
+                Throwable cause = done.cause();
+                if (cause instanceof io.netty.handler.ssl.NotSslRecordException) {
+                    stats.increment("refused.tls.plaintext");
+                    failures.warn("Closed a connection from {} that is not TLS (plain HTTP on the TLS port?)",
+                            ctx.channel().remoteAddress());
+                } else if (cause instanceof java.nio.channels.ClosedChannelException
+                        || String.valueOf(cause.getMessage()).startsWith("Connection closed while")) {
+                    if (Boolean.TRUE.equals(ctx.channel().attr(TlsBypass.RECEIVED).get())) {
+                        stats.increment("refused.tls.handshake");
+                        failures.warn("The client at {} closed the connection during the TLS handshake (does it trust"
+                                + " the certificate?)", ctx.channel().remoteAddress());
+                    } else {
+                        log.debug("Connection from {} closed before its TLS handshake", ctx.channel().remoteAddress());
+                    }
+                } else {
+                    stats.increment("refused.tls.handshake");
+                    failures.warn("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
+                            RateLimitedLog.excerpt(cause.getClass().getSimpleName() + ": " + cause.getMessage()));
+                }
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
+            for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof javax.net.ssl.SSLException) {
+                    log.debug("TLS error on the connection from {}: {}", ctx.channel().remoteAddress(),
+                            t.getClass().getSimpleName());
+                    ctx.close();
+                    return;
+                }
+            }
+            super.exceptionCaught(ctx, cause);
+        }
     }
 
     /**

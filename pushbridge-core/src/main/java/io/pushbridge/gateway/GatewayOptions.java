@@ -82,6 +82,7 @@ public final class GatewayOptions {
     private final Duration shutdownTimeout;
     private final Duration reconnectSpread;
     private final Duration queueMetricsRefresh;
+    private final @Nullable TlsOptions tls;
 
     private GatewayOptions(Builder b) {
         this.host = b.host;
@@ -123,6 +124,7 @@ public final class GatewayOptions {
         this.shutdownTimeout = b.shutdownTimeout;
         this.reconnectSpread = b.reconnectSpread;
         this.queueMetricsRefresh = b.queueMetricsRefresh;
+        this.tls = b.tls;
     }
 
     public static Builder builder() {
@@ -170,6 +172,7 @@ public final class GatewayOptions {
         b.shutdownTimeout = shutdownTimeout;
         b.reconnectSpread = reconnectSpread;
         b.queueMetricsRefresh = queueMetricsRefresh;
+        b.tls = tls;
         return b;
     }
 
@@ -184,7 +187,10 @@ public final class GatewayOptions {
     public Duration connectTimeout() { return connectTimeout; }
     /** The largest Engine.IO payload a client may send, in bytes. */
     public int maxPayload() { return maxPayload; }
-    /** Origins allowed to open sessions (exact {@code scheme://host[:port]}); empty allows any. */
+    /**
+     * Origins allowed to use the sites that have no list of their own ({@link SiteOptions#allowedOrigins()}):
+     * {@code scheme://host[:port]}, {@code scheme://*.domain[:port]} or {@code *}; empty allows any.
+     */
     public List<String> allowedOrigins() { return allowedOrigins; }
     public boolean websocketCompression() { return websocketCompression; }
     /** Netty worker (I/O) threads; 0 lets Netty choose (twice the cores). */
@@ -281,10 +287,16 @@ public final class GatewayOptions {
      * the I/O threads; zero: no queue meters. Only with a meter registry, on nodes that serve.
      */
     public Duration queueMetricsRefresh() { return queueMetricsRefresh; }
+    /**
+     * TLS on the gateway's port and on the admin view's own port; {@code null}: plain HTTP and
+     * WebSocket (TLS ends at a proxy in front, or nowhere).
+     */
+    public @Nullable TlsOptions tls() { return tls; }
 
     @Override
     public String toString() {
-        return "host=" + host + ", port=" + port + ", path=" + path + ", pingInterval=" + pingInterval.toMillis()
+        return "host=" + host + ", port=" + port + ", tls=" + (tls == null ? "off" : tls) + ", path=" + path
+                + ", pingInterval=" + pingInterval.toMillis()
                 + "ms, pingTimeout=" + pingTimeout.toMillis() + "ms, connectTimeout=" + connectTimeout.toMillis()
                 + "ms, maxPayload=" + maxPayload + ", maxMessageSize=" + maxMessageSize + ", allowedOrigins="
                 + (allowedOrigins.isEmpty() ? "*" : allowedOrigins) + ", websocketCompression=" + websocketCompression
@@ -349,6 +361,7 @@ public final class GatewayOptions {
         private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
         private Duration reconnectSpread = DEFAULT_RECONNECT_SPREAD;
         private Duration queueMetricsRefresh = DEFAULT_QUEUE_METRICS_REFRESH;
+        private @Nullable TlsOptions tls;
 
         private Builder() {
         }
@@ -410,6 +423,8 @@ public final class GatewayOptions {
         public Builder reconnectSpread(Duration d) { this.reconnectSpread = d; return this; }
         /** How often the queue meters are refreshed: zero (off), or at least 100 ms. */
         public Builder queueMetricsRefresh(Duration d) { this.queueMetricsRefresh = d; return this; }
+        /** TLS on the gateway's port (and the admin view's own port); {@code null} (the default): none. */
+        public Builder tls(@Nullable TlsOptions tls) { this.tls = tls; return this; }
 
         public GatewayOptions build() {
             require(host != null && !host.isBlank(), "host must not be blank");
@@ -421,8 +436,8 @@ public final class GatewayOptions {
             positive(connectTimeout, "connectTimeout");
             require(maxPayload >= 1024, "maxPayload must be at least 1024 bytes, was " + maxPayload);
             for (String origin : allowedOrigins) {
-                require(origin != null && origin.matches("https?://[^/\\s]+"),
-                        "allowedOrigins entries must look like scheme://host[:port], was '" + origin + "'");
+                require(Origins.valid(origin), "allowedOrigins entries must look like scheme://host[:port],"
+                        + " scheme://*.domain[:port] or *, was '" + origin + "'");
             }
             require(workerThreads >= 0, "workerThreads must be >= 0, was " + workerThreads);
             require(maxMessageSize >= 64, "maxMessageSize must be at least 64 bytes, was " + maxMessageSize);

@@ -43,7 +43,8 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
 
     private final String engineIoPath;
     private final int maxPayload;
-    private final List<String> allowedOrigins;
+    private final Origins allowedOrigins;
+    private final Function<UUID, @Nullable String> sessionOrigin;
     private final @Nullable String staticRoot;
     private final GatewayStats stats;
     private final Map<String, byte[]> staticCache = new ConcurrentHashMap<>();
@@ -53,16 +54,22 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     private final @Nullable NodesEndpoint nodes;
     private final java.util.function.BooleanSupplier draining;
 
-    /** @param draining whether the gateway is draining: new sessions are refused (503) */
+    /**
+     * @param draining whether the gateway is draining: new sessions are refused (503)
+     * @param allowedOrigins the origins of every site (the site is not known yet at the handshake)
+     * @param sessionOrigin the {@code Origin} header of a live session's handshake, if it had one
+     */
     HttpRoutes(GatewayOptions options, GatewayStats stats, Function<UUID, @Nullable Transport> sessionTransport,
-            @Nullable AdminView admin, @Nullable NodesEndpoint nodes, java.util.function.BooleanSupplier draining) {
+            @Nullable AdminView admin, @Nullable NodesEndpoint nodes, java.util.function.BooleanSupplier draining,
+            Origins allowedOrigins, Function<UUID, @Nullable String> sessionOrigin) {
         this.draining = draining;
         this.sessionTransport = sessionTransport;
         this.admin = admin;
         this.nodes = nodes;
         this.engineIoPath = options.path() + "/";
         this.maxPayload = options.maxPayload();
-        this.allowedOrigins = options.allowedOrigins();
+        this.allowedOrigins = allowedOrigins;
+        this.sessionOrigin = sessionOrigin;
         String root = options.staticResources();
         this.staticRoot = root == null ? null : root.replaceAll("^/+|/+$", "");
         this.stats = stats;
@@ -135,7 +142,7 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
 
     private Verdict engineIoVerdict(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (!allowedOrigins.isEmpty() && origin != null && !allowedOrigins.contains(origin)) {
+        if (origin != null && !allowedOrigins.allows(origin)) {
             return refusal(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin");
         }
         List<String> sid = query.parameters().get("sid");
@@ -186,6 +193,11 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         Transport current = sessionTransport.apply(sessionId);
         if (current == null) {
             return Verdict.UNKNOWN_SESSION;
+        }
+        String first = sessionOrigin.apply(sessionId);
+        if (origin != null && first != null && !origin.equalsIgnoreCase(first)) {
+            // a page of another origin using a session it should not know (its polls or its upgrade)
+            return refusal(ctx, HttpResponseStatus.FORBIDDEN, 4, "Origin not allowed", "origin_changed");
         }
         if (current == Transport.WEBSOCKET && "polling".equals(transport.get(0))) {
             // after an upgrade, a poll would hang: netty-socketio no longer answers it

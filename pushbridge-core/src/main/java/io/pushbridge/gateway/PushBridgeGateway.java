@@ -312,7 +312,8 @@ public final class PushBridgeGateway implements AutoCloseable {
                 return (site == null ? options.maxMessageSize() : site.limits().maxMessageSize()) + 64 * 1024;
             }, () -> draining, code -> stats.increment("refused.send." + code));
             s.setPipelineFactory(new GatewayInitializer(options, maxHttpContent(),
-                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes, () -> draining),
+                    sendApi, new HttpRoutes(options, stats, connections::sessionTransport, admin, nodes, () -> draining,
+                            connections.engineIoOrigins(), connections::sessionOrigin),
                     new PacketGate(connections, stats), stats));
             Namespace root = (Namespace) s.getNamespace(Namespace.DEFAULT_NAME);
             connections.bindNamespace("/", root);
@@ -355,6 +356,20 @@ public final class PushBridgeGateway implements AutoCloseable {
             running = true;
             startedAtNanos = System.nanoTime();
             log.info("[{}] PushBridge gateway started: {}; {}", options.nodeId(), settings(), options);
+            warnIfCertificateExpiresSoon();
+        }
+    }
+
+    private void warnIfCertificateExpiresSoon() {
+        TlsOptions tls = options.tls();
+        if (tls == null) {
+            return;
+        }
+        java.time.Instant notAfter = tls.certificate().getNotAfter().toInstant();
+        Duration left = Duration.between(options.clock().instant(), notAfter);
+        if (left.compareTo(TlsOptions.EXPIRY_WARNING) < 0) {
+            log.warn("[{}] The TLS certificate ({}) expires in {} hours, on {}: renew it and restart the node",
+                    options.nodeId(), tls.certificate().getSubjectX500Principal().getName(), left.toHours(), notAfter);
         }
     }
 

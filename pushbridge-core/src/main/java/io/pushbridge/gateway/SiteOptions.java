@@ -34,6 +34,8 @@ public final class SiteOptions {
     private final List<SocketListener> listeners;
     private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers;
     private final SiteLimits limits;
+    private final List<String> allowedOrigins;
+    private final boolean requireOrigin;
 
     private SiteOptions(Builder b) {
         this.name = b.name;
@@ -46,6 +48,8 @@ public final class SiteOptions {
         this.listeners = List.copyOf(b.listeners);
         this.commandHandlers = Map.copyOf(b.commandHandlers);
         this.limits = b.limits;
+        this.allowedOrigins = List.copyOf(b.allowedOrigins);
+        this.requireOrigin = b.requireOrigin;
     }
 
     public static Builder builder(String name) {
@@ -109,6 +113,25 @@ public final class SiteOptions {
         return Dispatcher.RESERVED_EVENTS.contains(event);
     }
 
+    /**
+     * The browser origins allowed to connect to this site ({@code scheme://host[:port]},
+     * {@code scheme://*.domain[:port]} or {@code *}), checked against the {@code Origin} header of
+     * the connection's handshake at the site's CONNECT; empty: the gateway's list
+     * ({@link GatewayOptions#allowedOrigins()}) applies.
+     */
+    public List<String> allowedOrigins() {
+        return allowedOrigins;
+    }
+
+    /**
+     * Whether a connection whose handshake had no {@code Origin} header is refused. Browsers send
+     * one on every WebSocket handshake and cross-origin request; other clients (apps, servers)
+     * usually send none, so the default (false) admits them.
+     */
+    public boolean requireOrigin() {
+        return requireOrigin;
+    }
+
     /** Whether a room is a user room (has an ack queue). */
     public boolean isUserRoom(String room) {
         return !userRoomPrefix.isEmpty() && room.startsWith(userRoomPrefix) && room.length() > userRoomPrefix.length();
@@ -144,7 +167,9 @@ public final class SiteOptions {
     public String toString() {
         // never the keys
         return "Site[" + name + " on " + namespace + ", " + apiKeyDigests.size() + " api key(s), user rooms '"
-                + userRoomPrefix + "*'" + (limits.isEmpty() ? "" : ", limits " + limits) + "]";
+                + userRoomPrefix + "*'" + (limits.isEmpty() ? "" : ", limits " + limits)
+                + (allowedOrigins.isEmpty() ? "" : ", origins " + allowedOrigins)
+                + (requireOrigin ? ", origin required" : "") + "]";
     }
 
     /** Builds {@link SiteOptions}; {@link #build()} checks every value and names the bad one. */
@@ -160,6 +185,8 @@ public final class SiteOptions {
         private final List<SocketListener> listeners = new ArrayList<>();
         private final Map<String, io.pushbridge.GatewayCommandHandler> commandHandlers = new LinkedHashMap<>();
         private SiteLimits limits = SiteLimits.none();
+        private List<String> allowedOrigins = new ArrayList<>();
+        private boolean requireOrigin;
 
         private Builder(String name) {
             this.name = name;
@@ -243,6 +270,18 @@ public final class SiteOptions {
             return this;
         }
 
+        /** The browser origins allowed to connect (see {@link SiteOptions#allowedOrigins()}); empty: the gateway's. */
+        public Builder allowedOrigins(List<String> origins) {
+            this.allowedOrigins = new ArrayList<>(origins);
+            return this;
+        }
+
+        /** Refuse connections whose handshake had no {@code Origin} header (see {@link SiteOptions#requireOrigin()}). */
+        public Builder requireOrigin(boolean require) {
+            this.requireOrigin = require;
+            return this;
+        }
+
         /** Adds a listener of the site's sockets coming and going (see {@link SocketListener}). */
         public Builder listener(SocketListener listener) {
             this.listeners.add(Objects.requireNonNull(listener, "listener"));
@@ -265,6 +304,12 @@ public final class SiteOptions {
             for (String key : apiKeys) {
                 if (key == null || key.isBlank()) {
                     throw new IllegalArgumentException("site '" + name + "': api keys must not be blank");
+                }
+            }
+            for (String origin : allowedOrigins) {
+                if (!Origins.valid(origin)) {
+                    throw new IllegalArgumentException("site '" + name + "': allowedOrigins entries must look like"
+                            + " scheme://host[:port], scheme://*.domain[:port] or *, was '" + origin + "'");
                 }
             }
             if (userRoomPrefix == null) {
