@@ -23,6 +23,11 @@ public class AuthorizationDeniedException extends PushBridgeException {
     public static final String AUTH_UNAVAILABLE = "auth_unavailable";
     /** The authorization service answered with a body that is not a list of room names. */
     public static final String AUTH_INVALID_RESPONSE = "auth_invalid_response";
+    /**
+     * The authorization service failed several times in a row, so connects are refused at once for a
+     * while without calling it (its circuit breaker is open); retry later, as for {@link #AUTH_UNAVAILABLE}.
+     */
+    public static final String AUTH_CIRCUIT_OPEN = "auth_circuit_open";
     /** The authorizer failed in an unexpected way (see the gateway's log). */
     public static final String AUTH_ERROR = "auth_error";
 
