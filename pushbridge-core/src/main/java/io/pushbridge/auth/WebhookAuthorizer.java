@@ -387,6 +387,9 @@ public final class WebhookAuthorizer implements RoomAuthorizer {
 
     /** The URL without user info, query or fragment, which may hold credentials. */
     private static String shown(URI uri) {
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            return uri.toString().replaceFirst("[?#].*$", "").replaceFirst("//[^/]*@", "//");
+        }
         return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
                 + (uri.getRawPath() == null ? "" : uri.getRawPath());
     }

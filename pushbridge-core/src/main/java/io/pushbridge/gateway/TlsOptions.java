@@ -256,7 +256,7 @@ public final class TlsOptions {
             }
             PrivateKey key = privateKey(privateKey, privateKeyPassword);
             X509Certificate leaf = chain.get(0);
-            requireMatch(key, leaf, "tlsPrivateKey does not match the certificate in tlsCertificate ("
+            requireMatch(key, leaf, "tlsPrivateKey does not match the certificate ("
                     + leaf.getSubjectX500Principal().getName() + ")");
             try {
                 KeyStore store = KeyStore.getInstance("PKCS12");
@@ -360,7 +360,7 @@ public final class TlsOptions {
                 while (m.find()) {
                     if (!m.group(1).equals("CERTIFICATE")) {
                         require(!m.group(1).contains("PRIVATE KEY"), setting + " " + file
-                                + " holds a private key; it belongs in tlsPrivateKey");
+                                + " holds a private key, not a certificate");
                         continue;
                     }
                     try (InputStream in = new ByteArrayInputStream(Base64.getMimeDecoder().decode(m.group(2)))) {

@@ -103,7 +103,7 @@ class TlsOptionsTests {
         assertThatThrownBy(() -> TlsOptions.pem(badBlock, cert.privateKeyPem()).build())
                 .hasMessageStartingWith("tlsCertificate " + badBlock + " holds a certificate that cannot be parsed");
         assertThatThrownBy(() -> TlsOptions.pem(cert.privateKeyPem(), cert.privateKeyPem()).build())
-                .hasMessageContaining("holds a private key; it belongs in tlsPrivateKey");
+                .hasMessageContaining("holds a private key, not a certificate");
         assertThatThrownBy(() -> TlsOptions.keyStore(garbage, "pw").build())
                 .hasMessageStartingWith("tlsKeyStore " + garbage + " is not a readable PKCS12 key store");
         assertThatThrownBy(() -> TlsOptions.keyStore(cert.keyStore(), "pw").keyStoreType("PEM").build())
@@ -117,7 +117,7 @@ class TlsOptionsTests {
         Path other = Files.writeString(dir.resolve("other-key.pem"),
                 TestCertificates.pem("PRIVATE KEY", generator.generateKeyPair().getPrivate().getEncoded()));
         assertThatThrownBy(() -> TlsOptions.pem(cert.certificatePem(), other).build())
-                .hasMessageStartingWith("tlsPrivateKey does not match the certificate in tlsCertificate (CN=localhost");
+                .hasMessageStartingWith("tlsPrivateKey does not match the certificate (CN=localhost");
     }
 
     @Test

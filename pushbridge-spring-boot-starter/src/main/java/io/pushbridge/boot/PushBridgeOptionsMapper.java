@@ -8,6 +8,7 @@ import io.pushbridge.boot.PushBridgeProperties.Authorizer;
 import io.pushbridge.boot.PushBridgeProperties.Site;
 import io.pushbridge.gateway.GatewayOptions;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.gateway.TlsOptions;
 import io.pushbridge.memory.InMemoryMessageStore;
 import java.net.URI;
 import java.util.ArrayList;
@@ -77,6 +78,14 @@ final class PushBridgeOptionsMapper {
             Map.entry("namespace", "namespace"),
             Map.entry("userRoomPrefix", "user-room-prefix"),
             Map.entry("api keys", "api-keys"),
+            Map.entry("allowedOrigins", "allowed-origins"),
+            Map.entry("maxResponseBytes", "auth-max-response-size"),
+            Map.entry("redirects", "auth-redirects"),
+            Map.entry("allowedRedirectHosts", "auth-redirect-hosts"),
+            Map.entry("cacheTtl", "auth-cache-ttl"),
+            Map.entry("cacheMaxEntries", "auth-cache-max-entries"),
+            Map.entry("breakerFailures", "auth-breaker-failures"),
+            Map.entry("breakerCoolDown", "auth-breaker-cool-down"),
             Map.entry("an authorizer", "authorizer"),
             Map.entry("authUrl", "auth-url"),
             Map.entry("authScheme", "auth-scheme"),
@@ -152,10 +161,15 @@ final class PushBridgeOptionsMapper {
                 .maxBufferedBytes(bytes(p.getMaxBufferedBytes(), "max-buffered-bytes"));
         b.shutdownTimeout(p.getShutdownTimeout()).reconnectSpread(p.getReconnectSpread());
         PushBridgeProperties.Admin admin = p.getAdmin();
-        String adminKey = admin.getKey();
+        String adminKey = secret(admin.getKey(), admin.getKeyFile(), "admin.key");
+        if (admin.getKeyFile() != null && adminKey != null && adminKey.length() < 16) {
+            throw invalid("admin.key-file", "the key in '" + admin.getKeyFile().trim() + "' must have at least 16 characters,"
+                    + " has " + adminKey.length());
+        }
         if (adminKey != null && !adminKey.isEmpty()) {
             b.adminKey(adminKey);
         }
+        b.tls(tls(p.getTls()));
         b.adminPath(admin.getPath()).adminMaxConnections(admin.getMaxConnections()).adminPagePath(admin.getPagePath())
                 .queueInspector(admin.isQueueInspector());
         if (admin.getPort() != null) {
@@ -171,6 +185,122 @@ final class PushBridgeOptionsMapper {
         }
         b.queueMetricsRefresh(p.getMetrics().getQueueRefresh());
         return build(PushBridgeProperties.PREFIX, GATEWAY_SETTINGS, b::build);
+    }
+
+    /**
+     * {@code pushbridge.tls.*} as core's {@link TlsOptions} (which reads and checks the files), or
+     * {@code null} when neither a certificate nor a key store is set.
+     */
+    static @Nullable TlsOptions tls(PushBridgeProperties.Tls t) {
+        boolean pem = hasText(t.getCertificate()) || hasText(t.getPrivateKey());
+        boolean store = hasText(t.getKeyStore());
+        if (!pem && !store) {
+            Map<String, Boolean> strays = new LinkedHashMap<>();
+            strays.put("private-key-password", t.getPrivateKeyPassword() != null);
+            strays.put("private-key-password-file", t.getPrivateKeyPasswordFile() != null);
+            strays.put("certificate-chain", t.getCertificateChain() != null);
+            strays.put("key-store-password", t.getKeyStorePassword() != null);
+            strays.put("key-store-password-file", t.getKeyStorePasswordFile() != null);
+            strays.put("key-alias", t.getKeyAlias() != null);
+            strays.put("key-password", t.getKeyPassword() != null);
+            for (Map.Entry<String, Boolean> stray : strays.entrySet()) {
+                if (stray.getValue()) {
+                    throw invalid("tls." + stray.getKey(), "is set, but TLS is off: set " + PushBridgeProperties.PREFIX
+                            + ".tls.certificate and private-key (PEM) or " + PushBridgeProperties.PREFIX + ".tls.key-store");
+                }
+            }
+            return null;
+        }
+        if (pem && store) {
+            throw invalid("tls.key-store", "conflicts with tls.certificate/tls.private-key: use either PEM files or a key store");
+        }
+        Map<String, String> settings = new LinkedHashMap<>();
+        settings.put("tlsCertificate", "tls.certificate");
+        settings.put("tlsPrivateKey", "tls.private-key");
+        settings.put("tlsCertificateChain", "tls.certificate-chain");
+        settings.put("tlsKeyStore", "tls.key-store");
+        settings.put("tlsKeyStoreType", "tls.key-store-type");
+        settings.put("tlsKeyAlias", "tls.key-alias");
+        settings.put("tlsKeyPassword", "tls.key-password");
+        settings.put("tlsProtocols", "tls.protocols");
+        TlsOptions.Builder b;
+        if (pem) {
+            if (!hasText(t.getCertificate())) {
+                throw invalid("tls.certificate", "is required with tls.private-key");
+            }
+            if (!hasText(t.getPrivateKey())) {
+                throw invalid("tls.private-key", "is required with tls.certificate");
+            }
+            String password = secret(t.getPrivateKeyPassword(), t.getPrivateKeyPasswordFile(), "tls.private-key-password");
+            settings.put("tlsPrivateKeyPassword", t.getPrivateKeyPasswordFile() != null
+                    ? "tls.private-key-password-file" : "tls.private-key-password");
+            b = TlsOptions.pem(path(t.getCertificate(), "tls.certificate"), path(t.getPrivateKey(), "tls.private-key"))
+                    .privateKeyPassword(password);
+            if (hasText(t.getCertificateChain())) {
+                b.certificateChain(path(t.getCertificateChain(), "tls.certificate-chain"));
+            }
+        } else {
+            String password = secret(t.getKeyStorePassword(), t.getKeyStorePasswordFile(), "tls.key-store-password");
+            if (password == null) {
+                throw invalid("tls.key-store-password", "is required with tls.key-store (or set tls.key-store-password-file)");
+            }
+            settings.put("tlsKeyStorePassword", t.getKeyStorePasswordFile() != null
+                    ? "tls.key-store-password-file" : "tls.key-store-password");
+            b = TlsOptions.keyStore(path(t.getKeyStore(), "tls.key-store"), password)
+                    .keyStoreType(t.getKeyStoreType())
+                    .keyAlias(hasText(t.getKeyAlias()) ? t.getKeyAlias().trim() : null)
+                    .keyPassword(t.getKeyPassword());
+        }
+        b.protocols(t.getProtocols());
+        return build(PushBridgeProperties.PREFIX, settings.entrySet().stream().collect(java.util.stream.Collectors.toMap(
+                Map.Entry::getKey, Map.Entry::getValue)), b::build);
+    }
+
+    private static java.nio.file.Path path(String value, String property) {
+        try {
+            return java.nio.file.Path.of(value.trim());
+        } catch (java.nio.file.InvalidPathException e) {
+            throw invalid(property, "is not a valid file path, was '" + value + "'");
+        }
+    }
+
+    private static boolean hasText(@Nullable String value) {
+        return value != null && !value.isBlank();
+    }
+
+    /**
+     * A secret given either directly ({@code pushbridge.<property>}, often a placeholder such as
+     * {@code ${ADMIN_KEY}}) or in a file ({@code pushbridge.<property>-file}, read now, surrounding
+     * white space trimmed); {@code null} when neither is set. Messages name the file, never its content.
+     */
+    static @Nullable String secret(@Nullable String value, @Nullable String file, String property) {
+        if (file == null) {
+            return value;
+        }
+        if (value != null && !value.isEmpty()) {
+            throw invalid(property + "-file", "conflicts with " + PushBridgeProperties.PREFIX + "." + property
+                    + ": set one of them");
+        }
+        String content = readSecretFile(file, property + "-file").trim();
+        if (content.isEmpty()) {
+            throw invalid(property + "-file", "file '" + file.trim() + "' is empty");
+        }
+        return content;
+    }
+
+    /** The text of a secret's file; fails naming {@code pushbridge.<property>} when it cannot be read. */
+    private static String readSecretFile(String file, String property) {
+        if (file.isBlank()) {
+            throw invalid(property, "must name a file, was blank");
+        }
+        java.nio.file.Path path = path(file, property);
+        try {
+            return java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.nio.charset.MalformedInputException e) {
+            throw invalid(property, "file '" + path + "' is not UTF-8 text");
+        } catch (java.io.IOException e) {
+            throw invalid(property, "file '" + path + "' cannot be read (" + e.getClass().getSimpleName() + ")");
+        }
     }
 
     static InMemoryMessageStore messageStore(PushBridgeProperties p) {
@@ -279,10 +409,22 @@ final class PushBridgeOptionsMapper {
             }
             apiKeys.add(key);
         }
+        if (site.getApiKeyFile() != null) {
+            String property = group + ".api-key-file";
+            String text = readSecretFile(site.getApiKeyFile(), property.substring(PushBridgeProperties.PREFIX.length() + 1));
+            List<String> fromFile = text.lines().map(String::trim).filter(line -> !line.isEmpty()).toList();
+            if (fromFile.isEmpty()) {
+                throw new InvalidPushBridgePropertyException(property, "file '" + site.getApiKeyFile().trim()
+                        + "' holds no key (one per line)");
+            }
+            apiKeys.addAll(fromFile);
+        }
         SiteOptions.Builder b = SiteOptions.builder(name)
                 .apiKeys(apiKeys)
                 .userRoomPrefix(site.getUserRoomPrefix())
-                .limits(limits);
+                .limits(limits)
+                .allowedOrigins(site.getAllowedOrigins().stream().map(o -> o == null ? null : o.trim()).toList())
+                .requireOrigin(site.isRequireOrigin());
         if (site.getNamespace() != null) {
             b.namespace(site.getNamespace());
         }
@@ -393,9 +535,25 @@ final class PushBridgeOptionsMapper {
             throw new InvalidPushBridgePropertyException(group + ".auth-url",
                     "must be an absolute http(s) URL, was '" + url + "'", e);
         }
+        long maxResponse = site.getAuthMaxResponseSize() == null ? -1 : site.getAuthMaxResponseSize().toBytes();
+        if (maxResponse < 2 || maxResponse > Integer.MAX_VALUE) {
+            throw new InvalidPushBridgePropertyException(group + ".auth-max-response-size", "must be 2B.."
+                    + Integer.MAX_VALUE + "B, was " + site.getAuthMaxResponseSize());
+        }
+        WebhookAuthorizer.Redirects redirects = site.getAuthRedirects() == null ? null
+                : WebhookAuthorizer.Redirects.valueOf(site.getAuthRedirects().name());
         return build(group, SITE_SETTINGS, () -> WebhookAuthorizer.builder(uri)
                 .scheme(site.getAuthScheme())
                 .timeout(site.getAuthTimeout())
+                .maxResponseBytes((int) maxResponse)
+                .redirects(redirects)
+                .allowedRedirectHosts(new LinkedHashSet<>(site.getAuthRedirectHosts().stream()
+                        .map(h -> h == null ? null : h.trim()).toList()))
+                .cacheTtl(site.getAuthCacheTtl())
+                .cacheMaxEntries(site.getAuthCacheMaxEntries())
+                .coalesce(site.isAuthCoalesce())
+                .breakerFailures(site.getAuthBreakerFailures())
+                .breakerCoolDown(site.getAuthBreakerCoolDown())
                 .build());
     }
 

@@ -79,8 +79,8 @@ public class PushBridgeProperties {
     private int maxEventNameLength = 100;
 
     /**
-     * Origins (exact scheme://host[:port]) allowed to open Socket.IO sessions from a browser; empty
-     * allows any origin.
+     * Browser origins allowed to connect to the sites that have no allowed-origins of their own:
+     * scheme://host[:port], scheme://*.domain[:port] (its subdomains) or * (any); empty allows any.
      */
     private List<String> allowedOrigins = new ArrayList<>();
 
@@ -152,6 +152,12 @@ public class PushBridgeProperties {
     /** PushBridge's meters (pushbridge.metrics.*), recorded in the application's MeterRegistry. */
     private final Metrics metrics = new Metrics();
 
+    /**
+     * TLS on the gateway's port (and on admin.port): on when tls.certificate (PEM) or tls.key-store
+     * is set.
+     */
+    private final Tls tls = new Tls();
+
     /** How long the handler of a client event may take before the client's callback gets a "timeout" error. */
     private Duration eventTimeout = Duration.ofSeconds(10);
 
@@ -206,8 +212,11 @@ public class PushBridgeProperties {
      * The sites (tenants), by name; at least one is required. Each site is a Socket.IO namespace with
      * its own room authorizer, send API keys and user room prefix. Keys of a site: namespace,
      * authorizer (WEBHOOK, STATIC, ALLOW_ALL, BEAN, REDIS_HANDSHAKE, REDIS_SESSION), auth-url,
-     * auth-scheme, auth-timeout, api-key, api-keys, user-room-prefix, tokens, rooms,
-     * authorizer-bean, redis-handshake.*, redis-session.*, upstream.*, limits.*.
+     * auth-scheme, auth-timeout, auth-max-response-size, auth-redirects, auth-redirect-hosts,
+     * auth-cache-ttl, auth-cache-max-entries, auth-coalesce, auth-breaker-failures,
+     * auth-breaker-cool-down, api-key, api-keys, api-key-file, allowed-origins, require-origin,
+     * user-room-prefix, tokens, rooms, authorizer-bean, redis-handshake.*, redis-session.*, upstream.*,
+     * limits.*.
      */
     private Map<String, Site> sites = new LinkedHashMap<>();
 
@@ -409,6 +418,10 @@ public class PushBridgeProperties {
 
     public Upstream getUpstream() {
         return upstream;
+    }
+
+    public Tls getTls() {
+        return tls;
     }
 
     public Admin getAdmin() {
@@ -686,6 +699,161 @@ public class PushBridgeProperties {
         }
     }
 
+    /** Which redirects of auth-url the WEBHOOK authorizer follows (pushbridge.sites.NAME.auth-redirects). */
+    public enum WebhookRedirects {
+
+        /** None: a 3xx answer refuses the client (auth_rejected). */
+        NEVER,
+
+        /** Those to the host of auth-url (any port), never from https to http. */
+        SAME_HOST,
+
+        /** Those to the host of auth-url or to a host of auth-redirect-hosts, never from https to http. */
+        ALLOWED_HOSTS
+    }
+
+    /**
+     * The {@code pushbridge.tls.*} properties: a PEM certificate and key, or a PKCS12/JKS key store.
+     * Passwords may come from files (the *-file properties) or the environment (placeholders).
+     */
+    public static class Tls {
+
+        /**
+         * PEM file with the server certificate, optionally followed by its chain (fullchain.pem); with
+         * private-key. Turns TLS on.
+         */
+        private @Nullable String certificate;
+
+        /** PEM file with the certificate's private key: PKCS#8 (plain or encrypted) or PKCS#1 RSA. */
+        private @Nullable String privateKey;
+
+        /** Password of an encrypted private-key (BEGIN ENCRYPTED PRIVATE KEY); or private-key-password-file. */
+        private @Nullable String privateKeyPassword;
+
+        /** A file holding private-key-password (trimmed); instead of private-key-password. */
+        private @Nullable String privateKeyPasswordFile;
+
+        /** PEM file with intermediate certificates, sent after the certificate (when it is not in the certificate file). */
+        private @Nullable String certificateChain;
+
+        /** A PKCS12 or JKS key store with the certificate and its key, instead of PEM files. Turns TLS on. */
+        private @Nullable String keyStore;
+
+        /** Type of key-store: PKCS12 or JKS. */
+        private String keyStoreType = "PKCS12";
+
+        /** Password of key-store; or key-store-password-file. */
+        private @Nullable String keyStorePassword;
+
+        /** A file holding key-store-password (trimmed); instead of key-store-password. */
+        private @Nullable String keyStorePasswordFile;
+
+        /** Alias of the key entry in key-store; required when it holds several. */
+        private @Nullable String keyAlias;
+
+        /** Password of the key entry, when it differs from key-store-password (JKS). */
+        private @Nullable String keyPassword;
+
+        /** TLS protocols offered: TLSv1.3 and/or TLSv1.2. */
+        private List<String> protocols = new ArrayList<>(List.of("TLSv1.3", "TLSv1.2"));
+
+        public @Nullable String getCertificate() {
+            return certificate;
+        }
+
+        public void setCertificate(@Nullable String certificate) {
+            this.certificate = certificate;
+        }
+
+        public @Nullable String getPrivateKey() {
+            return privateKey;
+        }
+
+        public void setPrivateKey(@Nullable String privateKey) {
+            this.privateKey = privateKey;
+        }
+
+        public @Nullable String getPrivateKeyPassword() {
+            return privateKeyPassword;
+        }
+
+        public void setPrivateKeyPassword(@Nullable String privateKeyPassword) {
+            this.privateKeyPassword = privateKeyPassword;
+        }
+
+        public @Nullable String getPrivateKeyPasswordFile() {
+            return privateKeyPasswordFile;
+        }
+
+        public void setPrivateKeyPasswordFile(@Nullable String privateKeyPasswordFile) {
+            this.privateKeyPasswordFile = privateKeyPasswordFile;
+        }
+
+        public @Nullable String getCertificateChain() {
+            return certificateChain;
+        }
+
+        public void setCertificateChain(@Nullable String certificateChain) {
+            this.certificateChain = certificateChain;
+        }
+
+        public @Nullable String getKeyStore() {
+            return keyStore;
+        }
+
+        public void setKeyStore(@Nullable String keyStore) {
+            this.keyStore = keyStore;
+        }
+
+        public String getKeyStoreType() {
+            return keyStoreType;
+        }
+
+        public void setKeyStoreType(String keyStoreType) {
+            this.keyStoreType = keyStoreType;
+        }
+
+        public @Nullable String getKeyStorePassword() {
+            return keyStorePassword;
+        }
+
+        public void setKeyStorePassword(@Nullable String keyStorePassword) {
+            this.keyStorePassword = keyStorePassword;
+        }
+
+        public @Nullable String getKeyStorePasswordFile() {
+            return keyStorePasswordFile;
+        }
+
+        public void setKeyStorePasswordFile(@Nullable String keyStorePasswordFile) {
+            this.keyStorePasswordFile = keyStorePasswordFile;
+        }
+
+        public @Nullable String getKeyAlias() {
+            return keyAlias;
+        }
+
+        public void setKeyAlias(@Nullable String keyAlias) {
+            this.keyAlias = keyAlias;
+        }
+
+        public @Nullable String getKeyPassword() {
+            return keyPassword;
+        }
+
+        public void setKeyPassword(@Nullable String keyPassword) {
+            this.keyPassword = keyPassword;
+        }
+
+        public List<String> getProtocols() {
+            return protocols;
+        }
+
+        public void setProtocols(List<String> protocols) {
+            this.protocols = protocols;
+        }
+    }
+
     /** How a site decides which rooms a connecting client joins. */
     public enum Authorizer {
 
@@ -826,6 +994,12 @@ public class PushBridgeProperties {
          */
         private @Nullable String key;
 
+        /**
+         * A file holding the admin key (read once at start-up, surrounding white space trimmed), for
+         * example a mounted secret; instead of key.
+         */
+        private @Nullable String keyFile;
+
         /** Path of the admin view on the gateway's port. */
         private String path = "/pushbridge/admin/connections";
 
@@ -870,6 +1044,14 @@ public class PushBridgeProperties {
 
         public void setKey(@Nullable String key) {
             this.key = key;
+        }
+
+        public @Nullable String getKeyFile() {
+            return keyFile;
+        }
+
+        public void setKeyFile(@Nullable String keyFile) {
+            this.keyFile = keyFile;
         }
 
         public String getPath() {
@@ -1184,6 +1366,66 @@ public class PushBridgeProperties {
         /** How long the WEBHOOK authorizer waits for auth-url to answer. */
         private Duration authTimeout = Duration.ofSeconds(5);
 
+        /**
+         * Largest answer the WEBHOOK authorizer reads from auth-url; reading stops there and the
+         * client is refused (auth_invalid_response).
+         */
+        private DataSize authMaxResponseSize = DataSize.ofKilobytes(64);
+
+        /**
+         * Which redirects of auth-url the WEBHOOK authorizer follows: NEVER (a 3xx answer refuses the
+         * client), SAME_HOST (to the host of auth-url), ALLOWED_HOSTS (to it or to auth-redirect-hosts).
+         * Never from https to http; the client's token goes along.
+         */
+        private WebhookRedirects authRedirects = WebhookRedirects.NEVER;
+
+        /** Host names that auth-url may redirect to when auth-redirects is ALLOWED_HOSTS. */
+        private List<String> authRedirectHosts = new ArrayList<>();
+
+        /**
+         * How long the WEBHOOK authorizer reuses a positive answer for the same token (keyed by a
+         * hash, never the token); 0 turns the cache off. A revoked token keeps connecting until its
+         * entry expires. Refusals are never cached.
+         */
+        private Duration authCacheTtl = Duration.ZERO;
+
+        /** Most tokens the WEBHOOK authorizer's cache holds; the least recently used go first. */
+        private int authCacheMaxEntries = 10_000;
+
+        /**
+         * Whether identical WEBHOOK calls under way at once (same token and client address) share one
+         * call to auth-url.
+         */
+        private boolean authCoalesce = true;
+
+        /**
+         * Failures of auth-url in a row (timeouts, connection failures, 5xx) after which connects are
+         * refused at once (auth_circuit_open) for auth-breaker-cool-down; 0 turns the breaker off.
+         */
+        private int authBreakerFailures = 5;
+
+        /** How long connects are refused at once after auth-breaker-failures, before one trial call. */
+        private Duration authBreakerCoolDown = Duration.ofSeconds(10);
+
+        /**
+         * Browser origins allowed to connect to this site (checked against the Origin header of the
+         * connection's handshake; refused with connect_error origin_not_allowed): scheme://host[:port],
+         * scheme://*.domain[:port] or *. Empty: pushbridge.allowed-origins applies.
+         */
+        private List<String> allowedOrigins = new ArrayList<>();
+
+        /**
+         * Whether a connection whose handshake had no Origin header (a client that is not a browser)
+         * is refused (origin_not_allowed).
+         */
+        private boolean requireOrigin = false;
+
+        /**
+         * A file with API keys for the send API, one per line (read once at start-up, trimmed, blank
+         * lines skipped), for example a mounted secret; merged with api-key and api-keys.
+         */
+        private @Nullable String apiKeyFile;
+
         /** API key for the HTTP send API (POST /send?site=NAME&apiKey=KEY); merged with api-keys. */
         private @Nullable String apiKey;
 
@@ -1268,6 +1510,94 @@ public class PushBridgeProperties {
 
         public void setAuthTimeout(Duration authTimeout) {
             this.authTimeout = authTimeout;
+        }
+
+        public DataSize getAuthMaxResponseSize() {
+            return authMaxResponseSize;
+        }
+
+        public void setAuthMaxResponseSize(DataSize authMaxResponseSize) {
+            this.authMaxResponseSize = authMaxResponseSize;
+        }
+
+        public WebhookRedirects getAuthRedirects() {
+            return authRedirects;
+        }
+
+        public void setAuthRedirects(WebhookRedirects authRedirects) {
+            this.authRedirects = authRedirects;
+        }
+
+        public List<String> getAuthRedirectHosts() {
+            return authRedirectHosts;
+        }
+
+        public void setAuthRedirectHosts(List<String> authRedirectHosts) {
+            this.authRedirectHosts = authRedirectHosts;
+        }
+
+        public Duration getAuthCacheTtl() {
+            return authCacheTtl;
+        }
+
+        public void setAuthCacheTtl(Duration authCacheTtl) {
+            this.authCacheTtl = authCacheTtl;
+        }
+
+        public int getAuthCacheMaxEntries() {
+            return authCacheMaxEntries;
+        }
+
+        public void setAuthCacheMaxEntries(int authCacheMaxEntries) {
+            this.authCacheMaxEntries = authCacheMaxEntries;
+        }
+
+        public boolean isAuthCoalesce() {
+            return authCoalesce;
+        }
+
+        public void setAuthCoalesce(boolean authCoalesce) {
+            this.authCoalesce = authCoalesce;
+        }
+
+        public int getAuthBreakerFailures() {
+            return authBreakerFailures;
+        }
+
+        public void setAuthBreakerFailures(int authBreakerFailures) {
+            this.authBreakerFailures = authBreakerFailures;
+        }
+
+        public Duration getAuthBreakerCoolDown() {
+            return authBreakerCoolDown;
+        }
+
+        public void setAuthBreakerCoolDown(Duration authBreakerCoolDown) {
+            this.authBreakerCoolDown = authBreakerCoolDown;
+        }
+
+        public List<String> getAllowedOrigins() {
+            return allowedOrigins;
+        }
+
+        public void setAllowedOrigins(List<String> allowedOrigins) {
+            this.allowedOrigins = allowedOrigins;
+        }
+
+        public boolean isRequireOrigin() {
+            return requireOrigin;
+        }
+
+        public void setRequireOrigin(boolean requireOrigin) {
+            this.requireOrigin = requireOrigin;
+        }
+
+        public @Nullable String getApiKeyFile() {
+            return apiKeyFile;
+        }
+
+        public void setApiKeyFile(@Nullable String apiKeyFile) {
+            this.apiKeyFile = apiKeyFile;
         }
 
         public @Nullable String getApiKey() {

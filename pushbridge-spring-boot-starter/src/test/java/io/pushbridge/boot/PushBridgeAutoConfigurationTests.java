@@ -116,6 +116,15 @@ class PushBridgeAutoConfigurationTests {
         assertThat(site.getUserRoomPrefix()).isEqualTo(SiteOptions.DEFAULT_USER_ROOM_PREFIX);
         assertThat(site.getAuthScheme()).isEqualTo(WebhookAuthorizer.DEFAULT_SCHEME);
         assertThat(site.getAuthTimeout()).isEqualTo(WebhookAuthorizer.DEFAULT_TIMEOUT);
+        assertThat(site.getAuthMaxResponseSize()).isEqualTo(DataSize.ofBytes(WebhookAuthorizer.DEFAULT_MAX_RESPONSE_BYTES));
+        assertThat(site.getAuthCacheTtl()).isEqualTo(WebhookAuthorizer.DEFAULT_CACHE_TTL);
+        assertThat(site.getAuthCacheMaxEntries()).isEqualTo(WebhookAuthorizer.DEFAULT_CACHE_MAX_ENTRIES);
+        assertThat(site.getAuthBreakerFailures()).isEqualTo(WebhookAuthorizer.DEFAULT_BREAKER_FAILURES);
+        assertThat(site.getAuthBreakerCoolDown()).isEqualTo(WebhookAuthorizer.DEFAULT_BREAKER_COOL_DOWN);
+        assertThat(site.isAuthCoalesce()).isTrue();
+        assertThat(site.getAuthRedirects().name()).isEqualTo(WebhookAuthorizer.Redirects.NEVER.name());
+        assertThat(p.getTls().getProtocols()).isEqualTo(io.pushbridge.gateway.TlsOptions.DEFAULT_PROTOCOLS);
+        assertThat(p.getTls().getKeyStoreType()).isEqualTo(io.pushbridge.gateway.TlsOptions.DEFAULT_KEY_STORE_TYPE);
     }
 
     @Test
