@@ -24,10 +24,11 @@ public record ConnectionInfo(String site, String socketId, String nodeId, @Nulla
         @Nullable String userId, Set<String> rooms, Handshake handshake) {
 
     /** Header names never shown (lower case). */
-    public static final Set<String> SECRET_HEADERS = Set.of("authorization", "proxy-authorization", "cookie");
+    public static final Set<String> SECRET_HEADERS = Set.of("authorization", "proxy-authorization", "cookie", "x-api-key",
+            "x-pushbridge-admin-key");
 
     /** Query parameters never shown. */
-    public static final Set<String> SECRET_QUERY_PARAMETERS = Set.of("token");
+    public static final Set<String> SECRET_QUERY_PARAMETERS = Set.of("token", "apiKey");
 
     public ConnectionInfo {
         Objects.requireNonNull(site, "site");

@@ -141,7 +141,7 @@ public final class WebhookAuthorizer implements RoomAuthorizer {
         this.timeout = b.timeout;
         this.maxResponseBytes = b.maxResponseBytes;
         this.redirects = b.redirects;
-        this.allowedRedirectHosts = Set.copyOf(b.allowedRedirectHosts);
+        this.allowedRedirectHosts = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(b.allowedRedirectHosts));
         this.cacheTtl = b.cacheTtl;
         this.cacheMaxEntries = b.cacheMaxEntries;
         this.coalesce = b.coalesce;
