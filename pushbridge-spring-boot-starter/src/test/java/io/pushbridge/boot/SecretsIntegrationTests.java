@@ -145,6 +145,9 @@ class SecretsIntegrationTests {
                 answers.add(get(https, adminPath, Map.of("X-PushBridge-Admin-Key", ADMIN_KEY), 200));
                 answers.add(get(https, adminPath, Map.of("Authorization", "Bearer " + WRONG_ADMIN_KEY), 401));
                 answers.add(get(https, adminPath + "?key=" + WRONG_ADMIN_KEY, Map.of(), 401));
+                String overview = base + gateway.options().adminPagePath() + "/overview";
+                answers.add(get(https, overview, Map.of("Authorization", "Bearer " + ADMIN_KEY), 200));
+                answers.add(get(https, overview, Map.of("Authorization", "Bearer " + WRONG_ADMIN_KEY), 401));
 
                 // a plain HTTP request, with a key, on the TLS port
                 try (java.net.Socket raw = new java.net.Socket("127.0.0.1", port)) {
