@@ -516,8 +516,7 @@ final class Connections implements SiteSocket.Closer {
         }
         String origin = head.getOrigin();
         if (origin == null ? site.options().requireOrigin() : !siteOrigins.get(nsp).allows(origin)) {
-            stats.increment("refused.origin_not_allowed");
-            sendConnectError(head, nsp, "origin_not_allowed", origin == null
+            refuse(head, site, "origin_not_allowed", origin == null
                     ? "This site requires an Origin header (a browser's)"
                     : "Origin " + RateLimitedLog.excerpt(origin) + " is not allowed for this site");
             return;

@@ -21,6 +21,12 @@ public enum BadInput {
     HTTP_MALFORMED_REQUEST(EntryPoint.HTTP, "malformed_request", "refused.http.malformed_request"),
     /** An Engine.IO request from an origin that is not allowed. */
     HTTP_ORIGIN(EntryPoint.HTTP, "origin", "refused.http.origin"),
+    /** A request of an Engine.IO session with another {@code Origin} than the session's handshake had. */
+    HTTP_ORIGIN_CHANGED(EntryPoint.HTTP, "origin_changed", "refused.http.origin_changed"),
+    /** Plain HTTP (not TLS) on a TLS port: the connection is closed. */
+    HTTP_TLS_PLAINTEXT(EntryPoint.HTTP, "tls_plaintext", "refused.tls.plaintext"),
+    /** A TLS handshake that failed (such as a client that does not trust the certificate). */
+    HTTP_TLS_HANDSHAKE(EntryPoint.HTTP, "tls_handshake", "refused.tls.handshake"),
     /** An Engine.IO request of another protocol version than 4. */
     HTTP_PROTOCOL_VERSION(EntryPoint.HTTP, "protocol_version", "refused.http.protocol_version"),
     /** An Engine.IO request with a missing or unknown transport. */

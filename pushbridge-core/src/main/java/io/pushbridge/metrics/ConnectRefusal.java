@@ -25,6 +25,10 @@ public enum ConnectRefusal {
     AUTH_UNAVAILABLE(AuthorizationDeniedException.AUTH_UNAVAILABLE),
     /** The authorizer answered something that is not a list of valid room names. */
     AUTH_INVALID_RESPONSE(AuthorizationDeniedException.AUTH_INVALID_RESPONSE),
+    /** The authorization service failed several times in a row: refused without calling it (its circuit breaker is open). */
+    AUTH_CIRCUIT_OPEN(AuthorizationDeniedException.AUTH_CIRCUIT_OPEN),
+    /** The {@code Origin} of the connection's handshake is not allowed for the site, or is missing and required. */
+    ORIGIN_NOT_ALLOWED("origin_not_allowed"),
     /** The authorizer failed in an unexpected way. */
     AUTH_ERROR(AuthorizationDeniedException.AUTH_ERROR),
     /** The gateway is draining: the session is closed (no {@code connect_error}) so that the client reconnects elsewhere. */
