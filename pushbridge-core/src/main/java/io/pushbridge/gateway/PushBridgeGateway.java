@@ -807,7 +807,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
         sites.append(']');
         return "port=" + (options.serve() ? String.valueOf(port) : "none") + (adminPort >= 0 ? ", adminPort=" + adminPort : "")
-                + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
+                + ", tls=" + (options.tls() == null ? "off" : "on") + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
                 + ", router=" + router;
     }
 

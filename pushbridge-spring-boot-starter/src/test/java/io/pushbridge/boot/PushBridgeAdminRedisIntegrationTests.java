@@ -62,7 +62,7 @@ class PushBridgeAdminRedisIntegrationTests {
                 List<String> started = lines(logs);
                 assertThat(started).hasSize(1);
                 assertThat(started.get(0)).startsWith("[redis-admin-node] PushBridge gateway started: port=" + gateway.port()
-                        + ", nodeId=redis-admin-node, sites=[demo=/demo (StaticAuthorizer)], redis=standalone, "
+                        + ", tls=off, nodeId=redis-admin-node, sites=[demo=/demo (StaticAuthorizer)], redis=standalone, "
                         + "store=RedisMessageStore[node=redis-admin-node, prefix=admin-test:, ")
                         .contains(", router=RedisRouter[redis-admin-node, standalone redis://127.0.0.1:", "queueInspector=on")
                         .doesNotContain(ADMIN_KEY).doesNotContain("demo-key-that-must-not-be-logged");
