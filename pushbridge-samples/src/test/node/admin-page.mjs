@@ -7,24 +7,14 @@
 // message and a second client show up without a reload; the queue inspector reads and purges
 // alice's queue and refuses a room that is not a user room; signing out forgets the key. Protocol
 // with JUnit: lib.mjs.
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { io } from "socket.io-client";
-import { check, main, nextCommand, send, step, withTimeout } from "./lib.mjs";
+import { check, confirm, main, send, withChromium, withTimeout } from "./lib.mjs";
 
-// As demo-page.mjs: needed on a closed network, and a fresh profile each run.
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const WAIT_MS = 10000;
 /** The page refreshes its overview every 5 s: one period and some margin. */
 const REFRESH_WAIT_MS = 12000;
-
-async function confirm(name, data) {
-  step(name, data);
-  return nextCommand("step '" + name + "'");
-}
 
 /** A socket.io client of the demo site, connected with its token. */
 async function connectClient(settings, token) {
@@ -38,22 +28,12 @@ async function connectClient(settings, token) {
 
 async function page(settings) {
   const clients = [await connectClient(settings, "bob")];
-  const profile = mkdtempSync(join(tmpdir(), "pushbridge-interop-chromium-"));
   try {
     const first = await send(settings, { rooms: ["user_alice"], event: "update_store", args: ["user", { id: 1 }] });
     check(first.body.queued === 1, "the first message is queued for alice: " + JSON.stringify(first.body));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: settings.chromium, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
-      timeout: 30000,
-    });
-    try {
-      return await onThePage(settings, context, clients);
-    } finally {
-      await context.close();
-    }
+    return await withChromium(settings, (context) => onThePage(settings, context, clients));
   } finally {
     clients.forEach((socket) => socket.disconnect());
-    rmSync(profile, { recursive: true, force: true });
   }
 }
 

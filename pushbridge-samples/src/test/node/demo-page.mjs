@@ -4,35 +4,14 @@
 // A user is refused, then alice connects, receives a message sent over HTTP, acks it with the
 // page's button, sends from the page's form to a group room and receives it, and gets what was sent
 // while she was disconnected as one batch. Protocol with JUnit: lib.mjs.
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { chromium } from "playwright-core";
-import { check, main, nextCommand, send, step } from "./lib.mjs";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { check, confirm, main, send, withChromium } from "./lib.mjs";
 
-// Needed on a closed network: without the background-networking flags Chromium keeps trying (and
-// failing) to reach Google's services. A fresh profile each run.
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const WAIT_MS = 10000;
 
-async function confirm(name, data) {
-  step(name, data);
-  return nextCommand("step '" + name + "'");
-}
-
 async function page(settings) {
-  const profile = mkdtempSync(join(tmpdir(), "pushbridge-interop-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: settings.chromium, headless: true, args: FLAGS, viewport: { width: 1280, height: 900 },
-    timeout: 30000,
-  });
-  try {
-    return await onThePage(settings, context);
-  } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  }
+  return withChromium(settings, (context) => onThePage(settings, context));
 }
 
 async function onThePage(settings, context) {

@@ -7,6 +7,9 @@
 //   stdin:  one JSON object per line, the answer to a step the script waits on (await nextCommand())
 //
 // Anything else a library prints goes to stderr, which JUnit keeps in a log file.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const started = Date.now();
@@ -137,4 +140,35 @@ export function main(scenarios) {
       write({ result: result === undefined ? {} : result });
       process.exit(0);
     }, fail);
+}
+
+/** Prints a step and waits for the test's answer to it. */
+export async function confirm(name, data) {
+  step(name, data);
+  return nextCommand("step '" + name + "'");
+}
+
+// Needed on a closed network: without the background-networking flags Chromium keeps trying (and
+// failing) to reach Google's services. --disable-dev-shm-usage: containers often give /dev/shm 64 MB,
+// which crashes Chromium now and then.
+const CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"];
+
+/** Runs use(context) in a headless Chromium (settings.chromium) with a fresh profile, removed after. */
+export async function withChromium(settings, use) {
+  const { chromium } = await import("playwright-core");
+  const profile = mkdtempSync(join(tmpdir(), "pushbridge-interop-chromium-"));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: settings.chromium, headless: true, args: CHROMIUM_FLAGS, viewport: { width: 1280, height: 900 },
+      timeout: 30000,
+    });
+    try {
+      return await use(context);
+    } finally {
+      await context.close();
+    }
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
