@@ -319,7 +319,7 @@ final class Connections implements SiteSocket.Closer {
         stats.increment("disconnects");
         String site = socket.site().options().name();
         socket.openedQueues().forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
-        inFlight.enter(InFlight.Kind.CLEANUPS);
+        int ticket = inFlight.enter(InFlight.Kind.CLEANUPS);
         socket.routed().thenAcceptAsync(recorded -> {
             if (!recorded) {
                 return;
@@ -336,7 +336,7 @@ final class Connections implements SiteSocket.Closer {
                     failureLog.warn("Could not tell the router that {} is gone: {}", socket, failure.toString());
                 }
             });
-        }, executor).whenComplete((v, failure) -> inFlight.exit(InFlight.Kind.CLEANUPS));
+        }, executor).whenComplete((v, failure) -> inFlight.exit(InFlight.Kind.CLEANUPS, ticket));
     }
 
     // ---- closing a connection so that the client reconnects ----------------------------------

@@ -163,15 +163,15 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             return CompletableFuture.failedFuture(refused);
         }
         // counted until stored and published: a draining gateway waits for it before routing stops
-        inFlight.enter(InFlight.Kind.SENDS);
+        int ticket = inFlight.enter(InFlight.Kind.SENDS);
         CompletableFuture<SendResult> sent;
         try {
             sent = accepted(site, request, source);
         } catch (RuntimeException e) {
-            inFlight.exit(InFlight.Kind.SENDS);
+            inFlight.exit(InFlight.Kind.SENDS, ticket);
             throw e;
         }
-        sent.whenComplete((result, failure) -> inFlight.exit(InFlight.Kind.SENDS));
+        sent.whenComplete((result, failure) -> inFlight.exit(InFlight.Kind.SENDS, ticket));
         return sent;
     }
 
@@ -839,9 +839,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         java.util.concurrent.atomic.AtomicBoolean timed = new java.util.concurrent.atomic.AtomicBoolean();
         for (String room : queuedRooms) {
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
-            inFlight.enter(InFlight.Kind.ACKS);
+            int ticket = inFlight.enter(InFlight.Kind.ACKS);
             retrying(() -> store.ack(queue, messageId), 0, (outcome, failure) -> {
-                inFlight.exit(InFlight.Kind.ACKS);
+                inFlight.exit(InFlight.Kind.ACKS, ticket);
                 if (failure != null) {
                     stats.increment("acks.failed");
                     failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
@@ -865,9 +865,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         GatewayMeters.Site meters = socket.site().meters();
         meters.acked(messageIds.size());
         UserQueue queue = new UserQueue(socket.site().options().name(), room);
-        inFlight.enter(InFlight.Kind.ACKS);
+        int ticket = inFlight.enter(InFlight.Kind.ACKS);
         retrying(() -> store.remove(queue, messageIds), 0, (n, failure) -> {
-            inFlight.exit(InFlight.Kind.ACKS);
+            inFlight.exit(InFlight.Kind.ACKS, ticket);
             if (failure != null) {
                 stats.increment("acks.failed");
                 failureLog.warn("Could not remove {} batch-acked messages from {}: {}", messageIds.size(), queue, failure.toString());

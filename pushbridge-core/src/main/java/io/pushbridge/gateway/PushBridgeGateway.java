@@ -638,8 +638,9 @@ public final class PushBridgeGateway implements AutoCloseable {
      *       sends get 503 with {@code Retry-After}, a CONNECT closes its session (so the client
      *       reconnects), and {@link #isDraining()} turns true (the health indicator says so).
      *       Sends through {@link #pushTemplate()} are still accepted: routing is up until the end.</li>
-     *   <li>Waits for the sends and acks in flight (stored, published, removed), up to half of
-     *       {@code timeout}.</li>
+     *   <li>Waits for the sends, acks and cleanups that were in flight when the drain began (stored,
+     *       published, removed), up to half of {@code timeout}; not for those that come after (clients
+     *       keep acking and messages keep arriving while they are connected).</li>
      *   <li>Closes every connection without a Socket.IO disconnect, evenly over
      *       {@link GatewayOptions#reconnectSpread()} (at most a quarter of {@code timeout}), so that
      *       clients reconnect to other nodes without all arriving at once; their user queues stay in
@@ -681,16 +682,19 @@ public final class PushBridgeGateway implements AutoCloseable {
         long deadline = start + timeoutNanos;
         SocketIOServer s = server;
         connections.stopAccepting();
+        // step 2 waits for the work accepted before this point only: connected clients keep acking and
+        // messages keep arriving while the connections are up, so all work never ends at once on a busy node
+        int drainBegan = inFlight.mark();
         stats.increment("drain.started");
         log.info("[{}] PushBridge gateway draining{}: {} sessions, {} in flight; new sessions and HTTP sends are "
                 + "refused; up to {} ms", options.nodeId(), s == null ? "" : " (port " + port + ")", connections.sessionCount(),
                 inFlight, timeout.toMillis());
         boolean timedOut = false;
         // 2) what was accepted before completes while the connections are still there to deliver it
-        if (!inFlight.awaitIdle(start + timeoutNanos / 2)) {
+        if (!inFlight.awaitIdle(drainBegan, start + timeoutNanos / 2, InFlight.Kind.values())) {
             timedOut = true;
             log.warn("[{}] Still in flight after {} ms: {}; closing the connections anyway", options.nodeId(),
-                    timeoutNanos / 2 / 1_000_000, inFlight);
+                    timeoutNanos / 2 / 1_000_000, inFlight.before(drainBegan));
         }
         // 3) every connection closed so that its client reconnects, to another node
         int closed = 0;

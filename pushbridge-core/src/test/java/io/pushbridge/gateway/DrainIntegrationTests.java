@@ -224,4 +224,73 @@ class DrainIntegrationTests {
             gateway.stop();
         }
     }
+
+    /** The in-memory store whose acks and batch removals take {@code delayMillis} each, as a remote store's do. */
+    static final class SlowAckStore extends DelegatingStore {
+        final InMemoryMessageStore memory;
+        private final java.util.concurrent.Executor later;
+
+        SlowAckStore(InMemoryMessageStore memory, long delayMillis) {
+            super(memory);
+            this.memory = memory;
+            this.later = CompletableFuture.delayedExecutor(delayMillis, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
+            return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> super.ack(queue, messageId));
+        }
+
+        @Override
+        public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
+            return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> super.remove(queue, messageIds));
+        }
+    }
+
+    /** Sends to {@code room} through the application's template every 2 ms until told to stop. */
+    private static Thread sendContinuously(PushBridgeGateway gateway, String room, java.util.concurrent.atomic.AtomicBoolean stop) {
+        Thread sender = new Thread(() -> {
+            int i = 0;
+            while (!stop.get()) {
+                gateway.pushTemplate().site("news").to(room).event("update").args(i++).send();
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+        }, "test-sender");
+        sender.start();
+        return sender;
+    }
+
+    @Test
+    void aDrainUnderContinuousAckAndSendTrafficWaitsOnlyForWhatWasInFlightWhenItBegan() throws Exception {
+        // connected clients keep acking and messages keep arriving until the connections close, so
+        // the work in flight never ends all at once: the drain must not wait for that moment
+        SlowAckStore store = new SlowAckStore(InMemoryMessageStore.builder().build(), 200);
+        PushBridgeGateway gateway = TestGateways.start(TestGateways.options().build(), b -> b.site(TestGateways.newsSite())
+                .store(store));
+        ReconnectingClient client = ReconnectingClient.connect(gateway.port(), "/news", "rooms:user_busy", WEBSOCKET, "update",
+                true);
+        java.util.concurrent.atomic.AtomicBoolean stopSending = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sender = null;
+        try (LogCapture logs = LogCapture.start(java.util.Map.of())) {
+            await("connected", () -> client.connects.size() == 1);
+            sender = sendContinuously(gateway, "user_busy", stopSending);
+            await("acks flowing", () -> gateway.stats().get("acks") >= 50);
+
+            Thread stopper = stopInBackground(gateway, Duration.ofSeconds(6));
+            stopper.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(stopper.isAlive()).isFalse();
+            assertThat(gateway.isRunning()).isFalse();
+            await("closed", () -> !client.disconnects.isEmpty());
+            assertThat(gateway.stats().get("drain.timed_out")).isZero();
+            assertThat(logs.text()).doesNotContain("Still in flight").contains("PushBridge gateway stopped")
+                    .doesNotContain("(timed out)");
+        } finally {
+            stopSending.set(true);
+            if (sender != null) {
+                sender.join(TimeUnit.SECONDS.toMillis(10));
+            }
+            client.close();
+            gateway.stop();
+        }
+    }
 }
