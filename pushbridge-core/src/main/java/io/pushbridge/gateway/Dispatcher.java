@@ -92,7 +92,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         this.meterRegistry = meterRegistry;
     }
 
-    /** The gateway has stopped routing: from now on sends and commands fail with {@link PushUnavailableException}. */
+    /**
+     * The gateway is about to stop routing: from now on sends and commands fail with
+     * {@link PushUnavailableException}. Those counted in {@link InFlight.Kind#SENDS} before are
+     * the last; the gateway waits for them before it stops the router.
+     */
     void stopped() {
         stopped = true;
     }
@@ -151,19 +155,25 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                     List.of("site '" + request.site() + "' is not configured")));
         }
         PushRefusedException refused = validate(site, request, "send");
-        if (refused == null) {
-            if (stopped) {
-                stats.increment("sends.refused.stopped");
-                return stoppedFailure();
-            }
-            refused = takeSend(site, "send");
-        }
         if (refused != null) {
             stats.increment("sends.refused." + refused.reason().name().toLowerCase(java.util.Locale.ROOT));
             return CompletableFuture.failedFuture(refused);
         }
-        // counted until stored and published: a draining gateway waits for it before routing stops
+        // counted until stored and published: a draining gateway waits for it before routing stops.
+        // Counted before the stopped check: a stop sets stopped, then waits for the sends counted, so
+        // that either this send sees stopped (and stores nothing) or the stop waits for it
         int ticket = inFlight.enter(InFlight.Kind.SENDS);
+        if (stopped) {
+            inFlight.exit(InFlight.Kind.SENDS, ticket);
+            stats.increment("sends.refused.stopped");
+            return stoppedFailure();
+        }
+        refused = takeSend(site, "send");
+        if (refused != null) {
+            inFlight.exit(InFlight.Kind.SENDS, ticket);
+            stats.increment("sends.refused." + refused.reason().name().toLowerCase(java.util.Locale.ROOT));
+            return CompletableFuture.failedFuture(refused);
+        }
         CompletableFuture<SendResult> sent;
         try {
             sent = accepted(site, request, source);
@@ -473,17 +483,21 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
      * {@code commands.failed} and fails with {@link PushUnavailableException}.
      */
     private CompletionStage<Void> route(java.util.function.Supplier<CompletionStage<Void>> handOver, String counter) {
+        // counted before the stopped check, as a send is
+        int ticket = inFlight.enter(InFlight.Kind.SENDS);
         if (stopped) {
+            inFlight.exit(InFlight.Kind.SENDS, ticket);
             stats.increment("commands.failed");
             return stoppedFailure();
         }
-        CompletionStage<Void> routed;
+        CompletableFuture<Void> routed;
         try {
-            routed = handOver.get();
+            routed = handOver.get().toCompletableFuture();
         } catch (RuntimeException e) {
             routed = CompletableFuture.failedFuture(e);
         }
-        return inFlight.track(InFlight.Kind.SENDS, routed.toCompletableFuture()).handle((v, failure) -> {
+        routed.whenComplete((v, failure) -> inFlight.exit(InFlight.Kind.SENDS, ticket));
+        return routed.handle((v, failure) -> {
             if (failure != null) {
                 stats.increment("commands.failed");
                 throw new CompletionException(unavailable("router", failure));

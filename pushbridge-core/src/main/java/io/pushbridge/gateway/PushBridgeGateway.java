@@ -637,7 +637,7 @@ public final class PushBridgeGateway implements AutoCloseable {
      *   <li>Refuses new work that a balancer can send elsewhere: new Engine.IO sessions and HTTP
      *       sends get 503 with {@code Retry-After}, a CONNECT closes its session (so the client
      *       reconnects), and {@link #isDraining()} turns true (the health indicator says so).
-     *       Sends through {@link #pushTemplate()} are still accepted: routing is up until the end.</li>
+     *       Sends through {@link #pushTemplate()} are still accepted until step 4.</li>
      *   <li>Waits for the sends, acks and cleanups that were in flight when the drain began (stored,
      *       published, removed), up to half of {@code timeout}; not for those that come after (clients
      *       keep acking and messages keep arriving while they are connected).</li>
@@ -646,9 +646,11 @@ public final class PushBridgeGateway implements AutoCloseable {
      *       clients reconnect to other nodes without all arriving at once; their user queues stay in
      *       the store and expire only by {@code clientTtl}, as after any disconnect.</li>
      *   <li>Stops listening, stops the extensions, waits for what is still in flight (acks that
-     *       arrived before the close, the closed sockets' bookkeeping) up to the end of
-     *       {@code timeout}, and stops routing last, so that everything accepted before reached the
-     *       other nodes.</li>
+     *       arrived before the close, the closed sockets' bookkeeping, sends) up to the end of
+     *       {@code timeout}, then refuses sends through {@link #pushTemplate()}
+     *       ({@link io.pushbridge.PushUnavailableException}, nothing stored), waits for the last ones
+     *       accepted (to the end of {@code timeout}, or 500 ms past it when it has passed), and stops routing
+     *       last, so that everything accepted before reached the other nodes.</li>
      * </ol>
      */
     public void stop(Duration timeout) {
@@ -714,7 +716,16 @@ public final class PushBridgeGateway implements AutoCloseable {
         if (admin != null) {
             admin.stop();
         }
-        if (!inFlight.awaitIdle(deadline)) {
+        // what was accepted until now, while the application may still send (so not until nothing is in flight)
+        int closedAt = inFlight.mark();
+        boolean idle = inFlight.awaitIdle(closedAt, deadline, InFlight.Kind.values());
+        // then no more sends, and the last ones accepted finish before the router stops: one accepted
+        // after the wait would be stored, then fail to publish, and its sender would send it again
+        dispatcher.stopped();
+        idle = inFlight.awaitIdle(InFlight.EPOCHS, Math.max(deadline, System.nanoTime() + LAST_SENDS_GRACE_NANOS),
+                InFlight.Kind.SENDS) && idle;
+        idle = inFlight.awaitIdle(deadline) && idle;
+        if (!idle) {
             timedOut = true;
             log.warn("[{}] Still in flight at the end of the shutdown timeout ({} ms): {}", options.nodeId(),
                     timeout.toMillis(), inFlight);
@@ -735,7 +746,6 @@ public final class PushBridgeGateway implements AutoCloseable {
         if (timedOut) {
             stats.increment("drain.timed_out");
         }
-        dispatcher.stopped();
         timer.shutdownNow();
         router.stop();
         meters.close();
@@ -744,6 +754,12 @@ public final class PushBridgeGateway implements AutoCloseable {
                 (System.nanoTime() - start) / 1_000_000, timedOut ? " (timed out)" : "", closed,
                 TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedAtNanos), stats.get("sends.accepted"), stats.get("connects"));
     }
+
+    /**
+     * How long the sends accepted last may still take when the shutdown timeout has passed: the
+     * router stops after them, so that none is stored and then refused.
+     */
+    private static final long LAST_SENDS_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     /** Sessions closed per step of 10 ms at least: up to 5,000 a second go at once. */
     private static final int MIN_CLOSES_PER_STEP = 50;

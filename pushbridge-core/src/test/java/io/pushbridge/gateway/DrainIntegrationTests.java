@@ -293,4 +293,58 @@ class DrainIntegrationTests {
             gateway.stop();
         }
     }
+
+    @Test
+    void noSendIsStoredThenRefusedWhileTheRouterStops() throws Exception {
+        // every append takes 50 ms: under continuous sends from the application some are always
+        // between their append and their publish, also when the drain stops routing
+        InMemoryMessageStore memory = InMemoryMessageStore.builder().build();
+        java.util.concurrent.Executor later = CompletableFuture.delayedExecutor(50, TimeUnit.MILLISECONDS);
+        MessageStore store = new DelegatingStore(memory) {
+            @Override
+            public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
+                return CompletableFuture.runAsync(() -> { }, later).thenCompose(v -> super.append(queue, message));
+            }
+        };
+        PushBridgeGateway gateway = TestGateways.start(TestGateways.options().build(), b -> b.site(TestGateways.newsSite())
+                .store(store));
+        java.util.Queue<CompletableFuture<SendResult>> sends = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        java.util.concurrent.atomic.AtomicBoolean stopSending = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread sender = new Thread(() -> {
+            while (!stopSending.get()) {
+                sends.add(gateway.pushTemplate().site("news").to("user_gated").event("update").args("m").send()
+                        .toCompletableFuture());
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+        }, "test-sender");
+        try {
+            sender.start();
+            await("sends flowing", () -> gateway.stats().get("sends.accepted") >= 20);
+            Thread stopper = stopInBackground(gateway, Duration.ofSeconds(2));
+            stopper.join(TimeUnit.SECONDS.toMillis(30));
+            assertThat(stopper.isAlive()).isFalse();
+            await("sends refused once stopped", () -> gateway.stats().get("sends.refused.stopped") > 0);
+            stopSending.set(true);
+            sender.join(TimeUnit.SECONDS.toMillis(10));
+
+            int succeeded = 0;
+            for (CompletableFuture<SendResult> send : sends) {
+                try {
+                    send.get(10, TimeUnit.SECONDS);
+                    succeeded++;
+                } catch (ExecutionException e) {
+                    // refused before anything was stored, with the answer that sends it elsewhere
+                    assertThat(e.getCause()).isInstanceOf(PushUnavailableException.class).hasMessageContaining("stopped");
+                }
+            }
+            // every message stored was answered as sent: a refused one retried elsewhere is no duplicate
+            assertThat(memory.depth(new UserQueue("news", "user_gated"))).isEqualTo(succeeded);
+            assertThat(gateway.stats().get("sends.failed")).isZero();
+            assertThat(gateway.stats().get("drain.timed_out")).isZero();
+        } finally {
+            stopSending.set(true);
+            sender.join(TimeUnit.SECONDS.toMillis(10));
+            gateway.stop();
+        }
+    }
 }
