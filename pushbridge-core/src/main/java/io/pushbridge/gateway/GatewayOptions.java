@@ -278,7 +278,7 @@ public final class GatewayOptions {
     public Duration shutdownTimeout() { return shutdownTimeout; }
     /**
      * The window over which a draining gateway closes its connections, so that their clients do not
-     * all reconnect to the other nodes at once; at most half of {@link #shutdownTimeout()} is used.
+     * all reconnect to the other nodes at once; at most a quarter of {@link #shutdownTimeout()} is used.
      * Zero closes them all at once.
      */
     public Duration reconnectSpread() { return reconnectSpread; }
