@@ -908,13 +908,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                     if (failure != null && attempt + 1 < STORE_RETRIES) {
                         stats.increment("acks.retried");
                         long delay = Math.min(2000, 250L << Math.min(attempt, 3));
-                        try {
-                            CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
-                                    .execute(() -> retrying(call, attempt + 1, done));
-                            return;
-                        } catch (java.util.concurrent.RejectedExecutionException e) {
-                            // the gateway is stopping: report the failure
-                        }
+                        // the JDK's delayer hands the retry to the workers, which never reject (a
+                        // stopped pool runs it on the delayer's thread), so the ack is always reported
+                        CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
+                                .execute(() -> retrying(call, attempt + 1, done));
+                        return;
                     }
                     done.accept(result, failure == null ? null : unwrap(failure));
                 });
