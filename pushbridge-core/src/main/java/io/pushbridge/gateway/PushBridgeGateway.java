@@ -274,7 +274,7 @@ public final class PushBridgeGateway implements AutoCloseable {
             try {
                 startExtensions();
             } catch (RuntimeException e) {
-                releaseThreads();
+                failedStart(null);
                 throw e;
             }
             if (store instanceof InMemoryMessageStore memory) {
@@ -290,9 +290,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                     try {
                         adminPort = admin.start();
                     } catch (RuntimeException e) {
-                        stopExtensions();
-                        router.stop();
-                        releaseThreads();
+                        failedStart(null);
                         throw e;
                     }
                 }
@@ -328,10 +326,7 @@ public final class PushBridgeGateway implements AutoCloseable {
             }
             io.netty.util.concurrent.Future<Void> bind = s.startAsync().awaitUninterruptibly();
             if (!bind.isSuccess()) {
-                s.stop();
-                stopExtensions();
-                router.stop();
-                releaseThreads();
+                failedStart(s);
                 throw new PushBridgeException("Could not listen on " + options.host() + ":" + options.port()
                         + " (pushbridge.port): " + bind.cause().getMessage(), bind.cause());
             }
@@ -345,10 +340,7 @@ public final class PushBridgeGateway implements AutoCloseable {
                 try {
                     adminPort = admin.start();
                 } catch (RuntimeException e) {
-                    s.stop();
-                    stopExtensions();
-                    router.stop();
-                    releaseThreads();
+                    failedStart(s);
                     throw e;
                 }
             }
@@ -373,6 +365,19 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
     }
 
+    /**
+     * Undoes a start that failed after the router started: stops the server (if it was built), the
+     * extensions started and the router, and releases the threads.
+     */
+    private void failedStart(@Nullable SocketIOServer s) {
+        if (s != null) {
+            s.stop();
+        }
+        stopExtensions();
+        router.stop();
+        releaseThreads();
+    }
+
     /** After a failed start: the gateway cannot be started again, so its own threads (and meters) go now. */
     private void releaseThreads() {
         stopped = true;
@@ -383,7 +388,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         timer.shutdownNow();
     }
 
-    /** Starts the extensions in order; if one fails, stops those started and the router, and fails. */
+    /** Starts the extensions in order; if one fails, stops it (best effort) and fails: the caller stops those started. */
     private void startExtensions() {
         GatewayContext context = new Context();
         for (GatewayExtension extension : extensions) {
@@ -396,8 +401,6 @@ public final class PushBridgeGateway implements AutoCloseable {
                 } catch (RuntimeException ignored) {
                     // it failed to start; its stop is best effort
                 }
-                stopExtensions();
-                router.stop();
                 throw e;
             }
         }
