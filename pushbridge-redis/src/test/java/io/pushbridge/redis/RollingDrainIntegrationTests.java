@@ -45,7 +45,8 @@ class RollingDrainIntegrationTests {
     private static final int USERS = 12;
     private static final int MESSAGES = 600;
     private static final int DRAIN_AT = 200;
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
 
     private static void await(String what, Duration wait, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + wait.toNanos();
@@ -70,6 +71,7 @@ class RollingDrainIntegrationTests {
             }
             return response.statusCode();
         } catch (IOException e) {
+            System.out.println("message " + seq + " to port " + node.port() + ": " + e);
             return -1;
         }
     }
