@@ -786,10 +786,13 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             customCommand(site, message, recipients);
             return recipients.size();
         }
+        // what its packets weigh against maxBufferedBytes, estimated once for all its recipients
+        long dataBytes = site.limits().maxBufferedBytes() > 0 && !sockets.isEmpty()
+                ? OutboundBacklog.estimateData(message.args()) : -1;
         int n = 0;
         for (SiteSocket socket : sockets) {
             if (target.except().isEmpty() || !target.except().contains(socket.id())) {
-                socket.deliver(message);
+                socket.deliver(message, dataBytes);
                 n++;
             }
         }

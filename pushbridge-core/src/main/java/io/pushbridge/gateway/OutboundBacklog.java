@@ -12,6 +12,7 @@ import java.lang.reflect.Field;
 import java.util.AbstractQueue;
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -38,7 +39,14 @@ import org.slf4j.LoggerFactory;
 final class OutboundBacklog {
 
     private static final Logger log = LoggerFactory.getLogger(OutboundBacklog.class);
+    /** Why {@code ClientHead.channels} cannot be reached, set by {@link #channelsField} (before {@link #CHANNELS}). */
+    private static @Nullable String channelsProblem;
     private static final @Nullable Field CHANNELS = channelsField();
+    /**
+     * The size of the data of the next packet this thread queues, when its sender knows it (see
+     * {@link #sendSized}); -1: estimate it.
+     */
+    private static final ThreadLocal<long[]> NEXT_DATA_BYTES = ThreadLocal.withInitial(() -> new long[] {-1});
     /** Nothing is measured: the transport states could not be reached. */
     static final OutboundBacklog NONE = new OutboundBacklog(new TransportState[0]);
 
@@ -49,8 +57,26 @@ final class OutboundBacklog {
     }
 
     /**
+     * Whether sessions can be metered at all in this netty-socketio: {@code null} if so, else why
+     * not. The gateway asks once at start when some site has a {@code maxBufferedBytes}, and says so
+     * once (WARN, start line, {@code limits.buffered_bytes_unavailable}); {@link #attach} is then
+     * silent.
+     */
+    static @Nullable String unavailable() {
+        if (CHANNELS == null) {
+            return channelsProblem;
+        }
+        if (!Map.class.isAssignableFrom(CHANNELS.getType())) {
+            return "ClientHead.channels is a " + CHANNELS.getType().getName() + ", not a Map";
+        }
+        return null;
+    }
+
+    /**
      * Meters a new session's queues. Call on the session's event loop right after its handshake,
      * before anything else sends to it: packets already queued move to the metered queue in order.
+     * Silent: a session that cannot be metered ({@link #unavailable}, said once at start) gets
+     * {@link #NONE}.
      */
     static OutboundBacklog attach(ClientHead head) {
         if (CHANNELS == null) {
@@ -62,6 +88,7 @@ final class OutboundBacklog {
             TransportState[] states = new TransportState[] {map.get(Transport.POLLING), map.get(Transport.WEBSOCKET)};
             for (TransportState state : states) {
                 if (state == null) {
+                    log.debug("Session {} has no transport state to meter", head.getSessionId());
                     return NONE;
                 }
             }
@@ -78,8 +105,7 @@ final class OutboundBacklog {
             }
             return new OutboundBacklog(states);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            log.warn("Cannot meter what waits for slow clients (netty-socketio's ClientHead changed?); the "
-                    + "max-buffered-bytes limit is off: {}", e.toString());
+            log.debug("Cannot meter session {}: {}", head.getSessionId(), e.toString());
             return NONE;
         }
     }
@@ -90,9 +116,27 @@ final class OutboundBacklog {
             field.setAccessible(true);
             return field;
         } catch (ReflectiveOperationException | RuntimeException e) {
-            log.warn("Cannot meter what waits for slow clients (netty-socketio's ClientHead changed?); the "
-                    + "max-buffered-bytes limit is off: {}", e.toString());
+            channelsProblem = "netty-socketio's ClientHead has no reachable 'channels' field: " + e;
             return null;
+        }
+    }
+
+    /**
+     * Runs {@code send}, which queues one packet for a client synchronously (netty-socketio's
+     * {@code sendEvent} does), telling the metered queue its data's size ({@link #estimateData},
+     * computed once per message rather than once per recipient); -1: the queue estimates it.
+     */
+    static void sendSized(long dataBytes, Runnable send) {
+        if (dataBytes < 0) {
+            send.run();
+            return;
+        }
+        long[] next = NEXT_DATA_BYTES.get();
+        next[0] = dataBytes;
+        try {
+            send.run();
+        } finally {
+            next[0] = -1;
         }
     }
 
@@ -158,7 +202,15 @@ final class OutboundBacklog {
 
         @Override
         public boolean offer(Packet packet) {
-            long size = estimate(packet);
+            long[] next = NEXT_DATA_BYTES.get();
+            long dataBytes = next[0];
+            long size;
+            if (dataBytes >= 0) {
+                next[0] = -1; // for this packet only
+                size = envelope(packet) + dataBytes;
+            } else {
+                size = estimate(packet);
+            }
             bytes.addAndGet(size);
             entries.add(new Entry(packet, size));
             return true;
@@ -215,16 +267,28 @@ final class OutboundBacklog {
      * data without writing it; containers deeper than 64 levels count a fixed amount.
      */
     static long estimate(Packet packet) {
-        long n = 4 + utf8(packet.getNsp()) + utf8(packet.getName());
-        Long ackId = packet.getAckId();
-        if (ackId != null) {
-            n += 20;
-        }
-        n += estimate(packet.getData(), 0);
+        long n = envelope(packet) + estimate(packet.getData(), 0);
         for (ByteBuf attachment : packet.getAttachments()) {
             n += 2 + (attachment.readableBytes() + 2L) / 3 * 4;
         }
         return n;
+    }
+
+    /** The part of {@link #estimate(Packet)} that is not its data or attachments: namespace, name, ack id. */
+    private static long envelope(Packet packet) {
+        long n = 4 + utf8(packet.getNsp()) + utf8(packet.getName());
+        if (packet.getAckId() != null) {
+            n += 20;
+        }
+        return n;
+    }
+
+    /**
+     * The estimate of an event packet's data (its arguments, as {@link #estimate(Packet)} counts
+     * them), to compute once per message and pass to {@link #sendSized} for each recipient.
+     */
+    static long estimateData(List<?> args) {
+        return estimate(args, 0);
     }
 
     private static long estimate(@Nullable Object value, int depth) {

@@ -86,7 +86,7 @@ final class SiteSocket {
     /** Batches of joined rooms that arrived before {@link #open}; sent by it. */
     private final Map<String, PendingBatch> joinedWhileBatching = new LinkedHashMap<>();
     /** Live messages held back: all of them while batching, then those for a room in {@link #joining}. */
-    private final List<Message> held = new ArrayList<>();
+    private final List<Delivery> held = new ArrayList<>();
     /** The ids of every message a batch carried: never emitted on their own. */
     private final Set<Long> batchedIds = new BoundedIdSet(ID_MEMORY);
     /** Ids this socket was sent with an ack callback (live or in a batch) whose ack has not come. */
@@ -112,6 +112,13 @@ final class SiteSocket {
     private final @Nullable OutboundBacklog backlog;
     /** Too much waited for the client: nothing more is emitted, its connection is being closed (guarded by this). */
     private boolean tooSlow;
+    /**
+     * The bytes of the batches sent and not acked yet, which do not count against
+     * {@code maxBufferedBytes} (their estimate, plus half of it for the estimate's error, plus 1 KB
+     * each): a backlog larger than the limit goes out as one batch, and its client must be able to
+     * read it while live messages follow. Guarded by this.
+     */
+    private long batchAllowance;
 
     /**
      * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
@@ -210,13 +217,23 @@ final class SiteSocket {
     }
 
     /** Delivers a routed message, or holds it while batching (the socket, or a room it is joining). */
-    synchronized void deliver(Message message) {
+    void deliver(Message message) {
+        deliver(message, -1);
+    }
+
+    /**
+     * Delivers a routed message, or holds it while batching (the socket, or a room it is joining).
+     *
+     * @param dataBytes the estimate of its arguments ({@link OutboundBacklog#estimateData}), computed
+     *     once for all its recipients; -1: estimated here if needed
+     */
+    synchronized void deliver(Message message, long dataBytes) {
         switch (state) {
             case CLOSED -> {
                 return;
             }
             case BATCHING -> {
-                held.add(message);
+                held.add(new Delivery(message, dataBytes));
                 return;
             }
             case OPEN -> {
@@ -224,10 +241,10 @@ final class SiteSocket {
                     return;
                 }
                 if (!joining.isEmpty() && concernsJoining(message)) {
-                    held.add(message);
+                    held.add(new Delivery(message, dataBytes));
                     return;
                 }
-                emit(message);
+                emit(message, dataBytes);
             }
         }
     }
@@ -496,6 +513,7 @@ final class SiteSocket {
         joining.clear();
         joinedWhileBatching.clear();
         unacked.clear();
+        batchAllowance = 0;
         return true;
     }
 
@@ -535,16 +553,25 @@ final class SiteSocket {
         batchedIds.addAll(batchIds);
         unacked.addAll(batchIds);
         String room = batch.room();
-        client.sendEvent(Dispatcher.BATCH_EVENT, new AckCallback<>(Object.class) {
+        // exempt from the limit until acked (see batchAllowance), with room for the estimate's error
+        long dataBytes = metered() ? OutboundBacklog.estimateData(List.of(events)) : -1;
+        long exempt = dataBytes < 0 ? 0 : dataBytes + dataBytes / 2 + 1024;
+        batchAllowance += exempt;
+        boolean[] acked = new boolean[1];
+        OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(Dispatcher.BATCH_EVENT, new AckCallback<>(Object.class) {
             @Override
             public void onSuccess(Object result) {
                 synchronized (SiteSocket.this) {
                     batchIds.forEach(unacked::remove);
                     ackedLately.addAll(batchIds);
+                    if (!acked[0]) {
+                        acked[0] = true;
+                        batchAllowance = Math.max(0, batchAllowance - exempt);
+                    }
                 }
                 ackSink.batchAcked(SiteSocket.this, room, batchIds);
             }
-        }, events);
+        }, events));
     }
 
     /** Sends the held messages that no joining room holds back any more, minus those a batch carried. */
@@ -552,16 +579,16 @@ final class SiteSocket {
         if (held.isEmpty()) {
             return;
         }
-        List<Message> pending = new ArrayList<>(held);
+        List<Delivery> pending = new ArrayList<>(held);
         held.clear();
-        for (Message m : pending) {
-            if (batchedIds.contains(m.id())) {
+        for (Delivery d : pending) {
+            if (batchedIds.contains(d.message().id())) {
                 continue;
             }
-            if (!joining.isEmpty() && concernsJoining(m)) {
-                held.add(m);
+            if (!joining.isEmpty() && concernsJoining(d.message())) {
+                held.add(d);
             } else {
-                emit(m);
+                emit(d.message(), d.dataBytes());
             }
         }
     }
@@ -580,17 +607,22 @@ final class SiteSocket {
      * Whether more than the site's {@code maxBufferedBytes} wait for the client; the first time,
      * hands the socket to {@link Closer#tooSlow}. Checked before each emit, so one message larger
      * than the limit still goes out to a client that keeps up. Its messages stay in its user queues.
+     *
+     * <p>The batches sent and not acked yet do not count ({@link #batchAllowance}): a backlog larger
+     * than the limit goes out as one {@code batch}, and a client that reads it slowly must not be
+     * cut off for it (it would get the same batch again on reconnect, forever). Live messages that
+     * pile up behind the batch still count, so a client that stops reading is still cut off.
      */
     private boolean overBuffered() {
         if (tooSlow) {
             return true;
         }
-        int limit = site.limits().maxBufferedBytes();
-        if (limit <= 0 || backlog == null || !backlog.isMetered()) {
+        if (!metered()) {
             return false;
         }
+        int limit = site.limits().maxBufferedBytes();
         long buffered = backlog.bytes();
-        if (buffered <= limit) {
+        if (buffered - batchAllowance <= limit) {
             return false;
         }
         tooSlow = true;
@@ -598,18 +630,23 @@ final class SiteSocket {
         return true;
     }
 
-    private void emit(Message message) {
+    /** Whether the site limits the bytes waiting for a client and this socket's are measured. */
+    private boolean metered() {
+        return site.limits().maxBufferedBytes() > 0 && backlog != null && backlog.isMetered();
+    }
+
+    private void emit(Message message, long dataBytes) {
         if (overBuffered()) {
             return;
         }
         Set<String> ackRooms = ackRooms(message);
         Object[] args = message.args().toArray();
         if (ackRooms.isEmpty()) {
-            client.sendEvent(message.event(), args);
+            OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), args));
         } else {
             long messageId = message.id();
             unacked.add(messageId);
-            client.sendEvent(message.event(), new AckCallback<>(Object.class) {
+            OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), new AckCallback<>(Object.class) {
                 @Override
                 public void onSuccess(Object result) {
                     synchronized (SiteSocket.this) {
@@ -618,7 +655,7 @@ final class SiteSocket {
                     }
                     ackSink.acked(SiteSocket.this, messageId, ackRooms);
                 }
-            }, args);
+            }, args));
         }
     }
 
@@ -688,6 +725,10 @@ final class SiteSocket {
         public void clear() {
             ids.clear();
         }
+    }
+
+    /** A live message held back, with the estimate of its arguments (-1: none yet). */
+    private record Delivery(Message message, long dataBytes) {
     }
 
     /** The pending messages of one user room, read when the socket connected or joined the room. */

@@ -154,6 +154,31 @@ class LimitsTests {
         assertThat(OutboundBacklog.estimate(event("deep", List.of(deep, new byte[300], new Object())))).isPositive();
     }
 
+    @Test
+    void aMessagesSizeIsComputedOnceAndGivenToEachRecipientsQueue() {
+        List<Object> args = List.of("x".repeat(10_000), Map.of("id", 1));
+        long data = OutboundBacklog.estimateData(args);
+        Packet packet = event("update_store", args);
+        assertThat(OutboundBacklog.estimate(packet)).as("the per-message part is the packet's data")
+                .isEqualTo(OutboundBacklog.estimate(event("update_store", List.of())) - OutboundBacklog.estimateData(List.of())
+                        + data);
+        OutboundBacklog.MeteredQueue queue = new OutboundBacklog.MeteredQueue();
+        // the size given is used as is: the data is not walked again
+        OutboundBacklog.sendSized(7, () -> queue.add(packet));
+        long envelope = OutboundBacklog.estimate(packet) - data;
+        assertThat(queue.bytes()).isEqualTo(envelope + 7);
+        // for that one packet only: the next one (another send on the thread) is estimated
+        queue.add(packet);
+        assertThat(queue.bytes()).isEqualTo(envelope + 7 + OutboundBacklog.estimate(packet));
+        OutboundBacklog.sendSized(-1, () -> queue.add(packet));
+        assertThat(queue.bytes()).isEqualTo(envelope + 7 + 2 * OutboundBacklog.estimate(packet));
+    }
+
+    @Test
+    void thisNettySocketIoCanBeMetered() {
+        assertThat(OutboundBacklog.unavailable()).isNull();
+    }
+
     private static Packet event(String name, List<Object> args) {
         Packet packet = new Packet(PacketType.MESSAGE, EngineIOVersion.V4);
         packet.setSubType(PacketType.EVENT);

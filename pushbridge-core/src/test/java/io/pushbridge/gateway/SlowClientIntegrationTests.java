@@ -12,6 +12,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -154,6 +155,74 @@ class SlowClientIntegrationTests {
         assertThat(RawClient.pollGet(gateway.port(), sid).statusCode()).isEqualTo(400);
         assertThat(store.depth(new UserQueue("slow", "user_p1"))).isEqualTo(sent);
         reconnectGetsEverything("user_p1", sent, true);
+    }
+
+    /**
+     * A backlog four times the limit goes out as one {@code batch} on reconnect. Live messages that
+     * follow while the batch still waits for a slow (polling) client do not cut it off: the batch
+     * does not count until acked, and the client gets everything. A client that never reads its
+     * batch is still cut off once live messages pile up behind it.
+     */
+    @Test
+    void aBacklogLargerThanTheLimitReachesAClientThatReadsItSlowly() throws Exception {
+        int backlog = 4 * LIMIT / PAYLOAD.length();
+        for (String room : java.util.List.of("user_b1", "user_b2")) {
+            for (int i = 1; i <= backlog; i++) {
+                gateway.pushTemplate().site("slow").to(room).event("ev").args(i, PAYLOAD).send().toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS);
+            }
+        }
+        long closedBefore = gateway.stats().get("sessions.closed_too_slow");
+        String sid = RawClient.pollHandshake(gateway.port(), Map.of());
+        RawClient.pollPost(gateway.port(), sid, "40/slow,{\"token\":\"rooms:user_b1\"}");
+        await(() -> gateway.connectionCount("slow") == 1, "the polling client is admitted");
+        // it polls nothing yet: its batch waits in the session's queue while live messages follow
+        int live = 3;
+        for (int i = backlog + 1; i <= backlog + live; i++) {
+            gateway.pushTemplate().site("slow").to("user_b1").event("ev").args(i, PAYLOAD).send().toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+        }
+        // now it reads, and acks what it gets
+        java.util.List<Integer> received = new java.util.ArrayList<>();
+        java.util.regex.Pattern event = java.util.regex.Pattern.compile("^42/slow,(\\d+)(\\[.*)$", java.util.regex.Pattern.DOTALL);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (received.size() < backlog + live) {
+            assertThat(System.nanoTime()).as("everything arrived in time").isLessThan(deadline);
+            HttpResponse<byte[]> poll = RawClient.pollGet(gateway.port(), sid);
+            assertThat(poll.statusCode()).as("the session is alive").isEqualTo(200);
+            for (String packet : RawClient.packets(poll)) {
+                java.util.regex.Matcher m = event.matcher(packet);
+                if (!m.matches()) {
+                    continue;
+                }
+                JSONArray data = new JSONArray(m.group(2));
+                if (data.getString(0).equals("batch")) {
+                    JSONArray events = data.getJSONArray(1);
+                    for (int i = 0; i < events.length(); i++) {
+                        received.add(events.getJSONArray(i).getInt(1));
+                    }
+                } else {
+                    received.add(data.getInt(1));
+                }
+                RawClient.pollPost(gateway.port(), sid, "43/slow," + m.group(1) + "[]");
+            }
+        }
+        assertThat(received).as("every message once, in order")
+                .isEqualTo(java.util.stream.IntStream.rangeClosed(1, backlog + live).boxed().toList());
+        await(() -> store.depth(new UserQueue("slow", "user_b1")) == 0, "the acks emptied the queue");
+        assertThat(gateway.stats().get("sessions.closed_too_slow")).as("never cut off").isEqualTo(closedBefore);
+        RawClient.pollPost(gateway.port(), sid, "41/slow,");
+        await(() -> gateway.connectionCount("slow") == 0, "the client left");
+
+        // a client that never reads its batch: cut off once live messages behind it exceed the limit
+        String stalled = RawClient.pollHandshake(gateway.port(), Map.of());
+        RawClient.pollPost(gateway.port(), stalled, "40/slow,{\"token\":\"rooms:user_b2\"}");
+        await(() -> gateway.connectionCount("slow") == 1, "the stalled client is admitted");
+        int sent = sendUntilClosed("user_b2");
+        assertThat(sent).as("live messages beyond the limit were sent first").isGreaterThan(LIMIT / PAYLOAD.length());
+        await(() -> gateway.connectionCount("slow") == 0, "the stalled socket is gone");
+        assertThat(gateway.stats().get("sessions.closed_too_slow")).isEqualTo(closedBefore + 1);
+        assertThat(store.depth(new UserQueue("slow", "user_b2"))).isEqualTo(backlog + sent);
     }
 
     @Test
