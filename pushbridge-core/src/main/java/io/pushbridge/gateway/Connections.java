@@ -109,6 +109,8 @@ final class Connections implements SiteSocket.Closer {
     private volatile boolean accepting = true;
     /** Whether any site limits what may wait for a client: else nothing is metered (it costs a little per packet). */
     private final boolean meterBacklog;
+    /** Why no site's {@code maxBufferedBytes} can be enforced in this netty-socketio, or {@code null}. */
+    private final @Nullable String backlogUnavailable;
 
     /**
      * @param executor the workers (a refused task runs on the caller)
@@ -128,10 +130,38 @@ final class Connections implements SiteSocket.Closer {
         this.stats = stats;
         this.inFlight = inFlight;
         this.events = new ClientEvents(eventExecutor, stats, options);
-        this.meterBacklog = sitesByNamespace.values().stream().anyMatch(site -> site.limits().maxBufferedBytes() > 0);
+        boolean limited = sitesByNamespace.values().stream().anyMatch(site -> site.limits().maxBufferedBytes() > 0);
+        // probed once: if netty-socketio's sessions cannot be metered, said here and in the start line, not per session
+        this.backlogUnavailable = limited ? OutboundBacklog.unavailable() : null;
+        if (backlogUnavailable != null) {
+            stats.increment("limits.buffered_bytes_unavailable");
+            log.warn("[{}] max-buffered-bytes is not enforced (slow clients are never disconnected): {}",
+                    options.nodeId(), backlogUnavailable);
+        }
+        this.meterBacklog = limited && backlogUnavailable == null;
         Map<String, Origins> origins = new LinkedHashMap<>();
         sitesByNamespace.forEach((nsp, site) -> origins.put(nsp, Origins.forSite(site.options(), options)));
         this.siteOrigins = Map.copyOf(origins);
+    }
+
+    /**
+     * Why no site's {@code maxBufferedBytes} is enforced although some site sets one (netty-socketio's
+     * sessions cannot be metered), for the start line; {@code null} when it is or none sets one.
+     */
+    @Nullable String backlogUnavailable() {
+        return backlogUnavailable;
+    }
+
+    /**
+     * A new session's record; meters it when a site limits what may wait for a client. A session
+     * that cannot be metered is counted ({@code sessions.unmetered}), not logged.
+     */
+    private Session newSession(ClientHead head) {
+        Session session = new Session(head, meterBacklog);
+        if (meterBacklog && !session.backlog.isMetered()) {
+            stats.increment("sessions.unmetered");
+        }
+        return session;
     }
 
     /** The origins the Engine.IO handshake admits: those of every site. */
@@ -171,7 +201,7 @@ final class Connections implements SiteSocket.Closer {
     /** A new Engine.IO session (netty-socketio's implicit "/" connect). Runs on an I/O thread. */
     void sessionOpened(SocketIOClient rootClient) {
         ClientHead head = ((NamespaceClient) rootClient).getBaseClient();
-        sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head, meterBacklog));
+        sessions.computeIfAbsent(head.getSessionId(), id -> newSession(head));
         stats.increment("sessions.opened");
         timer.schedule(() -> checkConnectTimeout(head.getSessionId()), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -521,7 +551,7 @@ final class Connections implements SiteSocket.Closer {
                     : "Origin " + RateLimitedLog.excerpt(origin) + " is not allowed for this site");
             return;
         }
-        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> new Session(head, meterBacklog));
+        Session session = sessions.computeIfAbsent(head.getSessionId(), id -> newSession(head));
         if (!accepting || session.closing) {
             // not a connect_error, after which Socket.IO clients give up: a transport close, after
             // which they reconnect by themselves (to another node, behind a balancer)

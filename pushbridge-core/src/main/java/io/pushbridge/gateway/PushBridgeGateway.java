@@ -831,7 +831,8 @@ public final class PushBridgeGateway implements AutoCloseable {
         sites.append(']');
         return "port=" + (options.serve() ? String.valueOf(port) : "none") + (adminPort >= 0 ? ", adminPort=" + adminPort : "")
                 + ", tls=" + (options.tls() == null ? "off" : "on") + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
-                + ", router=" + router;
+                + ", router=" + router
+                + (connections != null && connections.backlogUnavailable() != null ? ", maxBufferedBytes=not enforced" : "");
     }
 
     private static ThreadFactory threads(String prefix) {
