@@ -366,7 +366,8 @@ final class PushBridgeOptionsMapper {
     static String redisMode(PushBridgeProperties p) {
         String url = p.getRedis().getUrl();
         if (url != null && !url.isBlank()) {
-            return url.trim().toLowerCase(java.util.Locale.ROOT).startsWith("redis-sentinel") ? "sentinel" : "standalone";
+            String scheme = url.trim().toLowerCase(java.util.Locale.ROOT);
+            return scheme.startsWith("redis-sentinel:") || scheme.startsWith("rediss-sentinel:") ? "sentinel" : "standalone";
         }
         return redisConfigured(p) ? "cluster" : "none";
     }
@@ -458,9 +459,9 @@ final class PushBridgeOptionsMapper {
     static io.pushbridge.gateway.SiteLimits limits(String group, PushBridgeProperties.SiteLimits p) {
         String limitsGroup = group + ".limits";
         Integer maxMessageSize = p.getMaxMessageSize() == null ? null
-                : siteBytes(p.getMaxMessageSize(), limitsGroup + ".max-message-size");
+                : fullBytes(p.getMaxMessageSize(), limitsGroup + ".max-message-size");
         Integer maxBufferedBytes = p.getMaxBufferedBytes() == null ? null
-                : siteBytes(p.getMaxBufferedBytes(), limitsGroup + ".max-buffered-bytes");
+                : fullBytes(p.getMaxBufferedBytes(), limitsGroup + ".max-buffered-bytes");
         return build(limitsGroup, LIMIT_SETTINGS, () -> io.pushbridge.gateway.SiteLimits.builder()
                 .maxMessageSize(maxMessageSize)
                 .maxRoomsPerSend(p.getMaxRoomsPerSend())
@@ -581,19 +582,16 @@ final class PushBridgeOptionsMapper {
         }
     }
 
-    /** A site's byte size, checked to fit an int, naming its full property. */
-    private static int siteBytes(DataSize size, String property) {
-        long bytes = size.toBytes();
-        if (bytes > Integer.MAX_VALUE || bytes < Integer.MIN_VALUE) {
-            throw new InvalidPushBridgePropertyException(property, "must be at most " + Integer.MAX_VALUE + "B, was " + size);
-        }
-        return (int) bytes;
+    /** A byte size, checked to fit an int, naming its property ({@code property} without {@code pushbridge.}). */
+    private static int bytes(DataSize size, String property) {
+        return fullBytes(size, PushBridgeProperties.PREFIX + "." + property);
     }
 
-    private static int bytes(DataSize size, String property) {
+    /** A byte size, checked to fit an int, naming its full property (a site's). */
+    private static int fullBytes(DataSize size, String fullProperty) {
         long bytes = size.toBytes();
         if (bytes > Integer.MAX_VALUE || bytes < Integer.MIN_VALUE) {
-            throw invalid(property, "must be at most " + Integer.MAX_VALUE + "B, was " + size);
+            throw new InvalidPushBridgePropertyException(fullProperty, "must be at most " + Integer.MAX_VALUE + "B, was " + size);
         }
         return (int) bytes;
     }

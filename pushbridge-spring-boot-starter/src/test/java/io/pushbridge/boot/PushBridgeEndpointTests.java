@@ -183,6 +183,8 @@ class PushBridgeEndpointTests {
         assertThat(PushBridgeOptionsMapper.redisMode(p)).isEqualTo("standalone");
         p.getRedis().setUrl("redis-sentinel://localhost:26379/0#mymaster");
         assertThat(PushBridgeOptionsMapper.redisMode(p)).isEqualTo("sentinel");
+        p.getRedis().setUrl("rediss-sentinel://localhost:26379/0#mymaster");
+        assertThat(PushBridgeOptionsMapper.redisMode(p)).isEqualTo("sentinel");
         p.getRedis().setUrl(" ");
         p.getRedis().getCluster().setNodes(List.of("redis://localhost:7000"));
         assertThat(PushBridgeOptionsMapper.redisMode(p)).isEqualTo("cluster");
