@@ -781,19 +781,20 @@ final class Connections implements SiteSocket.Closer {
                 : head.getCurrentTransport();
     }
 
-    /** The rooms an authorizer answered must be valid names for the site (see {@link Limits#roomNameProblem}). */
+    /** The rooms an authorizer answered must be valid names for the site (see {@link Limits#roomName}). */
     private @Nullable Throwable checkRooms(SiteRuntime site, @Nullable Set<String> rooms) {
         if (rooms == null) {
             return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE, "No rooms");
         }
         for (Object room : rooms) {
-            String problem = room instanceof String name ? site.limits().roomNameProblem(name) : "a room is not a string";
+            Limits.NameProblem problem = room instanceof String name ? site.limits().roomName(name)
+                    : new Limits.NameProblem(Limits.NameProblem.Kind.EMPTY, "a room is not a string", "a room is not a string");
             if (problem != null) {
-                if (room instanceof String name && !name.isEmpty()) {
+                if (problem.isLimitHit()) {
                     stats.increment(Limit.ROOM_NAME.counter(site.options().name()));
                 }
                 limitLog.warn("[{}] Site '{}': its authorizer answered an invalid room name: {}", options.nodeId(),
-                        site.options().name(), Limits.loggable(problem));
+                        site.options().name(), problem.loggable());
                 return new AuthorizationDeniedException(AuthorizationDeniedException.AUTH_INVALID_RESPONSE,
                         "Authorizer returned an invalid room name");
             }

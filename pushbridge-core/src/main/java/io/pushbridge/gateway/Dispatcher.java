@@ -274,15 +274,13 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             throw new PushRefusedException(Reason.UNKNOWN_SITE, List.of("site '" + command.site() + "' is not configured"));
         }
         if (command.kind() != SocketCommand.Kind.DISCONNECT) {
-            List<String> problems = new ArrayList<>();
-            Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
-            checkRooms(site.limits(), command.rooms(), problems, hits);
+            Problems problems = roomProblems(site, command.rooms(),
+                    "local " + command.kind().name().toLowerCase(java.util.Locale.ROOT), true);
             if (command.rooms().isEmpty()) {
                 problems.add("rooms must not be empty");
             }
-            countHits(site, hits, "local " + command.kind().name().toLowerCase(java.util.Locale.ROOT), problems);
             if (!problems.isEmpty()) {
-                throw new PushRefusedException(Reason.INVALID, problems);
+                throw new PushRefusedException(Reason.INVALID, problems.answer);
             }
         }
         if (site.socket(command.socketId()) == null) {
@@ -301,26 +299,25 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
      */
     private @Nullable PushRefusedException validate(SiteRuntime site, SendRequest request, String what) {
         Limits limits = site.limits();
-        List<String> problems = new ArrayList<>();
-        Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
+        Problems problems = new Problems();
         String event = request.event();
         String eventProblem = limits.eventNameProblem(event);
         if (eventProblem != null) {
             problems.add(eventProblem);
             if (event != null && !event.isEmpty()) {
-                hits.add(Limit.EVENT_NAME);
+                problems.hits.add(Limit.EVENT_NAME);
             }
         } else if (RESERVED_EVENTS.contains(event)) {
             problems.add("event '" + event + "' is reserved");
         }
         Target target = request.target();
-        checkRooms(limits, target.rooms(), problems, hits);
+        checkRooms(limits, target.rooms(), problems);
         if (target.socketId() != null) {
-            checkSocketId(target.socketId(), problems);
+            checkSocketId(target.socketId(), problems.answer);
         }
         if (!problems.isEmpty()) {
-            countHits(site, hits, what, problems);
-            return new PushRefusedException(Reason.INVALID, problems);
+            countHits(site, what, problems, true);
+            return new PushRefusedException(Reason.INVALID, problems.answer);
         }
         long size;
         try {
@@ -329,9 +326,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             return new PushRefusedException(Reason.INVALID, List.of("args must be JSON values: " + e.getOriginalMessage()));
         }
         if (size > limits.maxMessageSize()) {
-            List<String> tooLarge = List.of("message is " + size + " bytes, more than the limit of " + limits.maxMessageSize());
-            countHits(site, java.util.EnumSet.of(Limit.MESSAGE_SIZE), what, tooLarge);
-            return new PushRefusedException(Reason.TOO_LARGE, tooLarge);
+            Problems tooLarge = new Problems().hit(Limit.MESSAGE_SIZE,
+                    "message is " + size + " bytes, more than the limit of " + limits.maxMessageSize());
+            countHits(site, what, tooLarge, true);
+            return new PushRefusedException(Reason.TOO_LARGE, tooLarge.answer);
         }
         return null;
     }
@@ -346,46 +344,91 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             return null;
         }
         java.time.Duration retryAfter = java.time.Duration.ofNanos(wait);
-        List<String> problems = List.of("site '" + site.options().name() + "' is over its limit of "
-                + site.limits().maxSendsPerSecond() + " sends per second on this node; retry after "
+        Problems problems = new Problems().hit(Limit.SENDS_PER_SECOND, "site '" + site.options().name()
+                + "' is over its limit of " + site.limits().maxSendsPerSecond() + " sends per second on this node; retry after "
                 + Math.max(1, retryAfter.toMillis()) + " ms");
-        countHits(site, java.util.EnumSet.of(Limit.SENDS_PER_SECOND), what, problems);
-        return new PushRefusedException(Reason.RATE_LIMITED, problems, retryAfter);
+        countHits(site, what, problems, true);
+        return new PushRefusedException(Reason.RATE_LIMITED, problems.answer, retryAfter);
     }
 
-    /** Counts each limit hit as {@code limits.<site>.<limit>} and logs them, at most one line a second. */
-    private void countHits(SiteRuntime site, Set<Limit> hits, String what, List<String> problems) {
-        if (hits.isEmpty()) {
+    /**
+     * The problems of one request: the sentences answered, the same for a log line (without room
+     * names, which often hold user ids), and the limits hit. The same problem is kept once.
+     */
+    private static final class Problems {
+        final List<String> answer = new ArrayList<>();
+        final List<String> loggable = new ArrayList<>();
+        final Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
+
+        void add(String problem) {
+            add(problem, problem);
+        }
+
+        void add(String problem, String logged) {
+            if (!answer.contains(problem)) {
+                answer.add(problem);
+                loggable.add(logged);
+            }
+        }
+
+        Problems hit(Limit limit, String problem) {
+            hits.add(limit);
+            add(problem);
+            return this;
+        }
+
+        boolean isEmpty() {
+            return answer.isEmpty();
+        }
+
+        String logged() {
+            return RateLimitedLog.excerpt(String.join("; ", loggable));
+        }
+    }
+
+    /**
+     * Counts each limit hit as {@code limits.<site>.<limit>} and, if {@code log}, logs them, at most
+     * one line a second (without room names).
+     */
+    private void countHits(SiteRuntime site, String what, Problems problems, boolean log) {
+        if (problems.hits.isEmpty()) {
             return;
         }
         String name = site.options().name();
-        for (Limit limit : hits) {
+        for (Limit limit : problems.hits) {
             stats.increment(limit.counter(name));
         }
-        limitLog.warn("[{}] Site '{}': refused a {} over its limits {}: {}", options.nodeId(), name, what,
-                hits.stream().map(Limit::key).toList(),
-                RateLimitedLog.excerpt(String.join("; ", problems.stream().map(Limits::loggable).toList())));
+        if (log) {
+            limitLog.warn("[{}] Site '{}': refused a {} over its limits {}: {}", options.nodeId(), name, what,
+                    problems.hits.stream().map(Limit::key).toList(), problems.logged());
+        }
+    }
+
+    /** Checks the rooms of a join, leave or command ({@link #checkRooms}) and counts the limits hit ({@link #countHits}). */
+    private Problems roomProblems(SiteRuntime site, Collection<String> rooms, String what, boolean log) {
+        Problems problems = new Problems();
+        checkRooms(site.limits(), rooms, problems);
+        countHits(site, what, problems, log);
+        return problems;
     }
 
     /**
      * Checks room names as every request gives them (a send's target, a join or leave): at most
-     * {@code maxRoomsPerSend} of them, each one valid by the rules of names ({@link Limits#roomNameProblem}).
+     * {@code maxRoomsPerSend} of them, each one valid by the rules of names ({@link Limits#roomName}).
      * Adds one line per problem (the same problem once) and the limits hit.
      */
-    private static void checkRooms(Limits limits, Collection<String> rooms, List<String> problems, Set<Limit> hits) {
+    private static void checkRooms(Limits limits, Collection<String> rooms, Problems problems) {
         if (rooms.size() > limits.maxRoomsPerSend()) {
-            problems.add("rooms has " + rooms.size() + " entries, more than the limit of " + limits.maxRoomsPerSend());
-            hits.add(Limit.ROOMS_PER_SEND);
+            problems.hit(Limit.ROOMS_PER_SEND,
+                    "rooms has " + rooms.size() + " entries, more than the limit of " + limits.maxRoomsPerSend());
         }
         for (String room : rooms) {
-            String problem = limits.roomNameProblem(room);
+            Limits.NameProblem problem = limits.roomName(room);
             if (problem != null) {
-                if (room != null && !room.isEmpty()) {
-                    hits.add(Limit.ROOM_NAME);
+                if (problem.isLimitHit()) {
+                    problems.hits.add(Limit.ROOM_NAME);
                 }
-                if (!problems.contains(problem)) {
-                    problems.add(problem);
-                }
+                problems.add(problem.message(), problem.loggable());
             }
         }
     }
@@ -395,16 +438,6 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         if (socketId.isEmpty()) {
             problems.add("socket id must not be empty");
         }
-    }
-
-    /** Whether a text has a control character (U+0000-U+001F, U+007F-U+009F). */
-    static boolean hasControlCharacters(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private Message control(String site, Target target, String event) {
@@ -570,9 +603,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             if (rooms == null || rooms.isEmpty()) {
                 problems.add("rooms must not be empty");
             } else {
-                Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
-                checkRooms(runtime.limits(), rooms, problems, hits);
-                countHits(runtime, hits, kind.name().toLowerCase(java.util.Locale.ROOT), problems);
+                problems.addAll(roomProblems(runtime, rooms, kind.name().toLowerCase(java.util.Locale.ROOT), true).answer);
             }
         }
         if (!problems.isEmpty()) {
@@ -609,14 +640,13 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         if (command.kind() != SocketCommand.Kind.DISCONNECT) {
             // a routed command comes from another node or straight from Redis: checked again here,
             // so that a malformed one changes nothing
-            List<String> problems = new ArrayList<>();
-            Set<Limit> hits = java.util.EnumSet.noneOf(Limit.class);
-            checkRooms(site.limits(), command.rooms(), problems, hits);
-            countHits(site, hits, "routed " + command.kind().name().toLowerCase(java.util.Locale.ROOT), problems);
+            // counted, and logged here once (without room names)
+            Problems problems = roomProblems(site, command.rooms(),
+                    "routed " + command.kind().name().toLowerCase(java.util.Locale.ROOT), false);
             if (command.rooms().isEmpty() || !problems.isEmpty()) {
                 stats.increment("commands.invalid");
                 failureLog.warn("Ignored an invalid routed {} for {}: {}", command.kind(), socket,
-                        problems.isEmpty() ? "no rooms" : problems);
+                        problems.isEmpty() ? "no rooms" : problems.logged());
                 return;
             }
         }
@@ -753,7 +783,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         if (RESERVED_EVENTS.contains(event)) {
             return "event '" + event + "' is reserved";
         }
-        if (hasControlCharacters(event)) {
+        if (Limits.hasControlCharacters(event)) {
             return "the event contains control characters";
         }
         return null;

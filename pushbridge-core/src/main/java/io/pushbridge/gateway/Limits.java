@@ -42,23 +42,59 @@ public record Limits(int maxMessageSize, int maxRoomsPerSend, int maxRoomNameLen
 
     /**
      * What is wrong with a room name, as one sentence for an error answer, or {@code null} when it
-     * is a valid name (see the name rules above).
+     * is a valid name (see the name rules above). The same as {@link #roomName}'s message.
      */
     public @Nullable String roomNameProblem(@Nullable String room) {
+        NameProblem problem = roomName(room);
+        return problem == null ? null : problem.message();
+    }
+
+    /** What is wrong with a room name, or {@code null} when it is a valid name (see the name rules above). */
+    public @Nullable NameProblem roomName(@Nullable String room) {
         if (room == null || room.isEmpty()) {
-            return "rooms must not contain empty names";
+            return new NameProblem(NameProblem.Kind.EMPTY, "rooms must not contain empty names",
+                    "rooms must not contain empty names");
         }
         if (room.length() > maxRoomNameLength) {
-            return "room '" + room.substring(0, Math.min(20, room.length())) + "...' is longer than " + maxRoomNameLength
-                    + " characters";
+            return new NameProblem(NameProblem.Kind.TOO_LONG, "room '" + room.substring(0, Math.min(20, room.length()))
+                    + "...' is longer than " + maxRoomNameLength + " characters",
+                    "a room name is longer than " + maxRoomNameLength + " characters");
         }
-        return switch (characters(room)) {
+        String characters = switch (characters(room)) {
             case OK -> null;
             case CONTROL -> "room names must not contain control characters";
             case SEPARATOR -> "room names must not contain line or paragraph separators";
             case SURROGATE -> "room names must not contain unpaired surrogates";
             case WHITESPACE -> "room names must not start or end with whitespace";
         };
+        return characters == null ? null : new NameProblem(NameProblem.Kind.CHARACTERS, characters, characters);
+    }
+
+    /**
+     * What is wrong with a name.
+     *
+     * @param kind which rule it breaks
+     * @param message one sentence for an error answer (a too long room name is quoted in part, so
+     *     that its sender sees which)
+     * @param loggable the same without any part of the name, for a log line (room names often hold
+     *     user ids)
+     */
+    public record NameProblem(Kind kind, String message, String loggable) {
+
+        /** The rule a name breaks. */
+        public enum Kind {
+            /** The name is missing or empty (not a limit hit: no name was given). */
+            EMPTY,
+            /** Longer than the limit. */
+            TOO_LONG,
+            /** Characters the name rules forbid. */
+            CHARACTERS
+        }
+
+        /** Whether it counts as a hit of the name's limit: a name was given. */
+        public boolean isLimitHit() {
+            return kind != Kind.EMPTY;
+        }
     }
 
     /**
@@ -81,13 +117,21 @@ public record Limits(int maxMessageSize, int maxRoomsPerSend, int maxRoomNameLen
         };
     }
 
-    /** A problem as a log line may carry it: without the excerpt of a room name (they often hold user ids). */
-    static String loggable(String problem) {
-        return problem.startsWith("room '") ? "a room name is longer than the limit" : problem;
-    }
-
     /** What the name rules say about the characters of a name (its length aside). */
     enum Characters { OK, CONTROL, SEPARATOR, SURROGATE, WHITESPACE }
+
+    /**
+     * Whether a text has a control character (U+0000-U+001F, U+007F-U+009F): the one check of
+     * settings' names (key prefixes, channels, events of integrations) and of routed events.
+     */
+    public static boolean hasControlCharacters(String text) {
+        for (int i = 0; i < text.length(); i++) {
+            if (Character.isISOControl(text.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     static Characters characters(String name) {
         int n = name.length();

@@ -197,4 +197,25 @@ class RoutingResumeIntegrationTests {
             assertThat(gateway.stats().get("commands.invalid")).isEqualTo(before + 3);
         }
     }
+
+    @Test
+    void anInvalidRoutedCommandIsLoggedOnceAndWithoutItsRoomName() throws Exception {
+        try (TestClient client = TestClient.connect(gateway.port(), "/news", "rooms:group_cmd2", "update");
+                LogCapture logs = LogCapture.start(java.util.Map.of())) {
+            String socketId = client.awaitConnected();
+            long hits = gateway.stats().get("limits.news.room_name");
+            // the log line is rate-limited (one a second): again until it is written
+            for (int i = 0; i < 3 && !logs.text().contains("Ignored an invalid routed JOIN"); i++) {
+                if (i > 0) {
+                    Thread.sleep(1100);
+                }
+                router.receiver.execute(io.pushbridge.SocketCommand.join("news", socketId,
+                        java.util.Set.of("user_secret" + "x".repeat(500))));
+            }
+            String text = logs.text();
+            assertThat(text).contains("Ignored an invalid routed JOIN").contains("a room name is longer than")
+                    .doesNotContain("user_secret").doesNotContain("refused a routed join");
+            assertThat(gateway.stats().get("limits.news.room_name")).as("the hit is counted").isGreaterThan(hits);
+        }
+    }
 }

@@ -395,13 +395,12 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
         String problem = null;
         for (String user : notification.users()) {
             String room = roomPrefix + user;
-            String p = limits.roomNameProblem(room);
+            io.pushbridge.gateway.Limits.NameProblem p = limits.roomName(room);
             if (p == null) {
                 rooms.add(room);
             } else {
                 unusable++;
-                // the length problem quotes the name: said without it (user ids stay out of logs)
-                problem = p.startsWith("room '") ? "longer than " + limits.maxRoomNameLength() + " characters" : p;
+                problem = p.loggable(); // user ids stay out of logs
             }
         }
         if (unusable > 0) {
@@ -822,19 +821,19 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                 throw new IllegalArgumentException(where + "Redis Cluster is not supported (keyspace notifications are "
                         + "published per shard); use a standalone or Sentinel Redis for the session keys");
             }
-            if (keyPrefix == null || hasControlCharacters(keyPrefix)) {
+            if (keyPrefix == null || io.pushbridge.gateway.Limits.hasControlCharacters(keyPrefix)) {
                 throw new IllegalArgumentException(where + "keyPrefix '" + keyPrefix + "' is invalid (use \"\" for none)");
             }
-            if (event == null || event.isEmpty() || hasControlCharacters(event)) {
+            if (event == null || event.isEmpty() || io.pushbridge.gateway.Limits.hasControlCharacters(event)) {
                 throw new IllegalArgumentException(where + "event '" + event + "' is invalid");
             }
-            if (roomPrefix == null || hasControlCharacters(roomPrefix)) {
+            if (roomPrefix == null || io.pushbridge.gateway.Limits.hasControlCharacters(roomPrefix)) {
                 throw new IllegalArgumentException(where + "roomPrefix '" + roomPrefix + "' is invalid (use \"\" for none)");
             }
-            if (notificationsChannel != null && hasControlCharacters(notificationsChannel)) {
+            if (notificationsChannel != null && io.pushbridge.gateway.Limits.hasControlCharacters(notificationsChannel)) {
                 throw new IllegalArgumentException(where + "notificationsChannel must not contain control characters");
             }
-            if (notificationsEvent == null || notificationsEvent.isEmpty() || hasControlCharacters(notificationsEvent)) {
+            if (notificationsEvent == null || notificationsEvent.isEmpty() || io.pushbridge.gateway.Limits.hasControlCharacters(notificationsEvent)) {
                 throw new IllegalArgumentException(where + "notificationsEvent '" + notificationsEvent + "' is invalid");
             }
             if (SiteOptions.isReservedEvent(notificationsEvent)) {
@@ -845,10 +844,6 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                 throw new IllegalArgumentException(where + "maxMessageSize must be > 0, got " + maxMessageSize);
             }
             return new RedisSessions(this);
-        }
-
-        private static boolean hasControlCharacters(String text) {
-            return text.chars().anyMatch(Character::isISOControl);
         }
     }
 }
