@@ -120,7 +120,8 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final TypeReference<LinkedHashMap<String, Object>> OBJECT = new TypeReference<>() {
     };
-    private static final int MAX_ROOM_LENGTH = GatewayOptions.DEFAULT_MAX_ROOM_NAME_LENGTH;
+    /** The gateway's default limits, for a request that comes before the gateway gave its context (none in practice). */
+    private static final io.pushbridge.gateway.Limits DEFAULT_LIMITS = GatewayOptions.builder().build().limits();
     private static final Duration SUBSCRIBE_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration UNSUBSCRIBE_TIMEOUT = Duration.ofSeconds(1);
     private static final List<Object> OK = List.of(Map.of("ok", true));
@@ -226,7 +227,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
      * {@code Limits#roomNameProblem}), so that no grant is asked for that the join would refuse.
      */
     private Map<String, Object> authRequest(ClientEvent clientEvent, @Nullable GatewayContext ctx) {
-        io.pushbridge.gateway.Limits limits = ctx == null ? null : ctx.limits(site);
+        io.pushbridge.gateway.Limits limits = ctx == null ? DEFAULT_LIMITS : ctx.limits(site);
         if (!(clientEvent.firstArg() instanceof Map<?, ?> args)) {
             throw new PushRefusedException(PushRefusedException.Reason.INVALID,
                     List.of("the first argument must be an object {room, uid, sid}"));
@@ -237,15 +238,15 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
             problems.add("room must be a string");
         } else if (name.isEmpty()) {
             problems.add("room must not be empty");
-        } else if (limits != null && limits.roomNameProblem(name) != null) {
-            String problem = limits.roomNameProblem(name);
-            ctx.count(io.pushbridge.gateway.Limit.ROOM_NAME.counter(site));
-            problems.add(problem.startsWith("room '") ? "room is longer than " + limits.maxRoomNameLength() + " characters"
-                    : problem);
-        } else if (name.length() > MAX_ROOM_LENGTH) {
-            problems.add("room is longer than " + MAX_ROOM_LENGTH + " characters");
-        } else if (hasControlCharacters(name)) {
-            problems.add("room must not contain control characters");
+        } else {
+            // the site's limits only (its max-room-name-length may be above the default)
+            io.pushbridge.gateway.Limits.NameProblem problem = limits.roomName(name);
+            if (problem != null) {
+                if (ctx != null) {
+                    ctx.count(io.pushbridge.gateway.Limit.ROOM_NAME.counter(site));
+                }
+                problems.add(problem.loggable());
+            }
         }
         Object uid = args.get("uid");
         Object sid = args.get("sid");
@@ -490,14 +491,6 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
     }
 
 
-    private static boolean hasControlCharacters(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            if (Character.isISOControl(s.charAt(i))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private static Throwable unwrap(Throwable failure) {
         Throwable t = failure;
@@ -581,7 +574,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
         }
 
         private static void requireName(@Nullable String value, String setting) {
-            require(value != null && !value.isEmpty() && !hasControlCharacters(value),
+            require(value != null && !value.isEmpty() && !io.pushbridge.gateway.Limits.hasControlCharacters(value),
                     setting + " '" + value + "' is invalid: it must be non-empty, without control characters");
         }
 

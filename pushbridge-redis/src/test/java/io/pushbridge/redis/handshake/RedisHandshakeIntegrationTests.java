@@ -60,7 +60,9 @@ class RedisHandshakeIntegrationTests {
                 .authorizeType("authorize")
                 .maxMessageSize(4096)
                 .build();
-        SiteOptions site = handshake.applyTo(SiteOptions.builder("legacy").namespace("/").userRoomPrefix("")).build();
+        // room names up to 300 characters: above the gateway's default of 200
+        SiteOptions site = handshake.applyTo(SiteOptions.builder("legacy").namespace("/").userRoomPrefix("")
+                .limits(io.pushbridge.gateway.SiteLimits.builder().maxRoomNameLength(300).build())).build();
         gateway = TestGateways.start(TestGateways.options().build(), b -> b.site(site).extension(handshake));
         backendA = RedisChannels.open(redisA.uri(), AUTH);
         backendB = RedisChannels.open(redisB.uri(), AUTH);
@@ -134,7 +136,7 @@ class RedisHandshakeIntegrationTests {
                 new Object[] {new JSONObject()},
                 new Object[] {new JSONObject().put("room", "")},
                 new Object[] {new JSONObject().put("room", 5)},
-                new Object[] {new JSONObject().put("room", "r".repeat(201))},
+                new Object[] {new JSONObject().put("room", "r".repeat(301))},
                 new Object[] {new JSONObject().put("room", "a\u0001b")},
                 new Object[] {new JSONObject().put("room", " padded")},
                 new Object[] {new JSONObject().put("room", "a\u2028b")},
@@ -157,6 +159,12 @@ class RedisHandshakeIntegrationTests {
             subscribe(client, new JSONObject().put("room", "good"));
             assertThat(backendA.next()).as("the first request published is the good one")
                     .isEqualTo("{\"room\":\"good\",\"socketId\":\"" + socketId + "\",\"ip\":\"127.0.0.1\"}");
+            // longer than the default but within the site's limit: asked for
+            String longRoom = "r".repeat(250);
+            Object[] answer = subscribe(client, new JSONObject().put("room", longRoom));
+            assertThat(((JSONObject) answer[0]).getBoolean("ok")).isTrue();
+            assertThat(backendA.next()).isEqualTo("{\"room\":\"" + longRoom + "\",\"socketId\":\"" + socketId
+                    + "\",\"ip\":\"127.0.0.1\"}");
         }
     }
 
