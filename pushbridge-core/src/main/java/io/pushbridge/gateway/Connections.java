@@ -344,8 +344,9 @@ final class Connections implements SiteSocket.Closer {
     /** The rest of {@link #socketClosed}, after the socket's {@code close()} returned true. */
     private void closed(SiteSocket socket, String reason) {
         events.disconnected(socket, accepting ? reason : SHUTTING_DOWN);
-        socket.site().unregister(socket);
+        // the slot first: once the socket is no longer counted (connectionCount), a new connect must find its slot free
         socket.site().releaseConnection();
+        socket.site().unregister(socket);
         stats.increment("disconnects");
         String site = socket.site().options().name();
         socket.openedQueues().forEach((room, opened) -> queues.close(new UserQueue(site, room), opened));
