@@ -3,10 +3,8 @@ package io.pushbridge.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pushbridge.Message;
-import io.pushbridge.MessageStore;
 import io.pushbridge.PushRefusedException;
 import io.pushbridge.PushUnavailableException;
-import io.pushbridge.QueuedMessage;
 import io.pushbridge.Router;
 import io.pushbridge.SocketCommand;
 import io.pushbridge.UserQueue;
@@ -15,7 +13,6 @@ import io.pushbridge.memory.LocalRouter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -44,10 +41,19 @@ import org.junit.jupiter.api.Test;
 class SocketCommandsIntegrationTests {
 
     /** The in-memory store, counting {@code connectionOpened}/{@code connectionClosed} per queue. */
-    static final class CountingStore implements MessageStore {
-        final InMemoryMessageStore delegate = InMemoryMessageStore.builder().build();
+    static final class CountingStore extends DelegatingStore {
+        final InMemoryMessageStore delegate;
         final Map<UserQueue, AtomicInteger> opened = new ConcurrentHashMap<>();
         final Map<UserQueue, AtomicInteger> closed = new ConcurrentHashMap<>();
+
+        CountingStore() {
+            this(InMemoryMessageStore.builder().build());
+        }
+
+        private CountingStore(InMemoryMessageStore delegate) {
+            super(delegate);
+            this.delegate = delegate;
+        }
 
         int opened(UserQueue queue) {
             AtomicInteger n = opened.get(queue);
@@ -60,40 +66,15 @@ class SocketCommandsIntegrationTests {
         }
 
         @Override
-        public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
-            return delegate.append(queue, message);
-        }
-
-        @Override
-        public CompletionStage<Pending> takePending(UserQueue queue) {
-            return delegate.takePending(queue);
-        }
-
-        @Override
-        public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
-            return delegate.ack(queue, messageId);
-        }
-
-        @Override
-        public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
-            return delegate.remove(queue, messageIds);
-        }
-
-        @Override
-        public CompletionStage<Void> clear(UserQueue queue) {
-            return delegate.clear(queue);
-        }
-
-        @Override
         public CompletionStage<Void> connectionOpened(UserQueue queue) {
             opened.computeIfAbsent(queue, q -> new AtomicInteger()).incrementAndGet();
-            return delegate.connectionOpened(queue);
+            return super.connectionOpened(queue);
         }
 
         @Override
         public CompletionStage<Void> connectionClosed(UserQueue queue) {
             closed.computeIfAbsent(queue, q -> new AtomicInteger()).incrementAndGet();
-            return delegate.connectionClosed(queue);
+            return super.connectionClosed(queue);
         }
     }
 
