@@ -37,9 +37,18 @@ class DrainIntegrationTests {
      * The in-memory store with two faults to inject: appends to {@code user_slow} wait for
      * {@link #release}, and acks (single and batch) of {@code user_stuck} never complete.
      */
-    static final class GatedStore implements MessageStore {
-        final InMemoryMessageStore delegate = InMemoryMessageStore.builder().build();
+    static final class GatedStore extends DelegatingStore {
+        final InMemoryMessageStore delegate;
         final CompletableFuture<Void> release = new CompletableFuture<>();
+
+        GatedStore() {
+            this(InMemoryMessageStore.builder().build());
+        }
+
+        private GatedStore(InMemoryMessageStore delegate) {
+            super(delegate);
+            this.delegate = delegate;
+        }
 
         @Override
         public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
@@ -50,11 +59,6 @@ class DrainIntegrationTests {
         }
 
         @Override
-        public CompletionStage<Pending> takePending(UserQueue queue) {
-            return delegate.takePending(queue);
-        }
-
-        @Override
         public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
             return queue.room().equals("user_stuck") ? new CompletableFuture<>() : delegate.ack(queue, messageId);
         }
@@ -62,21 +66,6 @@ class DrainIntegrationTests {
         @Override
         public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
             return queue.room().equals("user_stuck") ? new CompletableFuture<>() : delegate.remove(queue, messageIds);
-        }
-
-        @Override
-        public CompletionStage<Void> clear(UserQueue queue) {
-            return delegate.clear(queue);
-        }
-
-        @Override
-        public CompletionStage<Void> connectionOpened(UserQueue queue) {
-            return delegate.connectionOpened(queue);
-        }
-
-        @Override
-        public CompletionStage<Void> connectionClosed(UserQueue queue) {
-            return delegate.connectionClosed(queue);
         }
 
         int depth(String room) {
