@@ -3,6 +3,7 @@ package io.pushbridge;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The per-user ack queues: messages for a user room wait here until a client of that user
@@ -18,6 +19,11 @@ import java.util.concurrent.CompletionStage;
  *       {@link #connectionClosed}). When the last one closes, or when a message is appended for a
  *       user who has no connection, the queue expires {@code clientTtl} later unless a connection
  *       opens first. A ttl of zero keeps queues forever.</li>
+ *   <li>A queue that expires holding messages (or a resync mark) leaves a small tombstone for a
+ *       bounded time (the store's {@code resyncMemory}, counted from the queue's deadline; zero
+ *       keeps none): while it is remembered, the next {@link #takePending} of that user answers a
+ *       resync with {@link ResyncCause#EXPIRY}, once. A queue that expires empty lost nothing and
+ *       leaves nothing; a user who connects before the deadline keeps the queue and gets no resync.</li>
  *   <li>Each operation is atomic for its queue.</li>
  * </ul>
  *
@@ -30,8 +36,9 @@ public interface MessageStore {
     CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message);
 
     /**
-     * The pending messages of a queue, oldest first, and whether the queue was marked for resync
-     * (by an overflow) since the last call; the mark is cleared by this call.
+     * The pending messages of a queue, oldest first, and whether (and why) its user must resync: the
+     * queue overflowed, or an earlier queue of this user expired holding messages, since the last
+     * call. The mark is cleared by this call.
      */
     CompletionStage<Pending> takePending(UserQueue queue);
 
@@ -45,7 +52,7 @@ public interface MessageStore {
     /** Removes exactly these messages (the ack of a {@code batch}); answers how many were there. */
     CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds);
 
-    /** Drops every message of a queue and its resync mark. */
+    /** Drops every message of a queue and its resync mark (also one left by an expired queue). */
     CompletionStage<Void> clear(UserQueue queue);
 
     /** A connection of this queue's user opened: the queue no longer expires. */
@@ -86,7 +93,8 @@ public interface MessageStore {
      * @param depth pending messages
      * @param oldestCreatedAtMillis {@link QueuedMessage#createdAtMillis()} of the oldest pending message, 0 when empty
      * @param connections open connections of the queue's user (as counted by the store)
-     * @param resyncRequired whether an overflow marked the queue for resync
+     * @param resyncRequired whether the queue is marked for resync (an overflow, or an expired queue
+     *     remembered for the user's return): the next {@link #takePending} answers a resync
      */
     record QueueSnapshot(int depth, long oldestCreatedAtMillis, int connections, boolean resyncRequired) {
 
@@ -125,16 +133,43 @@ public interface MessageStore {
         RESYNC
     }
 
+    /** Why a queue asks its user to resync, as {@link Pending#resyncCause()} tells. */
+    enum ResyncCause {
+        /** An append found the queue full: it was cleared and marked. */
+        OVERFLOW,
+        /** A queue of this user expired holding messages that nobody acknowledged. */
+        EXPIRY
+    }
+
     /**
      * The pending messages of a queue.
      *
      * @param messages oldest first
-     * @param resyncRequired whether an overflow marked the queue since the last {@link #takePending}
+     * @param resyncCause why the user must resync (marked since the last {@link #takePending}), or
+     *     {@code null} when it need not
      */
-    record Pending(List<QueuedMessage> messages, boolean resyncRequired) {
+    record Pending(List<QueuedMessage> messages, @Nullable ResyncCause resyncCause) {
+
+        /** Nothing pending, no resync. */
+        public static final Pending NONE = new Pending(List.of(), (ResyncCause) null);
 
         public Pending {
             messages = List.copyOf(messages);
+        }
+
+        /**
+         * The form of earlier versions: a required resync is taken for an {@link ResyncCause#OVERFLOW}.
+         *
+         * @param messages oldest first
+         * @param resyncRequired whether the queue was marked since the last {@link #takePending}
+         */
+        public Pending(List<QueuedMessage> messages, boolean resyncRequired) {
+            this(messages, resyncRequired ? ResyncCause.OVERFLOW : null);
+        }
+
+        /** Whether the user must resync before (or instead of) handling these messages. */
+        public boolean resyncRequired() {
+            return resyncCause != null;
         }
     }
 }

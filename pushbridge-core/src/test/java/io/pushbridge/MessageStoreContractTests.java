@@ -7,6 +7,7 @@ import io.pushbridge.MessageStore.AckOutcome;
 import io.pushbridge.MessageStore.AppendOutcome;
 import io.pushbridge.MessageStore.Pending;
 import io.pushbridge.MessageStore.QueueSnapshot;
+import io.pushbridge.MessageStore.ResyncCause;
 import io.pushbridge.MessageStore.SiteQueues;
 import java.time.Clock;
 import java.time.Duration;
@@ -46,6 +47,9 @@ public abstract class MessageStoreContractTests {
     /** The ttl of the store most tests use. */
     protected static final Duration TTL = Duration.ofSeconds(60);
 
+    /** The resync memory of the store most tests use. */
+    protected static final Duration RESYNC_MEMORY = Duration.ofHours(1);
+
     private static final Duration SECOND = Duration.ofSeconds(1);
 
     private final String site = "/contract-" + UUID.randomUUID();
@@ -59,9 +63,17 @@ public abstract class MessageStoreContractTests {
      *
      * @param maxPendingPerUser the bound of each queue
      * @param clientTtl the ttl after the last connection closed; zero keeps queues forever
+     * @param resyncMemory how long after its deadline a queue that expired holding messages is
+     *     remembered (its user's next take answers a resync); zero remembers none
      * @param clock the store's time source
      */
-    protected abstract MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock);
+    protected abstract MessageStore createStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory,
+            MutableClock clock);
+
+    /** A store with these settings and {@link #RESYNC_MEMORY}. */
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
+        return createStore(maxPendingPerUser, clientTtl, RESYNC_MEMORY, clock);
+    }
 
     /**
      * Moves time forward by {@code d} as the store sees it. A store whose expiry does not follow the
@@ -319,6 +331,7 @@ public abstract class MessageStoreContractTests {
         assertThat(await(store.append(q, message(4, "news")))).isEqualTo(AppendOutcome.OVERFLOWED);
 
         Pending first = await(store.takePending(q));
+        assertThat(first.resyncCause()).isEqualTo(ResyncCause.OVERFLOW);
         assertThat(ids(first)).containsExactly(4L);
         assertThat(first.resyncRequired()).isTrue();
         Pending second = await(store.takePending(q));
@@ -532,7 +545,7 @@ public abstract class MessageStoreContractTests {
 
     @Test
     void expiredQueueBehavesAsAbsent() throws Exception {
-        store = createStore(2, TTL, clock);
+        store = createStore(2, TTL, Duration.ZERO, clock);
         UserQueue q = queue("alice");
         await(store.append(q, message(1, "news")));
         await(store.append(q, message(2, "news")));
@@ -574,6 +587,235 @@ public abstract class MessageStoreContractTests {
         advance(clock, TTL.plus(SECOND));
 
         assertThat(await(store.takePending(bob)).messages()).isEmpty();
+    }
+
+    // ---------------------------------------------------------------- expired queues remembered
+
+    @Test
+    void anOfflineUserWhoseQueueExpiredHoldingMessagesIsToldToResyncOnce() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        Pending first = await(store.takePending(q));
+        assertThat(first.messages()).isEmpty();
+        assertThat(first.resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+        assertThat(first.resyncRequired()).isTrue();
+        assertThat(await(store.takePending(q))).as("told once").isEqualTo(Pending.NONE);
+    }
+
+    @Test
+    void aUserWhoLeftAndCameBackAfterTheTtlIsToldToResyncOnConnecting() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.append(q, message(2, "news")));
+        await(store.ack(q, 1));
+        await(store.connectionClosed(q));
+        advance(clock, TTL.plus(SECOND));
+
+        // the gateway's order: the connection opens, then the queue is read
+        await(store.connectionOpened(q));
+        Pending pending = await(store.takePending(q));
+        assertThat(pending.messages()).isEmpty();
+        assertThat(pending.resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+        assertThat(await(store.takePending(q)).resyncRequired()).isFalse();
+        await(store.connectionClosed(q));
+    }
+
+    @Test
+    void aQueueThatExpiredEmptyAsksNoResync() throws Exception {
+        UserQueue acked = queue("alice");
+        UserQueue removed = queue("bob");
+        UserQueue connectedOnly = queue("carol");
+        await(store.connectionOpened(acked));
+        await(store.append(acked, message(1, "news")));
+        await(store.ack(acked, 1));
+        await(store.connectionClosed(acked));
+        await(store.append(removed, message(2, "news")));
+        await(store.remove(removed, List.of(2L)));
+        await(store.connectionOpened(connectedOnly));
+        await(store.connectionClosed(connectedOnly));
+
+        advance(clock, TTL.plus(SECOND));
+
+        for (UserQueue q : List.of(acked, removed, connectedOnly)) {
+            await(store.connectionOpened(q));
+            assertThat(await(store.takePending(q))).as(q.room()).isEqualTo(Pending.NONE);
+        }
+    }
+
+    @Test
+    void aQueueEmptiedByAnAckAfterItsUserCameBackAsksNoResyncWhenItExpires() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.minus(SECOND));
+        await(store.connectionOpened(q));
+        assertThat(ids(await(store.takePending(q)))).containsExactly(1L);
+        await(store.remove(q, List.of(1L)));
+        await(store.connectionClosed(q));
+
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.takePending(q))).isEqualTo(Pending.NONE);
+    }
+
+    @Test
+    void aUserWhoReturnsBeforeTheDeadlineGetsTheMessagesAndNoResync() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.connectionClosed(q));
+        advance(clock, TTL.minus(SECOND));
+
+        await(store.connectionOpened(q));
+        Pending pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(1L);
+        assertThat(pending.resyncRequired()).isFalse();
+
+        // long after the first deadline, still connected: nothing was lost
+        advance(clock, TTL.multipliedBy(3));
+        pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(1L);
+        assertThat(pending.resyncRequired()).isFalse();
+    }
+
+    @Test
+    void aLossIsRememberedUntilResyncMemoryAfterTheDeadlineThenForgotten() throws Exception {
+        UserQueue early = queue("alice");
+        UserQueue late = queue("bob");
+        await(store.append(early, message(1, "news")));
+        await(store.append(late, message(2, "news")));
+
+        advance(clock, TTL.plus(RESYNC_MEMORY).minus(SECOND));
+        assertThat(await(store.takePending(early)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+
+        advance(clock, SECOND.multipliedBy(2));
+        assertThat(await(store.takePending(late))).as("forgotten").isEqualTo(Pending.NONE);
+        assertThat(await(store.inspect(late))).isEqualTo(QueueSnapshot.EMPTY);
+    }
+
+    @Test
+    void aResyncMemoryOfZeroRemembersNoExpiredQueue() throws Exception {
+        store = createStore(MAX_PENDING, TTL, Duration.ZERO, clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.inspect(q))).isEqualTo(QueueSnapshot.EMPTY);
+        await(store.connectionOpened(q));
+        assertThat(await(store.takePending(q))).isEqualTo(Pending.NONE);
+    }
+
+    @Test
+    void aMessageQueuedAfterTheExpiryCarriesTheLossIntoTheNewQueue() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        await(store.append(q, message(2, "news")));
+
+        Pending pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(2L);
+        assertThat(pending.resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+        pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(2L);
+        assertThat(pending.resyncRequired()).isFalse();
+    }
+
+    @Test
+    void aLossSurvivesTheExpiryOfTheNextQueueToo() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+        await(store.append(q, message(2, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.takePending(q)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+        assertThat(await(store.takePending(q))).isEqualTo(Pending.NONE);
+    }
+
+    @Test
+    void anOverflowedQueueThatExpiresIsRememberedAndAnOverflowAfterAnExpiryKeepsTheFirstCause() throws Exception {
+        store = createStore(1, TTL, clock);
+        UserQueue overflowed = queue("alice");
+        await(store.append(overflowed, message(1, "news")));
+        assertThat(await(store.append(overflowed, message(2, "news")))).isEqualTo(AppendOutcome.OVERFLOWED);
+        advance(clock, TTL.plus(SECOND));
+        assertThat(await(store.takePending(overflowed)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+
+        UserQueue q = queue("bob");
+        await(store.append(q, message(3, "news")));
+        advance(clock, TTL.plus(SECOND));
+        await(store.append(q, message(4, "news")));
+        assertThat(await(store.append(q, message(5, "news")))).isEqualTo(AppendOutcome.OVERFLOWED);
+        Pending pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(5L);
+        assertThat(pending.resyncCause()).as("one resync covers both").isEqualTo(ResyncCause.EXPIRY);
+    }
+
+    @Test
+    void acksRemovesAndClosesOnAnExpiredQueueLeaveItsLossRemembered() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.append(q, message(1, "news")));
+        await(store.connectionClosed(q));
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.ack(q, 1))).isEqualTo(AckOutcome.NOT_FOUND);
+        assertThat(await(store.remove(q, List.of(1L)))).isZero();
+        await(store.connectionClosed(q)); // a late close of a connection the store no longer counts
+
+        assertThat(await(store.takePending(q)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+    }
+
+    @Test
+    void clearForgetsARememberedLoss() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        await(store.clear(q));
+
+        assertThat(await(store.inspect(q))).isEqualTo(QueueSnapshot.EMPTY);
+        assertThat(await(store.takePending(q))).isEqualTo(Pending.NONE);
+    }
+
+    @Test
+    void inspectShowsARememberedLossAsAResyncMarkWithoutTakingIt() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        QueueSnapshot lost = new QueueSnapshot(0, 0, 0, true);
+        assertThat(await(store.inspect(q))).isEqualTo(lost);
+        assertThat(await(store.inspect(q))).isEqualTo(lost);
+        assertThat(await(store.takePending(q)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+        assertThat(await(store.inspect(q))).isEqualTo(QueueSnapshot.EMPTY);
+    }
+
+    @Test
+    void aLossIsRememberedPerQueue() throws Exception {
+        UserQueue alice = queue("alice");
+        UserQueue bob = queue("bob");
+        await(store.append(alice, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.takePending(bob))).isEqualTo(Pending.NONE);
+        assertThat(await(store.takePending(new UserQueue(alice.site() + "-other", alice.room())))).isEqualTo(Pending.NONE);
+        assertThat(await(store.takePending(alice)).resyncCause()).isEqualTo(ResyncCause.EXPIRY);
+    }
+
+    @Test
+    void ttlZeroNeverExpiresSoNothingIsRemembered() throws Exception {
+        store = createStore(MAX_PENDING, Duration.ZERO, clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(RESYNC_MEMORY).multipliedBy(10));
+
+        Pending pending = await(store.takePending(q));
+        assertThat(ids(pending)).containsExactly(1L);
+        assertThat(pending.resyncRequired()).isFalse();
     }
 
     // ---------------------------------------------------------------- inspect
@@ -634,7 +876,8 @@ public abstract class MessageStoreContractTests {
         assertThat(ids(await(store.takePending(q)))).containsExactly(1L);
 
         advance(clock, SECOND.multipliedBy(2));
-        assertThat(await(store.inspect(q))).isEqualTo(QueueSnapshot.EMPTY);
+        // expired holding a message: only the resync mark its user will get is left
+        assertThat(await(store.inspect(q))).isEqualTo(new QueueSnapshot(0, 0, 0, true));
         assertThat(await(store.takePending(q)).messages()).isEmpty();
     }
 

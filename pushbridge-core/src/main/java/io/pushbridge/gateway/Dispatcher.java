@@ -727,7 +727,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                             failureLog.warn("Could not re-read {} after routing resumed: {}", queue, failure.toString());
                             return;
                         }
-                        int sent = socket.resumed(new SiteSocket.PendingBatch(room, pending.messages(), pending.resyncRequired()));
+                        int sent = socket.resumed(queues.batch(queue, pending));
                         stats.add("routing.resent", sent);
                     });
         }

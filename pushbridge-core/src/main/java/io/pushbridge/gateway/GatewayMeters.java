@@ -138,7 +138,7 @@ final class GatewayMeters implements AutoCloseable {
             emits = meters.counter(PushBridgeMeter.EMITS, SITE, name);
             acks = meters.counter(PushBridgeMeter.ACKS, SITE, name);
             publishToAck = meters.timer(PushBridgeMeter.PUBLISH_TO_ACK, SITE, name);
-            for (ResyncReason reason : new ResyncReason[] {ResyncReason.OUT_OF_ORDER, ResyncReason.OVERFLOW}) {
+            for (ResyncReason reason : ResyncReason.values()) {
                 resyncs[reason.ordinal()] = meters.counter(PushBridgeMeter.RESYNCS, SITE, name, REASON, reason.tag());
             }
             authorizerAdmitted = meters.timer(PushBridgeMeter.AUTHORIZER, SITE, name, OUTCOME, ADMITTED);
@@ -193,12 +193,7 @@ final class GatewayMeters implements AutoCloseable {
         }
 
         void resync(ResyncReason reason, int queues) {
-            Counter counter = resyncs[reason.ordinal()];
-            if (counter == null) {
-                // a reason the gateway does not record itself: looked up (cold path)
-                counter = meters.counter(PushBridgeMeter.RESYNCS, SITE, name, REASON, reason.tag());
-            }
-            counter.increment(queues);
+            resyncs[reason.ordinal()].increment(queues);
         }
 
         // ---- queue meters ---------------------------------------------------------------------

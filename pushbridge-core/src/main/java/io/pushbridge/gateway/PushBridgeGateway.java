@@ -158,7 +158,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
-        QueueConnections queues = new QueueConnections(store, workers, stats, inFlight);
+        QueueConnections queues = new QueueConnections(store, workers, stats, inFlight, sitesByName);
         this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues, inFlight,
                 registered.registry());
         if (meters.isRecording() && options.serve() && !options.queueMetricsRefresh().isZero()) {

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The embedded {@link MessageStore}: ack queues in this JVM's heap, for a single gateway node
@@ -35,6 +36,12 @@ import java.util.function.Function;
  * them at once and is meant to be called now and then by the owner's scheduler, so that queues of
  * users who never come back do not stay in memory. A queue that holds no message, no resync mark
  * and no open connection is dropped at once.
+ *
+ * <p><b>Expired queues remembered.</b> When a queue is dropped past its deadline while it still held
+ * messages (or a resync mark), the store remembers that user (one small map entry) until
+ * {@code resyncMemory} after the deadline, so that the user's next {@link #takePending} answers a
+ * resync ({@link ResyncCause#EXPIRY}). {@link #purgeExpired()} also forgets the entries whose time
+ * is up; {@link #clear} forgets the queue's entry at once.
  */
 public final class InMemoryMessageStore implements MessageStore {
 
@@ -44,26 +51,41 @@ public final class InMemoryMessageStore implements MessageStore {
     /** The default time a queue is kept after its user's last connection closed. */
     public static final Duration DEFAULT_CLIENT_TTL = Duration.ofSeconds(3600);
 
+    /** The default time a queue that expired holding messages is remembered after its deadline. */
+    public static final Duration DEFAULT_RESYNC_MEMORY = Duration.ofDays(7);
+
     private static final CompletionStage<AppendOutcome> APPENDED = CompletableFuture.completedStage(AppendOutcome.APPENDED);
     private static final CompletionStage<AppendOutcome> OVERFLOWED = CompletableFuture.completedStage(AppendOutcome.OVERFLOWED);
     private static final CompletionStage<Void> DONE = CompletableFuture.completedStage(null);
+    private static final Pending EXPIRED = new Pending(List.of(), ResyncCause.EXPIRY);
+    /** What {@link #inspect} shows of a queue remembered as lost: nothing but the resync mark. */
+    private static final QueueSnapshot LOST = new QueueSnapshot(0, 0, 0, true);
 
     private final int maxPendingPerUser;
     private final Duration clientTtl;
     /** The ttl in milliseconds, at least 1 unless the ttl is zero (keep forever). */
     private final long clientTtlMillis;
+    private final Duration resyncMemory;
+    /** The memory in milliseconds, 0 when off. */
+    private final long resyncMemoryMillis;
     private final Clock clock;
     private final ConcurrentHashMap<UserQueue, QueueState> queues = new ConcurrentHashMap<>();
+    /**
+     * Queues that expired holding messages: until when (epoch ms) their user's next take answers a
+     * resync. At most one entry per such queue; an entry and a live queue never stand for the same
+     * loss (a new queue takes the entry over as its resync mark).
+     */
+    private final ConcurrentHashMap<UserQueue, Long> lost = new ConcurrentHashMap<>();
     /** Queues dropped because their ttl ran out, by site. */
     private final ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> expired = new ConcurrentHashMap<>();
 
-    /** A store with the default bound and ttl, on the system clock. */
+    /** A store with the default bound, ttl and resync memory, on the system clock. */
     public InMemoryMessageStore() {
         this(DEFAULT_MAX_PENDING_PER_USER, DEFAULT_CLIENT_TTL, Clock.systemUTC());
     }
 
     /**
-     * A store with these settings.
+     * A store with these settings and the {@link #DEFAULT_RESYNC_MEMORY}.
      *
      * @param maxPendingPerUser the most messages one queue holds, at least 1
      * @param clientTtl how long a queue is kept after its user's last connection closed, or after a
@@ -72,12 +94,30 @@ public final class InMemoryMessageStore implements MessageStore {
      * @throws IllegalArgumentException naming the setting when a value is out of range
      */
     public InMemoryMessageStore(int maxPendingPerUser, Duration clientTtl, Clock clock) {
+        this(maxPendingPerUser, clientTtl, DEFAULT_RESYNC_MEMORY, clock);
+    }
+
+    /**
+     * A store with these settings.
+     *
+     * @param maxPendingPerUser the most messages one queue holds, at least 1
+     * @param clientTtl how long a queue is kept after its user's last connection closed, or after a
+     *     message was appended for a user without connection; zero keeps queues forever
+     * @param resyncMemory how long after its deadline a queue that expired holding messages is
+     *     remembered, so that its user's next take answers a resync; zero remembers none
+     * @param clock the time source of expiry
+     * @throws IllegalArgumentException naming the setting when a value is out of range
+     */
+    public InMemoryMessageStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, Clock clock) {
         checkMaxPendingPerUser(maxPendingPerUser);
         checkClientTtl(clientTtl);
+        checkResyncMemory(resyncMemory);
         require(clock != null, "clock must not be null");
         this.maxPendingPerUser = maxPendingPerUser;
         this.clientTtl = clientTtl;
         this.clientTtlMillis = clientTtl.isZero() ? 0 : Math.max(1, saturatedMillis(clientTtl));
+        this.resyncMemory = resyncMemory;
+        this.resyncMemoryMillis = resyncMemory.isZero() ? 0 : Math.max(1, saturatedMillis(resyncMemory));
         this.clock = clock;
     }
 
@@ -96,6 +136,11 @@ public final class InMemoryMessageStore implements MessageStore {
         return clientTtl;
     }
 
+    /** How long after its deadline a queue that expired holding messages is remembered; zero: none. */
+    public Duration resyncMemory() {
+        return resyncMemory;
+    }
+
     @Override
     public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
         Objects.requireNonNull(message, "message");
@@ -107,7 +152,9 @@ public final class InMemoryMessageStore implements MessageStore {
                     && !state.messages.containsKey(message.id());
             if (full) {
                 state.messages.clear();
-                state.resyncRequired = true;
+                if (state.resyncCause == null) {
+                    state.resyncCause = ResyncCause.OVERFLOW; // an earlier cause stays: one resync covers both
+                }
             }
             // a repeated id (a retried append) keeps its place in the queue
             state.messages.put(message.id(), message);
@@ -119,10 +166,14 @@ public final class InMemoryMessageStore implements MessageStore {
     @Override
     public CompletionStage<Pending> takePending(UserQueue queue) {
         Pending pending = update(queue, false, state -> {
-            Pending p = new Pending(List.copyOf(state.messages.values()), state.resyncRequired);
-            state.resyncRequired = false;
+            Pending p = new Pending(List.copyOf(state.messages.values()), state.resyncCause);
+            state.resyncCause = null;
             return p;
-        }, new Pending(List.of(), false));
+        }, null);
+        if (pending == null) {
+            // no queue: maybe one that expired holding messages, remembered for this user's return
+            pending = takeLost(queue, clock.millis()) ? EXPIRED : Pending.NONE;
+        }
         return CompletableFuture.completedStage(pending);
     }
 
@@ -164,9 +215,10 @@ public final class InMemoryMessageStore implements MessageStore {
     public CompletionStage<Void> clear(UserQueue queue) {
         update(queue, false, state -> {
             state.messages.clear();
-            state.resyncRequired = false;
+            state.resyncCause = null;
             return Boolean.TRUE;
         }, Boolean.FALSE);
+        lost.remove(Objects.requireNonNull(queue, "queue"));
         return DONE;
     }
 
@@ -199,23 +251,28 @@ public final class InMemoryMessageStore implements MessageStore {
     /**
      * {@inheritDoc}
      *
-     * <p>O(1), under the queue's lock; an expired queue answers {@link QueueSnapshot#EMPTY} and is
-     * left for {@link #purgeExpired()}.
+     * <p>O(1), under the queue's lock; an expired queue answers {@link QueueSnapshot#EMPTY} (marked
+     * for resync where it is remembered as lost) and is left for {@link #purgeExpired()}.
      */
     @Override
     public CompletionStage<QueueSnapshot> inspect(UserQueue queue) {
         Objects.requireNonNull(queue, "queue");
+        long now = clock.millis();
         QueueState state = queues.get(queue);
-        if (state == null) {
-            return CompletableFuture.completedStage(QueueSnapshot.EMPTY);
-        }
-        synchronized (state) {
-            if (state.retired || state.isExpired(clock.millis())) {
-                return CompletableFuture.completedStage(QueueSnapshot.EMPTY);
+        if (state != null) {
+            synchronized (state) {
+                if (!state.retired) {
+                    if (!state.isExpired(now)) {
+                        return CompletableFuture.completedStage(new QueueSnapshot(state.messages.size(), oldestCreatedAt(state),
+                                state.connections, state.resyncCause != null));
+                    }
+                    return CompletableFuture.completedStage(state.losesMessages() && now < forgetAt(state.deadlineMillis)
+                            ? LOST : QueueSnapshot.EMPTY);
+                }
             }
-            return CompletableFuture.completedStage(new QueueSnapshot(state.messages.size(), oldestCreatedAt(state),
-                    state.connections, state.resyncRequired));
         }
+        Long forget = lost.get(queue);
+        return CompletableFuture.completedStage(forget != null && now < forget ? LOST : QueueSnapshot.EMPTY);
     }
 
     /**
@@ -266,8 +323,9 @@ public final class InMemoryMessageStore implements MessageStore {
     }
 
     /**
-     * Drops every queue whose ttl has run out. Cheap to call often: O(number of queues), each
-     * locked only for the moment it is looked at.
+     * Drops every queue whose ttl has run out (remembering those that held messages) and forgets
+     * the expired queues whose {@code resyncMemory} is over. Cheap to call often: O(number of queues
+     * + remembered ones), each queue locked only for the moment it is looked at.
      *
      * @return how many queues were dropped
      */
@@ -279,13 +337,12 @@ public final class InMemoryMessageStore implements MessageStore {
             QueueState state = entry.getValue();
             synchronized (state) {
                 if (!state.retired && state.isExpired(now)) {
-                    state.retired = true;
-                    queues.remove(entry.getKey(), state);
-                    countExpired(entry.getKey());
+                    expire(entry.getKey(), state);
                     purged++;
                 }
             }
         }
+        lost.entrySet().removeIf(e -> now >= e.getValue());
         return purged;
     }
 
@@ -308,15 +365,22 @@ public final class InMemoryMessageStore implements MessageStore {
         return queues.size();
     }
 
+    /** How many expired queues are remembered as lost (forgotten ones not yet purged included); for tests. */
+    int rememberedLosses() {
+        return lost.size();
+    }
+
     @Override
     public String toString() {
-        return "InMemoryMessageStore[maxPendingPerUser=" + maxPendingPerUser + ", clientTtl=" + clientTtl + "]";
+        return "InMemoryMessageStore[maxPendingPerUser=" + maxPendingPerUser + ", clientTtl=" + clientTtl
+                + ", resyncMemory=" + resyncMemory + "]";
     }
 
     /**
      * Runs {@code op} on the live state of a queue under its lock. An expired queue is dropped first
      * and counts as absent: then, unless {@code create}, {@code absent} is answered; with
-     * {@code create} a fresh queue is made. A queue left with nothing worth keeping is dropped.
+     * {@code create} a fresh queue is made, which takes over the user's remembered loss as its
+     * resync mark. A queue left with nothing worth keeping is dropped.
      */
     private <R> R update(UserQueue queue, boolean create, Function<QueueState, R> op, R absent) {
         Objects.requireNonNull(queue, "queue");
@@ -329,14 +393,21 @@ public final class InMemoryMessageStore implements MessageStore {
                 if (state.retired) {
                     continue; // dropped by another thread meanwhile; look again
                 }
-                if (state.isExpired(clock.millis())) {
-                    state.retired = true;
-                    queues.remove(queue, state);
-                    countExpired(queue);
+                long now = clock.millis();
+                if (state.isExpired(now)) {
+                    expire(queue, state);
                     if (create) {
                         continue;
                     }
                     return absent;
+                }
+                if (state.fresh) {
+                    // an entry is written before its expired queue leaves the map, so a queue made
+                    // after that sees it here
+                    state.fresh = false;
+                    if (takeLost(queue, now)) {
+                        state.resyncCause = ResyncCause.EXPIRY;
+                    }
                 }
                 R result = op.apply(state);
                 if (state.isIdle()) {
@@ -346,6 +417,31 @@ public final class InMemoryMessageStore implements MessageStore {
                 return result;
             }
         }
+    }
+
+    /** Drops an expired queue, remembering it when it held messages. Called holding its lock. */
+    private void expire(UserQueue queue, QueueState state) {
+        if (resyncMemoryMillis > 0 && state.losesMessages()) {
+            long forget = forgetAt(state.deadlineMillis);
+            if (clock.millis() < forget) {
+                lost.merge(queue, forget, Math::max);
+            }
+        }
+        state.retired = true;
+        queues.remove(queue, state);
+        countExpired(queue);
+    }
+
+    /** Until when a queue that expired at {@code deadlineMillis} is remembered. */
+    private long forgetAt(long deadlineMillis) {
+        long forget = deadlineMillis + resyncMemoryMillis;
+        return forget < deadlineMillis ? Long.MAX_VALUE : forget; // overflowed: as good as never
+    }
+
+    /** Takes (removes) the queue's remembered loss; whether there was one not yet forgotten. */
+    private boolean takeLost(UserQueue queue, long nowMillis) {
+        Long forget = lost.remove(queue);
+        return forget != null && nowMillis < forget;
     }
 
     private static long firstIdOfEvent(LinkedHashMap<Long, QueuedMessage> messages, String event) {
@@ -374,6 +470,11 @@ public final class InMemoryMessageStore implements MessageStore {
         require(!value.isNegative(), "clientTtl must be >= 0 (0 keeps queues forever), was " + value);
     }
 
+    private static void checkResyncMemory(Duration value) {
+        require(value != null, "resyncMemory must not be null");
+        require(!value.isNegative(), "resyncMemory must be >= 0 (0 remembers no expired queue), was " + value);
+    }
+
     private static void require(boolean ok, String message) {
         if (!ok) {
             throw new IllegalArgumentException(message);
@@ -384,12 +485,15 @@ public final class InMemoryMessageStore implements MessageStore {
     private static final class QueueState {
 
         final LinkedHashMap<Long, QueuedMessage> messages = new LinkedHashMap<>();
-        boolean resyncRequired;
+        /** Why the user must resync at the next take, or null. */
+        @Nullable ResyncCause resyncCause;
         int connections;
         boolean hasDeadline;
         long deadlineMillis;
         /** Set once the state has left the map; a thread that still holds it must look again. */
         boolean retired;
+        /** Not yet looked at by any operation: it may have to take over a remembered loss. */
+        boolean fresh = true;
 
         void startTtl(long nowMillis, long ttlMillis) {
             if (ttlMillis == 0) {
@@ -408,19 +512,25 @@ public final class InMemoryMessageStore implements MessageStore {
         }
 
         boolean isIdle() {
-            return messages.isEmpty() && !resyncRequired && connections == 0;
+            return messages.isEmpty() && resyncCause == null && connections == 0;
+        }
+
+        /** Whether expiring now would lose something its user was to get: messages or a resync mark. */
+        boolean losesMessages() {
+            return !messages.isEmpty() || resyncCause != null;
         }
     }
 
     /**
      * Builds an {@link InMemoryMessageStore}; each setter checks its value at once and names it when
      * it is out of range. Starts from {@link #DEFAULT_MAX_PENDING_PER_USER},
-     * {@link #DEFAULT_CLIENT_TTL} and the system clock.
+     * {@link #DEFAULT_CLIENT_TTL}, {@link #DEFAULT_RESYNC_MEMORY} and the system clock.
      */
     public static final class Builder {
 
         private int maxPendingPerUser = DEFAULT_MAX_PENDING_PER_USER;
         private Duration clientTtl = DEFAULT_CLIENT_TTL;
+        private Duration resyncMemory = DEFAULT_RESYNC_MEMORY;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -440,6 +550,17 @@ public final class InMemoryMessageStore implements MessageStore {
             return this;
         }
 
+        /**
+         * How long after its deadline a queue that expired holding messages is remembered, so that
+         * its user's next connection is told to resync; at least zero (remember none). Costs one
+         * small map entry per such queue for that time.
+         */
+        public Builder resyncMemory(Duration resyncMemory) {
+            checkResyncMemory(resyncMemory);
+            this.resyncMemory = resyncMemory;
+            return this;
+        }
+
         /** The time source of expiry; tests pass a clock they can move. */
         public Builder clock(Clock clock) {
             require(clock != null, "clock must not be null");
@@ -448,7 +569,7 @@ public final class InMemoryMessageStore implements MessageStore {
         }
 
         public InMemoryMessageStore build() {
-            return new InMemoryMessageStore(maxPendingPerUser, clientTtl, clock);
+            return new InMemoryMessageStore(maxPendingPerUser, clientTtl, resyncMemory, clock);
         }
     }
 }

@@ -82,7 +82,8 @@ public enum PushBridgeMeter {
             "Age of the oldest message waiting in the site's user queues", TagKey.SITE),
     /** Resyncs asked of users, by {@link ResyncReason}. */
     RESYNCS("pushbridge.resyncs", Type.COUNTER, null,
-            "User queues cleared and their users asked to resync, by reason", TagKey.SITE, TagKey.REASON),
+            "Users asked to resync because their queue was cleared, overflowed or expired with messages, by reason",
+            TagKey.SITE, TagKey.REASON),
     /** User queues the store dropped because their ttl ran out (stores that can tell). */
     QUEUES_EXPIRED("pushbridge.queues.expired", Type.COUNTER, null,
             "User queues dropped because their client-ttl ran out", TagKey.SITE),

@@ -12,9 +12,8 @@ public enum ResyncReason {
     /** An append found the queue full: it was cleared and marked for resync. */
     OVERFLOW,
     /**
-     * A queue expired with messages in it. PushBridge's own stores drop an expired queue without a
-     * resync mark (see {@link PushBridgeMeter#QUEUES_EXPIRED}), so nothing records this reason yet;
-     * it is reserved for stores that mark the next connection of such a user for resync.
+     * A queue expired holding messages its user never acknowledged: counted when the user's next
+     * connection (within the store's resync memory) reads the queue and is told to resync.
      */
     EXPIRY;
 

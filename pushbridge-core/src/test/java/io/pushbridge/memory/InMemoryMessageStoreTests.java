@@ -15,8 +15,8 @@ import org.junit.jupiter.api.Test;
 class InMemoryMessageStoreTests extends MessageStoreContractTests {
 
     @Override
-    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
-        return new InMemoryMessageStore(maxPendingPerUser, clientTtl, clock);
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, MutableClock clock) {
+        return new InMemoryMessageStore(maxPendingPerUser, clientTtl, resyncMemory, clock);
     }
 
     private InMemoryMessageStore memoryStore() {
@@ -46,6 +46,58 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
         assertThat(memoryStore().depth(online)).isEqualTo(1);
         assertThat(memoryStore().depth(fresh)).isEqualTo(1);
         assertThat(memoryStore().purgeExpired()).isZero();
+    }
+
+    @Test
+    void purgeRemembersTheExpiredQueuesThatHeldMessagesAndForgetsThemAfterTheResyncMemory() throws Exception {
+        UserQueue held = queue("held");
+        UserQueue emptied = queue("emptied");
+        UserQueue taken = queue("taken");
+        await(store.append(held, message(1, "news")));
+        await(store.append(taken, message(2, "news")));
+        await(store.connectionOpened(emptied));
+        await(store.connectionClosed(emptied));
+        clock.advance(TTL.plusSeconds(1));
+
+        assertThat(memoryStore().purgeExpired()).isEqualTo(2);
+        assertThat(memoryStore().trackedQueues()).isZero();
+        assertThat(memoryStore().rememberedLosses()).isEqualTo(2);
+        assertThat(await(store.takePending(taken)).resyncRequired()).isTrue();
+        assertThat(memoryStore().rememberedLosses()).as("taken: forgotten at once").isEqualTo(1);
+
+        clock.advance(RESYNC_MEMORY.minusSeconds(2));
+        assertThat(memoryStore().purgeExpired()).isZero();
+        assertThat(memoryStore().rememberedLosses()).isEqualTo(1);
+        clock.advance(Duration.ofSeconds(2));
+        assertThat(memoryStore().purgeExpired()).isZero();
+        assertThat(memoryStore().rememberedLosses()).isZero();
+        assertThat(await(store.takePending(held)).resyncRequired()).isFalse();
+    }
+
+    @Test
+    void aNewQueueTakesOverTheRememberedLossSoOnlyOneEntryIsKept() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        clock.advance(TTL.plusSeconds(1));
+        assertThat(memoryStore().depth(q)).isZero();
+        assertThat(memoryStore().rememberedLosses()).isEqualTo(1);
+
+        await(store.append(q, message(2, "news")));
+
+        assertThat(memoryStore().rememberedLosses()).isZero();
+        assertThat(memoryStore().trackedQueues()).isEqualTo(1);
+        assertThat(await(store.takePending(q)).resyncCause()).isEqualTo(MessageStore.ResyncCause.EXPIRY);
+    }
+
+    @Test
+    void aHugeResyncMemoryIsAsGoodAsForever() throws Exception {
+        store = createStore(MAX_PENDING, TTL, Duration.ofSeconds(Long.MAX_VALUE), clock);
+        UserQueue q = queue("alice");
+        await(store.append(q, message(1, "news")));
+        clock.advance(Duration.ofDays(365 * 100));
+
+        assertThat(memoryStore().purgeExpired()).isEqualTo(1);
+        assertThat(await(store.takePending(q)).resyncCause()).isEqualTo(MessageStore.ResyncCause.EXPIRY);
     }
 
     @Test
@@ -175,10 +227,14 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
 
         assertThat(InMemoryMessageStore.DEFAULT_MAX_PENDING_PER_USER).isEqualTo(10_000);
         assertThat(InMemoryMessageStore.DEFAULT_CLIENT_TTL).isEqualTo(Duration.ofHours(1));
+        assertThat(InMemoryMessageStore.DEFAULT_RESYNC_MEMORY).isEqualTo(Duration.ofDays(7));
         assertThat(defaults.maxPendingPerUser()).isEqualTo(10_000);
         assertThat(defaults.clientTtl()).isEqualTo(Duration.ofHours(1));
+        assertThat(defaults.resyncMemory()).isEqualTo(Duration.ofDays(7));
         assertThat(built.maxPendingPerUser()).isEqualTo(10_000);
         assertThat(built.clientTtl()).isEqualTo(Duration.ofHours(1));
+        assertThat(built.resyncMemory()).isEqualTo(Duration.ofDays(7));
+        assertThat(new InMemoryMessageStore(5, TTL, clock).resyncMemory()).isEqualTo(Duration.ofDays(7));
     }
 
     @Test
@@ -186,6 +242,7 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
         InMemoryMessageStore built = InMemoryMessageStore.builder()
                 .maxPendingPerUser(1)
                 .clientTtl(Duration.ofSeconds(5))
+                .resyncMemory(Duration.ofSeconds(10))
                 .clock(clock)
                 .build();
         UserQueue q = queue("alice");
@@ -194,6 +251,23 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
         assertThat(await(built.append(q, message(2, "news")))).isEqualTo(MessageStore.AppendOutcome.OVERFLOWED);
         clock.advance(Duration.ofSeconds(6));
         assertThat(built.depth(q)).isZero();
+        assertThat(built.resyncMemory()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(built).hasToString("InMemoryMessageStore[maxPendingPerUser=1, clientTtl=PT5S, resyncMemory=PT10S]");
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(await(built.takePending(q)).resyncRequired()).as("forgotten 10 s after the deadline").isFalse();
+    }
+
+    @Test
+    void negativeOrMissingResyncMemoryIsRejected() {
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> new InMemoryMessageStore(10, TTL, Duration.ofSeconds(-1), clock))
+                .withMessage("resyncMemory must be >= 0 (0 remembers no expired queue), was PT-1S");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> InMemoryMessageStore.builder().resyncMemory(Duration.ofMillis(-5)))
+                .withMessageStartingWith("resyncMemory must be >= 0");
+        assertThatIllegalArgumentException()
+                .isThrownBy(() -> InMemoryMessageStore.builder().resyncMemory(nullDuration()))
+                .withMessage("resyncMemory must not be null");
     }
 
     @Test

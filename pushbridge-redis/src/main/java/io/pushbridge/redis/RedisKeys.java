@@ -12,6 +12,7 @@ import java.util.Objects;
  *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}        hash   queue meta: seq, rs (resync mark), exp (deadline), n and c:&lt;node&gt; (open connections)
  *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}:i      zset   message ids in arrival order
  *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}:m      hash   message id -&gt; stored message
+ *   {P}q:{&lt;len&gt;:&lt;site&gt;:&lt;room&gt;}:lost   string until when (epoch ms) a user whose queue expired holding messages is told to resync
  *   {P}nodes                              set    ids of registered gateway nodes
  *   {P}node:{&lt;node&gt;}                      string the node's heartbeat, JSON with its public URL (expires when the node stops beating)
  *   {P}node:{&lt;node&gt;}:queues               hash   queue key -&gt; connections this node holds on it
@@ -21,13 +22,20 @@ import java.util.Objects;
  *   {P}worker:&lt;n&gt;                          string lease of flake id worker slot n
  *   channels: {P}site:&lt;site&gt; (every message of a site), {P}node:&lt;node&gt; (messages and commands for one node)
  * </pre>
- * The part in braces is the Redis Cluster hash tag: one user queue's three keys live on one shard.
+ * The part in braces is the Redis Cluster hash tag: one user queue's four keys live on one shard.
  * The site name's length leads the tag so that no two (site, room) pairs give the same key.
  */
 public final class RedisKeys {
 
     /** The prefix used when none is configured. */
     public static final String DEFAULT_PREFIX = "pushbridge:";
+
+    /** Appended to a queue's meta key: its message ids. */
+    static final String IDS = ":i";
+    /** Appended to a queue's meta key: its stored messages. */
+    static final String MESSAGES = ":m";
+    /** Appended to a queue's meta key: its lost marker (see {@link RedisMessageStore}). */
+    static final String LOST = ":lost";
 
     private final String prefix;
 
@@ -48,7 +56,7 @@ public final class RedisKeys {
         return prefix;
     }
 
-    /** The meta key of a queue; its other keys append {@code :i} and {@code :m}. */
+    /** The meta key of a queue; its other keys append {@code :i}, {@code :m} and {@code :lost}. */
     public String queue(UserQueue queue) {
         return prefix + "q:{" + queue.site().length() + ":" + queue.site() + ":" + queue.room() + "}";
     }

@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Layout.</b> Each queue is three keys with one hash tag, so that a queue lives on one Redis
  * Cluster shard (see {@link RedisKeys}): a meta hash (arrival counter, resync mark, deadline, open
  * connections per node), a sorted set of message ids scored by arrival, and a hash of the stored
+ * messages; a fourth, small string with the same tag marks a queue that may expire holding
  * messages. Every operation is one Lua script: atomic, and one round trip.
  *
  * <p><b>Presence and expiry.</b> Each node counts its own open connections of a user in the queue's
@@ -40,6 +41,15 @@ import org.slf4j.LoggerFactory;
  * user's last connection anywhere closes, the deadline is set {@code clientTtl} ahead; each script
  * treats a queue past its deadline as absent (time from the injected clock), and Redis' own key
  * expiry, set a grace period later, frees the memory of queues nobody touches again.
+ *
+ * <p><b>Expired queues remembered.</b> Redis drops an abandoned queue's keys by itself, so no script
+ * sees the moment a queue expires. Instead, whenever a queue without connection is kept holding
+ * messages (or a resync mark), its lost marker is written with the time until which a loss is
+ * remembered: the queue's deadline plus {@link Builder#resyncMemory} (with Redis' own expiry a grace
+ * period later). It is deleted when a connection opens in time or the queue is emptied or cleared.
+ * Once the queue is gone, a marker still there means its user lost messages: the next
+ * {@link #takePending} answers {@link ResyncCause#EXPIRY} (or a new queue made meanwhile carries it
+ * as its resync mark) and deletes it.
  *
  * <p><b>Failures.</b> Every stage fails with {@link PushUnavailableException} when Redis cannot be
  * reached or answers with an error; nothing is retried here (a failed append was not stored, or
@@ -67,12 +77,18 @@ public final class RedisMessageStore implements MessageStore {
     private static final LuaScript INSPECT = LuaScript.load("inspect", List.of("common", "cbor"));
     private static final LuaScript INSPECT_MANY = LuaScript.load("inspect-many", List.of("cbor"));
 
+    /** The most resync memory passed to the scripts: 100 years. */
+    private static final long MAX_MEMORY_MILLIS = Duration.ofDays(36_500).toMillis();
+
     /** How many keys one {@code SCAN} of {@link #siteQueues} asks a server to look at. */
     static final int SCAN_BATCH = 500;
     /** The CBOR items one inspect-many call may skip in all, which bounds how long it holds Redis (a few ms). */
     static final int WALK_ITEMS_PER_CALL = 20_000;
     /** The CBOR items the walk skips in one message before it gives up its age (counted without it). */
     static final int WALK_ITEMS_PER_MESSAGE = 10_000;
+    /** The default of {@link Builder#resyncMemory}: a week, as the in-memory store's. */
+    public static final Duration DEFAULT_RESYNC_MEMORY = io.pushbridge.memory.InMemoryMessageStore.DEFAULT_RESYNC_MEMORY;
+
     /** The default of {@link Builder#siteQueuesMaxAge}. */
     public static final Duration DEFAULT_SITE_QUEUES_MAX_AGE = Duration.ofSeconds(10);
 
@@ -81,8 +97,10 @@ public final class RedisMessageStore implements MessageStore {
     private final String nodeId;
     private final int maxPendingPerUser;
     private final Duration clientTtl;
+    private final Duration resyncMemory;
     private final byte[] ttlArg;
     private final byte[] graceArg;
+    private final byte[] memoryArg;
     private final Clock clock;
     private final long siteQueuesMaxAgeNanos;
     /** The last walk of {@link #siteQueues}: in flight, or done and shared while it is young enough. */
@@ -102,6 +120,9 @@ public final class RedisMessageStore implements MessageStore {
         long ttlMillis = b.clientTtl.isZero() ? 0 : Math.max(1, saturatedMillis(b.clientTtl));
         this.ttlArg = arg(ttlMillis);
         this.graceArg = arg(EXPIRY_GRACE.toMillis());
+        this.resyncMemory = b.resyncMemory;
+        // capped (at about a century) so that deadline + memory stays an exact integer in Lua
+        this.memoryArg = arg(b.resyncMemory.isZero() ? 0 : Math.max(1, Math.min(saturatedMillis(b.resyncMemory), MAX_MEMORY_MILLIS)));
         this.clock = b.clock;
         this.siteQueuesMaxAgeNanos = b.siteQueuesMaxAge.toNanos();
     }
@@ -124,6 +145,11 @@ public final class RedisMessageStore implements MessageStore {
         return clientTtl;
     }
 
+    /** How long after its deadline a queue that expired holding messages is remembered; zero: none. */
+    public Duration resyncMemory() {
+        return resyncMemory;
+    }
+
     /** How long one walk of the key space answers {@link #siteQueues} (see {@link Builder#siteQueuesMaxAge}). */
     public Duration siteQueuesMaxAge() {
         return Duration.ofNanos(siteQueuesMaxAgeNanos);
@@ -140,7 +166,8 @@ public final class RedisMessageStore implements MessageStore {
     @Override
     public CompletionStage<Pending> takePending(UserQueue queue) {
         return this.<List<Object>>run(TAKE, ScriptOutputType.MULTI, queue).thenApply(reply -> {
-            boolean resync = ((Number) reply.get(0)).longValue() == 1L;
+            long mark = ((Number) reply.get(0)).longValue();
+            ResyncCause cause = mark == 1L ? ResyncCause.OVERFLOW : mark == 2L ? ResyncCause.EXPIRY : null;
             List<QueuedMessage> messages = new ArrayList<>(reply.size() - 1);
             for (int i = 1; i < reply.size(); i++) {
                 try {
@@ -151,7 +178,7 @@ public final class RedisMessageStore implements MessageStore {
                     log.error("Skipped an unreadable stored message in {}: {}", queue, e.toString());
                 }
             }
-            return new Pending(messages, resync);
+            return new Pending(messages, cause);
         });
     }
 
@@ -320,8 +347,8 @@ public final class RedisMessageStore implements MessageStore {
      */
     CompletionStage<Void> nodeGone(String queueKey, String deadNodeId) {
         byte[][] k = queueKeys(queueKey);
-        return orUnavailable(CLOSED.<Long>run(redis, ScriptOutputType.INTEGER, k, now(), ttlArg, graceArg, arg(deadNodeId),
-                arg("all"))).thenApply(r -> null);
+        return orUnavailable(CLOSED.<Long>run(redis, ScriptOutputType.INTEGER, k, args(arg(deadNodeId), arg("all"))))
+                .thenApply(r -> null);
     }
 
     /**
@@ -423,7 +450,8 @@ public final class RedisMessageStore implements MessageStore {
             List<CompletableFuture<?>> reads = new ArrayList<>(queues.size());
             for (int i = 0; i < queues.size(); i++) {
                 UserQueue queue = queues.get(i);
-                reads.add(INSPECT.<List<Object>>run(redis, ScriptOutputType.MULTI, queueKeys(metas.get(i)), now, ttlArg, graceArg, arg("-"))
+                reads.add(INSPECT.<List<Object>>run(redis, ScriptOutputType.MULTI, queueKeys(metas.get(i)),
+                        now, ttlArg, graceArg, memoryArg, arg("-"))
                         .thenAccept(reply -> walk.add(queue.site(), snapshot(queue, reply))));
             }
             return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
@@ -570,16 +598,24 @@ public final class RedisMessageStore implements MessageStore {
 
     private <T> CompletionStage<T> run(LuaScript script, ScriptOutputType type, UserQueue queue, byte[]... extra) {
         Objects.requireNonNull(queue, "queue");
-        byte[][] args = new byte[3 + extra.length][];
+        return orUnavailable(script.<T>run(redis, type, queueKeys(keys.queue(queue)), args(extra)));
+    }
+
+    /** The arguments of a queue script (common.lua): now, ttl, grace, resync memory, then {@code extra}. */
+    private byte[][] args(byte[]... extra) {
+        byte[][] args = new byte[4 + extra.length][];
         args[0] = now();
         args[1] = ttlArg;
         args[2] = graceArg;
-        System.arraycopy(extra, 0, args, 3, extra.length);
-        return orUnavailable(script.<T>run(redis, type, queueKeys(keys.queue(queue)), args));
+        args[3] = memoryArg;
+        System.arraycopy(extra, 0, args, 4, extra.length);
+        return args;
     }
 
+    /** A queue's keys by its meta key: meta, ids, messages, lost marker (see {@link RedisKeys#queue}). */
     private static byte[][] queueKeys(String meta) {
-        return new byte[][] {RedisKeys.bytes(meta), RedisKeys.bytes(meta + ":i"), RedisKeys.bytes(meta + ":m")};
+        return new byte[][] {RedisKeys.bytes(meta), RedisKeys.bytes(meta + RedisKeys.IDS), RedisKeys.bytes(meta + RedisKeys.MESSAGES),
+                RedisKeys.bytes(meta + RedisKeys.LOST)};
     }
 
     private byte[] now() {
@@ -626,7 +662,7 @@ public final class RedisMessageStore implements MessageStore {
     @Override
     public String toString() {
         return "RedisMessageStore[node=" + nodeId + ", prefix=" + keys.prefix() + ", maxPendingPerUser=" + maxPendingPerUser
-                + ", clientTtl=" + clientTtl + "]";
+                + ", clientTtl=" + clientTtl + ", resyncMemory=" + resyncMemory + "]";
     }
 
     /** Builds a {@link RedisMessageStore}; setters check their value and name it when out of range. */
@@ -637,6 +673,7 @@ public final class RedisMessageStore implements MessageStore {
         private RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
         private int maxPendingPerUser = 10_000;
         private Duration clientTtl = Duration.ofSeconds(3600);
+        private Duration resyncMemory = DEFAULT_RESYNC_MEMORY;
         private Clock clock = Clock.systemUTC();
         private Duration siteQueuesMaxAge = DEFAULT_SITE_QUEUES_MAX_AGE;
 
@@ -660,6 +697,17 @@ public final class RedisMessageStore implements MessageStore {
         public Builder clientTtl(Duration ttl) {
             require(ttl != null && !ttl.isNegative(), "clientTtl must be >= 0 (0 keeps queues forever), was " + ttl);
             this.clientTtl = ttl;
+            return this;
+        }
+
+        /**
+         * How long after its deadline a queue that expired holding messages is remembered, so that
+         * its user's next connection is told to resync ({@link #DEFAULT_RESYNC_MEMORY} by default);
+         * zero remembers none. Costs one small key per such queue for that time.
+         */
+        public Builder resyncMemory(Duration memory) {
+            require(memory != null && !memory.isNegative(), "resyncMemory must be >= 0 (0 remembers no expired queue), was " + memory);
+            this.resyncMemory = memory;
             return this;
         }
 

@@ -1,5 +1,5 @@
--- ARGV[4] message id. Returns 0 not found, 1 removed, 2 resync (queue cleared).
-local id = ARGV[4]
+-- ARGV[5] message id. Returns 0 not found, 1 removed, 2 resync (queue cleared).
+local id = ARGV[5]
 if not alive() then return 0 end
 local value = redis.call('HGET', msgs, id)
 if not value then return 0 end

@@ -1,6 +1,7 @@
--- ARGV[4] max pending, ARGV[5] message id, ARGV[6] stored message. Returns 0 appended, 1 overflowed.
-local max, id, value = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+-- ARGV[5] max pending, ARGV[6] message id, ARGV[7] stored message. Returns 0 appended, 1 overflowed.
+local max, id, value = tonumber(ARGV[5]), ARGV[6], ARGV[7]
 alive()
+inherit()
 if connections() <= 0 and not redis.call('HGET', meta, 'exp') then
   start_ttl()
 end
@@ -11,7 +12,7 @@ if redis.call('HEXISTS', msgs, id) == 1 then
 else
   if redis.call('ZCARD', ids) >= max then
     redis.call('DEL', ids, msgs)
-    redis.call('HSET', meta, 'rs', '1')
+    mark('o')
     outcome = 1
   end
   local seq = redis.call('HINCRBY', meta, 'seq', 1)

@@ -1,11 +1,16 @@
 -- Reads one queue without changing it (the queue inspector, and each queue of a site's totals):
 -- no expiry is set or removed, an expired queue is reported empty but left to the scripts that
 -- drop it. Returns { pending messages, open connections, resync mark (0/1), the oldest message's
--- createdAt as CBOR integer bytes (nil when empty), and with ARGV[4] 'whole' the oldest stored message
+-- createdAt as CBOR integer bytes (nil when empty), and with ARGV[5] 'whole' the oldest stored message
 -- itself when its body could not be walked here (malformed, or more than 10,000 CBOR items) }.
+-- A queue that is gone (or past its deadline) but remembered as lost shows only its resync mark.
 
 local exp = redis.call('HGET', meta, 'exp')
-if exp and now >= tonumber(exp) then return {0, 0, 0} end
+if (exp and now >= tonumber(exp)) or redis.call('EXISTS', meta) == 0 then
+  local forget = redis.call('GET', lost_key)
+  if forget and now < tonumber(forget) then return {0, 0, 1} end
+  return {0, 0, 0}
+end
 local m = redis.call('HMGET', meta, 'n', 'rs')
 local depth = redis.call('ZCARD', ids)
 local out = {depth, tonumber(m[1] or '0'), 0}
@@ -16,7 +21,7 @@ if depth > 0 then
     local ok, pos = pcall(created_at, value, 10000)
     if ok then
       out[4] = string.sub(value, pos)
-    elseif ARGV[4] == 'whole' then
+    elseif ARGV[5] == 'whole' then
       out[4] = false
       out[5] = value
     end

@@ -1,7 +1,7 @@
--- ARGV[4..] message ids. Returns how many were there.
+-- ARGV[5..] message ids. Returns how many were there.
 if not alive() then return 0 end
 local n = 0
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   if redis.call('HDEL', msgs, ARGV[i]) == 1 then
     redis.call('ZREM', ids, ARGV[i])
     n = n + 1

@@ -1,11 +1,12 @@
--- ARGV[4] node id, ARGV[5] the connections that node holds on this queue, as the node knows them.
+-- ARGV[5] node id, ARGV[6] the connections that node holds on this queue, as the node knows them.
 -- Sets its count (and the user's total) to that, whatever earlier failed or timed-out calls left:
 -- the repair of a count that drifted. Returns the count set.
 alive()
-local field = 'c:' .. ARGV[4]
+local field = 'c:' .. ARGV[5]
 local held = tonumber(redis.call('HGET', meta, field) or '0')
-local want = tonumber(ARGV[5])
+local want = tonumber(ARGV[6])
 if held == want then return want end
+inherit()
 if want > 0 then
   redis.call('HSET', meta, field, want)
 else

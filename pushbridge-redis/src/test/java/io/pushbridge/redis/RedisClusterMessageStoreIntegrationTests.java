@@ -27,9 +27,9 @@ class RedisClusterMessageStoreIntegrationTests extends MessageStoreContractTests
     }
 
     @Override
-    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, MutableClock clock) {
         return RedisMessageStore.builder(connector.commands(), "node-a")
-                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock)
+                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).resyncMemory(resyncMemory).clock(clock)
                 .siteQueuesMaxAge(Duration.ZERO).build();
     }
 }

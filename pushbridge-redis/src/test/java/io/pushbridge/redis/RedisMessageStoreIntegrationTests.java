@@ -41,9 +41,9 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
     }
 
     @Override
-    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, MutableClock clock) {
+    protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, MutableClock clock) {
         return RedisMessageStore.builder(connector.commands(), "node-a")
-                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).clock(clock)
+                .maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).resyncMemory(resyncMemory).clock(clock)
                 .siteQueuesMaxAge(Duration.ZERO).build();
     }
 
@@ -81,6 +81,7 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
             int slot = SlotHash.getSlot(meta);
             assertThat(SlotHash.getSlot(meta + ":i")).isEqualTo(slot);
             assertThat(SlotHash.getSlot(meta + ":m")).isEqualTo(slot);
+            assertThat(SlotHash.getSlot(meta + ":lost")).isEqualTo(slot);
         }
         // the site name's length keeps (site, room) pairs apart
         assertThat(keys.queue(new UserQueue("a:b", "c"))).isNotEqualTo(keys.queue(new UserQueue("a", "b:c")));
@@ -230,8 +231,83 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
         await(store.connectionClosed(q));
 
         String meta = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q);
-        assertThat(redis.server().command("EXISTS", meta, meta + ":i", meta + ":m")).isEqualTo("0");
+        assertThat(redis.server().command("EXISTS", meta, meta + ":i", meta + ":m", meta + ":lost")).isEqualTo("0");
         assertThat(redis.server().command("HEXISTS", RedisKeys.DEFAULT_PREFIX + "node:{node-a}:queues", meta)).isEqualTo("0");
+    }
+
+    @Test
+    void aQueueThatMayExpireHoldingMessagesCarriesALostMarkerThatGoesWithItsDeadline() throws Exception {
+        UserQueue q = someQueue();
+        String lost = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q) + ":lost";
+        long deadline = clock.millis() + TTL.toMillis();
+        await(store.append(q, message(1, "news")));
+
+        assertThat(redis.server().command("GET", lost)).isEqualTo(Long.toString(deadline + RESYNC_MEMORY.toMillis()));
+        long pttl = Long.parseLong(redis.server().command("PTTL", lost));
+        assertThat(pttl).isBetween(TTL.plus(RESYNC_MEMORY).toMillis(), TTL.plus(RESYNC_MEMORY).plus(RedisMessageStore.EXPIRY_GRACE).toMillis());
+
+        await(store.connectionOpened(q));
+        assertThat(redis.server().command("EXISTS", lost)).as("no deadline, no marker").isEqualTo("0");
+        await(store.connectionClosed(q));
+        assertThat(redis.server().command("EXISTS", lost)).isEqualTo("1");
+        await(store.remove(q, List.of(1L)));
+        assertThat(redis.server().command("EXISTS", lost)).as("emptied: nothing to lose").isEqualTo("0");
+    }
+
+    @Test
+    void aQueueThatRedisItselfDroppedIsToldAsLostWhileItsMarkerLives() throws Exception {
+        UserQueue q = someQueue();
+        String meta = new RedisKeys(RedisKeys.DEFAULT_PREFIX).queue(q);
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plusSeconds(90));
+        // what Redis' own expiry does a grace period after the deadline: no script sees it
+        redis.server().command("DEL", meta, meta + ":i", meta + ":m");
+
+        assertThat(await(store.inspect(q))).isEqualTo(new MessageStore.QueueSnapshot(0, 0, 0, true));
+        MessageStore.Pending pending = await(store.takePending(q));
+        assertThat(pending.resyncCause()).isEqualTo(MessageStore.ResyncCause.EXPIRY);
+        assertThat(redis.server().command("EXISTS", meta + ":lost")).isEqualTo("0");
+        assertThat(await(store.takePending(q))).isEqualTo(MessageStore.Pending.NONE);
+    }
+
+    @Test
+    void aResyncMarkOfAnEarlierVersionReadsAsAnOverflowAndAStaleCauseIsIgnored() throws Exception {
+        UserQueue marked = someQueue();
+        UserQueue stale = someQueue();
+        RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
+        await(store.connectionOpened(marked));
+        await(store.connectionOpened(stale));
+        // earlier versions wrote the mark without a cause, and leave a cause behind when they take it
+        redis.server().command("HSET", keys.queue(marked), "rs", "1");
+        redis.server().command("HSET", keys.queue(stale), "rc", "e");
+
+        assertThat(await(store.takePending(marked)).resyncCause()).isEqualTo(MessageStore.ResyncCause.OVERFLOW);
+        assertThat(await(store.takePending(stale)).resyncRequired()).isFalse();
+        MessageStore small = createStore(1, TTL, clock);
+        await(small.append(stale, message(1, "news")));
+        await(small.append(stale, message(2, "news")));
+        assertThat(await(store.takePending(stale)).resyncCause()).as("an overflow's mark").isEqualTo(MessageStore.ResyncCause.OVERFLOW);
+    }
+
+    @Test
+    void resyncMemoryIsCheckedAndShown() {
+        assertThatThrownBy(() -> RedisMessageStore.builder(connector.commands(), "n").resyncMemory(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("resyncMemory must be >= 0 (0 remembers no expired queue), was PT-1S");
+        RedisMessageStore defaults = RedisMessageStore.builder(connector.commands(), "n").build();
+        assertThat(defaults.resyncMemory()).isEqualTo(Duration.ofDays(7));
+        assertThat(RedisMessageStore.builder(connector.commands(), "n").resyncMemory(Duration.ZERO).build())
+                .hasToString("RedisMessageStore[node=n, prefix=pushbridge:, maxPendingPerUser=10000, clientTtl=PT1H, resyncMemory=PT0S]");
+    }
+
+    @Test
+    void aHugeResyncMemoryStillRemembers() throws Exception {
+        MessageStore huge = createStore(MAX_PENDING, TTL, Duration.ofSeconds(Long.MAX_VALUE), clock);
+        UserQueue q = someQueue();
+        await(huge.append(q, message(1, "news")));
+        advance(clock, Duration.ofDays(365 * 50));
+
+        assertThat(await(huge.takePending(q)).resyncCause()).isEqualTo(MessageStore.ResyncCause.EXPIRY);
     }
 
     @Test
