@@ -199,6 +199,16 @@ class MetricsIntegrationTests {
             gateway.pushTemplate().site("news").to("user_r2").event("update").args(i).send().toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
         assertThat(counter(PushBridgeMeter.RESYNCS, "site", "news", "reason", ResyncReason.OVERFLOW.tag())).isEqualTo(overflow + 1);
+
+        // a queue that expired holding messages: counted when its user comes back and is told
+        double expiry = counter(PushBridgeMeter.RESYNCS, "site", "news", "reason", ResyncReason.EXPIRY.tag());
+        gateway.pushTemplate().site("news").to("user_r3").event("update").args(1).send().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        CLOCK.advance(Duration.ofHours(1).plusSeconds(1));
+        try (TestClient back = TestClient.connect(gateway.port(), "/news", "rooms:user_r3", "update")) {
+            back.awaitConnected();
+            assertThat(back.next().event()).isEqualTo("resync");
+        }
+        assertThat(counter(PushBridgeMeter.RESYNCS, "site", "news", "reason", ResyncReason.EXPIRY.tag())).isEqualTo(expiry + 1);
     }
 
     // ---- queues -----------------------------------------------------------------------------------

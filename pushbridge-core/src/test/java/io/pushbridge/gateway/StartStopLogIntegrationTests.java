@@ -47,7 +47,7 @@ class StartStopLogIntegrationTests {
         assertThat(start).startsWith("[log-node] PushBridge gateway started: port=" + gateway.port() + ", adminPort="
                 + gateway.adminPort() + ", tls=off, nodeId=log-node, sites=[");
         assertThat(start).contains("sites=[news=/news (TestGateways (lambda)), chat=/ (AllowAllAuthorizer)]");
-        assertThat(start).contains(", redis=none, store=InMemoryMessageStore[maxPendingPerUser=10000, clientTtl=PT1H], "
+        assertThat(start).contains(", redis=none, store=InMemoryMessageStore[maxPendingPerUser=10000, clientTtl=PT1H, resyncMemory=PT168H], "
                 + "router=LocalRouter[running]; ", "host=127.0.0.1", "path=/socket.io", "queueInspector=off", "admin=/pushbridge/admin");
 
         logs.list.clear();

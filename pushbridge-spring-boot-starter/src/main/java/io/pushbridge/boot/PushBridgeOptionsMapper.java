@@ -71,7 +71,8 @@ final class PushBridgeOptionsMapper {
 
     private static final Map<String, String> STORE_SETTINGS = Map.of(
             "maxPendingPerUser", "max-pending-per-user",
-            "clientTtl", "client-ttl");
+            "clientTtl", "client-ttl",
+            "resyncMemory", "resync-memory");
 
     /** The same for one site, under {@code pushbridge.sites.<name>.}. */
     private static final Map<String, String> SITE_SETTINGS = Map.ofEntries(
@@ -307,6 +308,7 @@ final class PushBridgeOptionsMapper {
         return build(PushBridgeProperties.PREFIX, STORE_SETTINGS, () -> InMemoryMessageStore.builder()
                 .maxPendingPerUser(p.getMaxPendingPerUser())
                 .clientTtl(p.getClientTtl())
+                .resyncMemory(p.getResyncMemory())
                 .build());
     }
 

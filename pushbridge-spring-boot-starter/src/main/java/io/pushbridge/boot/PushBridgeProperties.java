@@ -117,6 +117,14 @@ public class PushBridgeProperties {
      */
     private int maxPendingPerUser = 10_000;
 
+    /**
+     * How long after its client-ttl ran out a user's queue that expired holding unacknowledged
+     * messages is remembered, so that the user's next connection gets a resync event (the client
+     * missed those messages); 0 remembers none (the user then gets nothing). Costs one small entry
+     * (a Redis key with the Redis store) per such queue for that time.
+     */
+    private Duration resyncMemory = Duration.ofDays(7);
+
     /** Parts of the time-ordered message ids that keep them unique across gateway nodes. */
     private final FlakeId flakeId = new FlakeId();
 
@@ -378,6 +386,14 @@ public class PushBridgeProperties {
 
     public void setMaxPendingPerUser(int maxPendingPerUser) {
         this.maxPendingPerUser = maxPendingPerUser;
+    }
+
+    public Duration getResyncMemory() {
+        return resyncMemory;
+    }
+
+    public void setResyncMemory(Duration resyncMemory) {
+        this.resyncMemory = resyncMemory;
     }
 
     public FlakeId getFlakeId() {

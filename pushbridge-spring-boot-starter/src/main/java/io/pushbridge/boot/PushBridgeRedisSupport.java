@@ -55,6 +55,7 @@ final class PushBridgeRedisSupport {
             Map.entry("nodeId", "node-id"),
             Map.entry("maxPendingPerUser", "max-pending-per-user"),
             Map.entry("clientTtl", "client-ttl"),
+            Map.entry("resyncMemory", "resync-memory"),
             Map.entry("siteQueuesMaxAge", "redis.queue-totals-max-age"));
 
     private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]*)://");
@@ -417,6 +418,7 @@ final class PushBridgeRedisSupport {
                     .keys(registry.keys())
                     .maxPendingPerUser(p.getMaxPendingPerUser())
                     .clientTtl(p.getClientTtl())
+                    .resyncMemory(p.getResyncMemory())
                     .siteQueuesMaxAge(p.getRedis().getQueueTotalsMaxAge())
                     .build();
         } catch (IllegalArgumentException e) {

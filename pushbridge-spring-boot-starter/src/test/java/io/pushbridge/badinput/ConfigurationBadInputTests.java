@@ -72,6 +72,7 @@ class ConfigurationBadInputTests {
                 invalid("pushbridge.public-url", "pushbridge.public-url=https://user:hunter2@gw.example").secret("hunter2"),
                 invalid("pushbridge.nodes-path", "pushbridge.nodes-path=/send"),
                 invalid("pushbridge.client-ttl", "pushbridge.client-ttl=-5"),
+                invalid("pushbridge.resync-memory", "pushbridge.resync-memory=-5s"),
                 invalid("pushbridge.max-pending-per-user", "pushbridge.max-pending-per-user=0"),
                 // the admin view
                 invalid("pushbridge.admin.key", "pushbridge.admin.key=short-secret").secret("short-secret"),

@@ -30,7 +30,7 @@ class ConfigurationMetadataTests {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"pushbridge.port", "pushbridge.client-ttl", "pushbridge.sites", "pushbridge.enabled",
+    @ValueSource(strings = {"pushbridge.port", "pushbridge.client-ttl", "pushbridge.resync-memory", "pushbridge.sites", "pushbridge.enabled",
             "pushbridge.auto-startup", "pushbridge.flake-id.datacenter", "pushbridge.flake-id.worker",
             "pushbridge.max-payload", "pushbridge.allowed-origins", "pushbridge.redis.url", "pushbridge.redis.cluster.nodes",
             "pushbridge.redis.prefix", "pushbridge.redis.command-timeout", "pushbridge.redis.connect-timeout",
@@ -58,6 +58,7 @@ class ConfigurationMetadataTests {
     void defaultsAreShown() {
         assertThat(properties.get("pushbridge.port").path("defaultValue").asInt()).isEqualTo(1337);
         assertThat(properties.get("pushbridge.client-ttl").path("defaultValue").asText()).isEqualTo("3600s");
+        assertThat(properties.get("pushbridge.resync-memory").path("defaultValue").asText()).isEqualTo("7d");
     }
 
     @Test

@@ -320,6 +320,8 @@ class PushBridgeAutoConfigurationTests {
         assertFailure("pushbridge.worker-threads: ", "pushbridge.worker-threads=-1");
         assertFailure("pushbridge.max-pending-per-user: ", "pushbridge.max-pending-per-user=0");
         assertFailure("pushbridge.client-ttl: ", "pushbridge.client-ttl=-5");
+        assertFailure("pushbridge.resync-memory: must be >= 0 (0 remembers no expired queue), was PT-1S",
+                "pushbridge.resync-memory=-1s");
         assertFailure("pushbridge.node-id: ", "pushbridge.node-id= ");
         assertFailure("pushbridge.static-resources: ", "pushbridge.static-resources=/");
         assertFailure("pushbridge.metrics.queue-refresh: must be 0 (off) or at least 100 ms", "pushbridge.metrics.queue-refresh=10ms");
@@ -530,6 +532,16 @@ class PushBridgeAutoConfigurationTests {
                 assertThat(context.getBean(InMemoryMessageStore.class).clientTtl()).isEqualTo(Duration.ofMinutes(90)));
         runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.client-ttl=0").run(context ->
                 assertThat(context.getBean(InMemoryMessageStore.class).clientTtl()).isZero());
+    }
+
+    @Test
+    void resyncMemoryReachesTheStore() {
+        runner.withPropertyValues(DEMO_SITE).run(context ->
+                assertThat(context.getBean(InMemoryMessageStore.class).resyncMemory()).isEqualTo(Duration.ofDays(7)));
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.resync-memory=2d").run(context ->
+                assertThat(context.getBean(InMemoryMessageStore.class).resyncMemory()).isEqualTo(Duration.ofDays(2)));
+        runner.withPropertyValues(DEMO_SITE).withPropertyValues("pushbridge.resync-memory=0").run(context ->
+                assertThat(context.getBean(InMemoryMessageStore.class).resyncMemory()).isZero());
     }
 
     /** The exception that failed the context, which must be ours, naming the property. */

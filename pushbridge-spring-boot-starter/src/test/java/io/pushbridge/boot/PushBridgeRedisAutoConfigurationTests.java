@@ -106,7 +106,7 @@ class PushBridgeRedisAutoConfigurationTests {
     void redisUrlSwitchesEveryAdapterToRedis() {
         String prefix = prefix();
         onRedis(prefix).withPropertyValues("pushbridge.max-pending-per-user=42", "pushbridge.client-ttl=90",
-                "pushbridge.redis.queue-totals-max-age=3s").run(context -> {
+                "pushbridge.resync-memory=3h", "pushbridge.redis.queue-totals-max-age=3s").run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context).hasSingleBean(RedisConnector.class);
             assertThat(context).hasSingleBean(RedisNodeRegistry.class);
@@ -116,6 +116,7 @@ class PushBridgeRedisAutoConfigurationTests {
             assertThat(context.getBean(MessageStore.class)).isSameAs(store);
             assertThat(store.maxPendingPerUser()).isEqualTo(42);
             assertThat(store.clientTtl()).isEqualTo(Duration.ofSeconds(90));
+            assertThat(store.resyncMemory()).isEqualTo(Duration.ofHours(3));
             assertThat(store.siteQueuesMaxAge()).isEqualTo(Duration.ofSeconds(3));
             assertThat(context.getBean(Router.class)).isInstanceOf(RedisRouter.class);
             assertThat(context.getBean(RedisConnector.class).mode()).isEqualTo(RedisConnector.Mode.STANDALONE);
@@ -270,6 +271,8 @@ class PushBridgeRedisAutoConfigurationTests {
         assertRedisFailure("pushbridge.redis.queue-totals-max-age: must be >= 0, was PT-1S", redisUrl(),
                 "pushbridge.redis.queue-totals-max-age=-1s");
         assertRedisFailure("pushbridge.node-id: must not contain '{', '}'", redisUrl(), "pushbridge.node-id=edge{1}");
+        assertRedisFailure("pushbridge.resync-memory: must be >= 0 (0 remembers no expired queue), was PT-1S", redisUrl(),
+                "pushbridge.resync-memory=-1s");
         new ApplicationContextRunner()
                 .withConfiguration(AutoConfigurations.of(PushBridgeRedisAutoConfiguration.class, PushBridgeAutoConfiguration.class))
                 .withPropertyValues("pushbridge.auto-startup=false", redisUrl(), "pushbridge.redis.prefix=" + prefix())
