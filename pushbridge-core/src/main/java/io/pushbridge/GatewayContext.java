@@ -88,6 +88,15 @@ public interface GatewayContext {
     void count(String counter);
 
     /**
+     * Counts one message an extension took in from its own source in the site's
+     * {@code pushbridge.messages.accepted} meter (tag {@code source}): once per message received,
+     * however many {@link #emitLocally} calls it takes to deliver it. {@link #emitLocally} itself
+     * counts nothing there (only the {@code sends.local} statistic). Does nothing for an unknown site.
+     */
+    default void countAccepted(String site, io.pushbridge.metrics.MessageSource source) {
+    }
+
+    /**
      * The registry the gateway records its meters in, for an extension's own (each built from a
      * {@link io.pushbridge.metrics.PushBridgeMeter}, and removed when the extension stops); one that
      * records nothing when the gateway has none.

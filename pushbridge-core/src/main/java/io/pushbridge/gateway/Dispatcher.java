@@ -240,9 +240,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
 
     /**
      * Emits to this node's sockets only, not stored and without acks (see
-     * {@link io.pushbridge.GatewayContext#emitLocally}). Counts {@code sends.local}, and the message in
-     * {@code pushbridge.messages.accepted} as {@link MessageSource#REDIS}: the Redis ingestion
-     * channels, which every node receives itself, are what emits this way.
+     * {@link io.pushbridge.GatewayContext#emitLocally}). Counts {@code sends.local} only: what a
+     * message an extension took in counts in {@code pushbridge.messages.accepted} is the extension's
+     * to say, once per message ({@link #countAccepted}), since it may take several emits to deliver it.
      *
      * @return how many sockets it reached
      */
@@ -258,8 +258,15 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         Message message = new Message(ids.nextId(), site.options().name(), request.target(), request.event(),
                 request.args(), Set.of(), false, options.clock().millis());
         stats.increment("sends.local");
-        site.meters().accepted(MessageSource.REDIS);
         return deliverHere(site, message);
+    }
+
+    /** Counts one message an extension took in, in {@code pushbridge.messages.accepted}; nothing for an unknown site. */
+    void countAccepted(String site, MessageSource source) {
+        SiteRuntime runtime = sitesByName.get(site);
+        if (runtime != null) {
+            runtime.meters().accepted(source);
+        }
     }
 
     /**

@@ -518,6 +518,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
 
         @Override
+        public void countAccepted(String site, io.pushbridge.metrics.MessageSource source) {
+            dispatcher.countAccepted(site, source);
+        }
+
+        @Override
         public io.micrometer.core.instrument.MeterRegistry meterRegistry() {
             return meters.meters().registry();
         }

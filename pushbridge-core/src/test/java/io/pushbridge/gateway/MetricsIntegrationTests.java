@@ -123,7 +123,11 @@ class MetricsIntegrationTests {
         gateway.pushTemplate().site("sports").to("fans").event("goal").send().toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertThat(post("?site=sports&apiKey=sports-key", "application/json",
                 "{\"rooms\": [\"fans\"], \"event\": \"goal\"}").statusCode()).isEqualTo(200);
+        // an extension's local emit is not a message accepted: the extension counts what it took in, once
         capture.context().emitLocally(new SendRequest("sports", Target.rooms(Set.of("fans")), "goal", List.of(), false));
+        capture.context().emitLocally(new SendRequest("sports", Target.rooms(Set.of("fans")), "goal", List.of(), false));
+        capture.context().countAccepted("sports", MessageSource.REDIS);
+        capture.context().countAccepted("no-such-site", MessageSource.REDIS);
         awaitValue(() -> accepted("sports", MessageSource.HTTP), http + 1);
         assertThat(accepted("sports", MessageSource.TEMPLATE)).isEqualTo(template + 1);
         assertThat(accepted("sports", MessageSource.REDIS)).isEqualTo(redis + 1);

@@ -22,6 +22,7 @@ import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.gateway.GatewayOptions;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.metrics.MessageSource;
 import io.pushbridge.redis.Ingestion;
 import io.pushbridge.redis.RedisConnector;
 import java.nio.charset.StandardCharsets;
@@ -478,6 +479,7 @@ public final class RedisHandshake implements RoomAuthorizer, ClientEventHandler,
             drop(ctx, server, reason, String.join("; ", e.problems()));
             return;
         }
+        ctx.countAccepted(site, MessageSource.REDIS);
         emitted.incrementAndGet();
     }
 

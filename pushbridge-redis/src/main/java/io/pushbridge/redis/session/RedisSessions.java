@@ -18,6 +18,7 @@ import io.pushbridge.SocketCommand;
 import io.pushbridge.Target;
 import io.pushbridge.gateway.RateLimitedLog;
 import io.pushbridge.gateway.SiteOptions;
+import io.pushbridge.metrics.MessageSource;
 import io.pushbridge.redis.Ingestion;
 import io.pushbridge.redis.RedisConnector;
 import java.nio.charset.StandardCharsets;
@@ -409,7 +410,9 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
                     + " user id(s) make an invalid room name (" + problem + "); the others get it");
         }
         // a send names at most maxRoomsPerSend rooms; a socket is in one user room, so chunks reach it once
+        // one notification counts once in pushbridge.messages.accepted, however many sends it takes
         int chunk = ctx.limits(site).maxRoomsPerSend();
+        boolean counted = false;
         for (int from = 0; from < rooms.size(); from += chunk) {
             Set<String> part = new LinkedHashSet<>(rooms.subList(from, Math.min(rooms.size(), from + chunk)));
             try {
@@ -417,6 +420,10 @@ public final class RedisSessions implements RoomAuthorizer, ClientEventHandler, 
             } catch (PushRefusedException e) {
                 drop(ctx, Ingestion.Reason.INVALID, RateLimitedLog.excerpt(e.getMessage()));
                 return;
+            }
+            if (!counted) {
+                ctx.countAccepted(site, MessageSource.REDIS);
+                counted = true;
             }
         }
     }

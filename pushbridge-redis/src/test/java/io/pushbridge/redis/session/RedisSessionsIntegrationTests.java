@@ -7,12 +7,15 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pushbridge.gateway.ContextCapture;
 import io.pushbridge.ConnectionInfo;
 import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.gateway.SiteLimits;
 import io.pushbridge.gateway.SiteOptions;
 import io.pushbridge.gateway.TestGateways;
+import io.pushbridge.metrics.MessageSource;
+import io.pushbridge.metrics.PushBridgeMeter;
 import io.pushbridge.redis.RedisConnector;
 import io.pushbridge.redis.testing.RedisExtension;
 import io.pushbridge.redis.testing.RedisServer;
@@ -47,6 +50,7 @@ class RedisSessionsIntegrationTests {
     static RedisConnector connector;
     static RedisSessions sessions;
     static final ContextCapture capture = new ContextCapture();
+    static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     static PushBridgeGateway gateway;
 
     @BeforeAll
@@ -65,7 +69,8 @@ class RedisSessionsIntegrationTests {
                 .site(sessions.applyTo(SiteOptions.builder(SITE).namespace("/")
                         .limits(SiteLimits.builder().maxRoomNameLength(MAX_ROOM).maxRoomsPerSend(2).build())).build())
                 .extension(sessions)
-                .extension(capture));
+                .extension(capture)
+                .meterRegistry(registry));
     }
 
     @AfterAll
@@ -261,6 +266,30 @@ class RedisSessionsIntegrationTests {
             assertThat(gateway.stats().get("ingestion.dropped.invalid")).isEqualTo(before + 1);
             assertThat(gateway.stats().get("limits." + SITE + ".room_name")).isEqualTo(hits + 1);
         }
+    }
+
+    @Test
+    void aNotificationSentInSeveralChunksCountsOnceAsAccepted() throws Exception {
+        cli.set("session-store-chunked", "chunked");
+        try (SessionClient client = client()) {
+            client.authenticate("chunked");
+            double before = acceptedFromRedis();
+            // five users, at most two rooms per send: three local emits, one message accepted
+            cli.publish("notifications", "{\"users\":[\"c1\",\"c2\",\"c3\",\"c4\",\"chunked\"],\"data\":\"once\"}");
+
+            assertThat(client.nextMessage()).isEqualTo("once");
+            assertThat(acceptedFromRedis()).isEqualTo(before + 1);
+            // a notification nobody can get (every user id unusable) is not accepted
+            cli.publish("notifications", "{\"users\":[\"" + "u".repeat(MAX_ROOM) + "\"],\"data\":\"none\"}");
+            cli.publish("notifications", "{\"users\":[\"chunked\"],\"data\":\"marker\"}");
+            assertThat(client.nextMessage()).isEqualTo("marker");
+            assertThat(acceptedFromRedis()).isEqualTo(before + 2);
+        }
+    }
+
+    static double acceptedFromRedis() {
+        return registry.find(PushBridgeMeter.MESSAGES_ACCEPTED.meterName())
+                .tags("site", SITE, "source", MessageSource.REDIS.tag()).counter().count();
     }
 
     @Test
