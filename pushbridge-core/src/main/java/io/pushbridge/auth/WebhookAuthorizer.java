@@ -229,8 +229,13 @@ public final class WebhookAuthorizer implements RoomAuthorizer {
             mine.completeExceptionally(open);
             return CompletableFuture.failedFuture(open);
         }
-        call(first, headers, 0)
-                .orTimeout(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS)
+        CompletableFuture<Set<String>> call;
+        try {
+            call = call(first, headers, 0);
+        } catch (RuntimeException e) {
+            call = CompletableFuture.failedFuture(e);
+        }
+        call.orTimeout(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS)
                 .whenComplete((rooms, failure) -> {
                     AuthorizationDeniedException denied = failure == null ? null : translate(failure);
                     breaker.record(denied == null || !(denied instanceof ServiceFailure));
@@ -259,7 +264,15 @@ public final class WebhookAuthorizer implements RoomAuthorizer {
     /** One call, and the redirects it is allowed to follow. */
     private CompletableFuture<Set<String>> call(HttpRequest request, Map<String, String> headers, int hops) {
         calls.incrementAndGet();
-        return http.sendAsync(request, this::limitedBody).thenCompose(response -> {
+        CompletableFuture<HttpResponse<byte[]>> sent;
+        try {
+            sent = http.sendAsync(request, this::limitedBody);
+        } catch (RuntimeException e) {
+            // a client that refuses at once (closed, say) fails this call like any other: the caller's
+            // in-flight entry and the breaker's trial are released when it completes
+            return CompletableFuture.failedFuture(e);
+        }
+        return sent.thenCompose(response -> {
             int status = response.statusCode();
             if (status >= 300 && status <= 399 && status != 304) {
                 URI next = redirectTarget(request.uri(), response, hops);

@@ -336,6 +336,110 @@ class WebhookAuthorizerIntegrationTests {
     }
 
     @Test
+    void aClientThatThrowsAtOnceFailsTheCallAndReleasesTheTrial() throws Exception {
+        AtomicInteger throwing = new AtomicInteger(1);
+        HttpClient client = new ThrowingClient(HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build(),
+                throwing);
+        WebhookAuthorizer auth = authorizer("/rooms").httpClient(client).breakerFailures(1)
+                .breakerCoolDown(Duration.ofSeconds(10)).build();
+        assertThat(refusal(auth, "good")).isEqualTo(AuthorizationDeniedException.AUTH_UNAVAILABLE);
+        assertThat(auth.circuitState()).isEqualTo(WebhookAuthorizer.CircuitState.OPEN);
+        // the half-open trial throws too: it fails, and the circuit opens again instead of staying half-open
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(refusal(auth, "good")).isEqualTo(AuthorizationDeniedException.AUTH_UNAVAILABLE);
+        assertThat(auth.circuitState()).isEqualTo(WebhookAuthorizer.CircuitState.OPEN);
+        // once the client works, the next trial goes out (nothing coalesced onto a call that never ended)
+        throwing.set(0);
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(rooms(auth, "good")).containsExactly("room-good");
+        assertThat(auth.circuitState()).isEqualTo(WebhookAuthorizer.CircuitState.CLOSED);
+    }
+
+    /** A client whose sendAsync throws at once while {@code throwing} is not 0, as a closed client does. */
+    static final class ThrowingClient extends HttpClient {
+        private final HttpClient delegate;
+        private final AtomicInteger throwing;
+
+        ThrowingClient(HttpClient delegate, AtomicInteger throwing) {
+            this.delegate = delegate;
+            this.throwing = throwing;
+        }
+
+        @Override
+        public java.util.Optional<java.net.CookieHandler> cookieHandler() {
+            return delegate.cookieHandler();
+        }
+
+        @Override
+        public java.util.Optional<Duration> connectTimeout() {
+            return delegate.connectTimeout();
+        }
+
+        @Override
+        public Redirect followRedirects() {
+            return delegate.followRedirects();
+        }
+
+        @Override
+        public java.util.Optional<java.net.ProxySelector> proxy() {
+            return delegate.proxy();
+        }
+
+        @Override
+        public javax.net.ssl.SSLContext sslContext() {
+            return delegate.sslContext();
+        }
+
+        @Override
+        public javax.net.ssl.SSLParameters sslParameters() {
+            return delegate.sslParameters();
+        }
+
+        @Override
+        public java.util.Optional<java.net.Authenticator> authenticator() {
+            return delegate.authenticator();
+        }
+
+        @Override
+        public Version version() {
+            return delegate.version();
+        }
+
+        @Override
+        public java.util.Optional<java.util.concurrent.Executor> executor() {
+            return delegate.executor();
+        }
+
+        @Override
+        public <T> java.net.http.HttpResponse<T> send(java.net.http.HttpRequest request,
+                java.net.http.HttpResponse.BodyHandler<T> handler) throws IOException, InterruptedException {
+            if (throwing.get() != 0) {
+                throw new IllegalStateException("closed");
+            }
+            return delegate.send(request, handler);
+        }
+
+        @Override
+        public <T> CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(java.net.http.HttpRequest request,
+                java.net.http.HttpResponse.BodyHandler<T> handler) {
+            if (throwing.get() != 0) {
+                throw new IllegalStateException("closed");
+            }
+            return delegate.sendAsync(request, handler);
+        }
+
+        @Override
+        public <T> CompletableFuture<java.net.http.HttpResponse<T>> sendAsync(java.net.http.HttpRequest request,
+                java.net.http.HttpResponse.BodyHandler<T> handler,
+                java.net.http.HttpResponse.PushPromiseHandler<T> push) {
+            if (throwing.get() != 0) {
+                throw new IllegalStateException("closed");
+            }
+            return delegate.sendAsync(request, handler, push);
+        }
+    }
+
+    @Test
     void refusalsOfALiveServiceDoNotOpenTheCircuit() {
         WebhookAuthorizer auth = authorizer("/rooms").breakerFailures(2).build();
         for (int i = 0; i < 5; i++) {
