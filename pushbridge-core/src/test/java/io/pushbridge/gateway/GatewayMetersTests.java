@@ -9,8 +9,11 @@ import io.pushbridge.MessageStoreContractTests.MutableClock;
 import io.pushbridge.QueuedMessage;
 import io.pushbridge.UserQueue;
 import io.pushbridge.memory.InMemoryMessageStore;
+import io.pushbridge.metrics.ConnectRefusal;
+import io.pushbridge.metrics.MessageSource;
 import io.pushbridge.metrics.PushBridgeMeter;
 import io.pushbridge.metrics.PushBridgeMeters;
+import io.pushbridge.metrics.ResyncReason;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +55,53 @@ class GatewayMetersTests {
         } finally {
             gateway.stop();
         }
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    @Test
+    void metersAskedForAfterCloseAreNotRegistered() {
+        GatewayMeters meters = new GatewayMeters(new PushBridgeMeters(registry), java.time.Clock.systemUTC());
+        GatewayMeters.Site site = meters.site("news", new AtomicInteger(), AtomicInteger::get);
+        meters.close();
+        assertThat(registry.getMeters()).isEmpty();
+        // a late authorizer answer, a late resync: recorded nowhere, registered nowhere
+        site.refused(ConnectRefusal.AUTH_TIMEOUT, com.corundumstudio.socketio.Transport.WEBSOCKET);
+        site.authorized(1_000, ConnectRefusal.AUTH_TIMEOUT);
+        site.resync(ResyncReason.EXPIRY, 1);
+        site.accepted(MessageSource.HTTP);
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    @Test
+    void componentsSharingARegistryKeepTheirMetersUntilTheLastCloses() {
+        PushBridgeMeters first = new PushBridgeMeters(registry);
+        PushBridgeMeters second = new PushBridgeMeters(registry);
+        first.counter(PushBridgeMeter.EMITS, "site", "news").increment();
+        io.micrometer.core.instrument.Counter emits = second.counter(PushBridgeMeter.EMITS, "site", "news");
+        second.counter(PushBridgeMeter.EMITS, "site", "news"); // asked twice: still held once
+        first.counter(PushBridgeMeter.ACKS, "site", "news");
+        first.close();
+        first.close();
+        assertThat(registry.find(PushBridgeMeter.ACKS.meterName()).meters()).as("the first's own").isEmpty();
+        emits.increment();
+        assertThat(registry.get(PushBridgeMeter.EMITS.meterName()).tag("site", "news").counter().count()).isEqualTo(2);
+        second.close();
+        assertThat(registry.getMeters()).isEmpty();
+    }
+
+    @Test
+    void twoGatewaysSharingARegistryDoNotRemoveEachOthersMeters() {
+        PushBridgeGateway one = PushBridgeGateway.builder().options(TestGateways.options().serve(false).build())
+                .site(TestGateways.newsSite()).meterRegistry(registry).build();
+        PushBridgeGateway two = PushBridgeGateway.builder().options(TestGateways.options().serve(false).build())
+                .site(TestGateways.newsSite()).meterRegistry(registry).build();
+        one.start();
+        two.start();
+        one.stop();
+        two.pushTemplate().site("news").to("user_x").event("e").send().toCompletableFuture().join();
+        assertThat(registry.get(PushBridgeMeter.MESSAGES_ACCEPTED.meterName()).tag("site", "news")
+                .tag("source", MessageSource.TEMPLATE.tag()).counter().count()).isEqualTo(1);
+        two.stop();
         assertThat(registry.getMeters()).isEmpty();
     }
 
