@@ -89,13 +89,17 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
                 ctx.fireChannelRead(msg);
             } else if (verdict == Verdict.UNKNOWN_SESSION) {
                 // netty-socketio may have answered a handshake a moment before the gateway learnt of
-                // the session: look once more, shortly, before refusing
+                // the session: look once more, shortly, before refusing, with every check of a known
+                // session (its origin, polling after its upgrade)
                 ctx.executor().schedule(() -> {
-                    if (sessionTransport.apply(sessionId(query)) != null) {
+                    Verdict again = engineIoVerdict(ctx, request, query);
+                    if (again == Verdict.ALLOW) {
                         ctx.fireChannelRead(msg);
                     } else {
                         ReferenceCountUtil.release(request);
-                        refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+                        if (again == Verdict.UNKNOWN_SESSION) {
+                            refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+                        }
                     }
                 }, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
             } else {
@@ -135,10 +139,6 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
      * session, polling payloads up to {@code maxPayload}, well-formed session ids, allowed origins.
      */
     private enum Verdict { ALLOW, REFUSED, UNKNOWN_SESSION }
-
-    private static UUID sessionId(QueryStringDecoder query) {
-        return UUID.fromString(query.parameters().get("sid").get(0));
-    }
 
     private Verdict engineIoVerdict(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
