@@ -437,7 +437,7 @@ public final class GatewayOptions {
             require(maxPayload >= 1024, "maxPayload must be at least 1024 bytes, was " + maxPayload);
             for (String origin : allowedOrigins) {
                 require(Origins.valid(origin), "allowedOrigins entries must look like scheme://host[:port],"
-                        + " scheme://*.domain[:port] or *, was '" + origin + "'");
+                        + " scheme://*.domain[:port] (a domain of two labels or more) or *, was '" + origin + "'");
             }
             require(workerThreads >= 0, "workerThreads must be >= 0, was " + workerThreads);
             require(maxMessageSize >= 64, "maxMessageSize must be at least 64 bytes, was " + maxMessageSize);

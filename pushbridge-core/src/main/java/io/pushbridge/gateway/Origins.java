@@ -9,8 +9,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * A list of allowed browser origins and the test of an {@code Origin} header against it. An entry is
  * {@code scheme://host[:port]} (http or https; a default port may be left out), {@code
- * scheme://*.domain[:port]} for every subdomain of a domain (not the domain itself), or {@code *} for
- * any origin. Scheme and host compare without regard to case. The header {@code null} (sent by
+ * scheme://*.domain[:port]} for every subdomain of a domain (not the domain itself; the domain has
+ * two labels or more, so {@code https://*.com} is refused, and a two-label public suffix such as
+ * {@code https://*.co.uk} is warned about once, at start-up), or {@code *} for any origin. Scheme and host compare without regard to case. The header {@code null} (sent by
  * sandboxed frames and {@code file:} pages) matches only {@code *}. Immutable.
  */
 final class Origins {
@@ -126,10 +127,30 @@ final class Origins {
             t = t.substring(0, sep + 3) + t.substring(sep + 5);
         }
         Parsed parsed = parse(t);
-        if (parsed == null || (subdomains && parsed.host.startsWith("["))) {
-            throw new IllegalArgumentException("'" + text + "' is not scheme://host[:port]");
+        if (parsed == null || (subdomains && (parsed.host.startsWith("[") || !parsed.host.contains(".")))) {
+            // *.com would allow every .com site
+            throw new IllegalArgumentException("'" + text + "' is not scheme://host[:port] or scheme://*.domain[:port]");
+        }
+        if (subdomains && looksLikePublicSuffix(parsed.host) && WARNED.add(parsed.host)) {
+            LOG.warn("Allowed origin '{}' admits every site under '{}', which looks like a public suffix (such as co.uk):"
+                    + " list the domain itself, such as *.example.{}", text.trim(), parsed.host, parsed.host);
         }
         return new Entry(parsed.scheme, parsed.host, subdomains, parsed.port);
+    }
+
+    /** Second-level labels that registries sell names under in country domains (co.uk, com.au, ...). */
+    private static final java.util.Set<String> SECOND_LEVELS = java.util.Set.of("ac", "co", "com", "edu", "gob", "go",
+            "gov", "ltd", "me", "mil", "ne", "net", "nom", "or", "org", "plc", "sch");
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Origins.class);
+
+    /**
+     * Whether a two-label domain looks like a public suffix ({@code co.uk}, {@code com.au}): a known
+     * second-level label under a two-letter country domain. A heuristic, not the public-suffix list.
+     */
+    static boolean looksLikePublicSuffix(String host) {
+        String[] labels = host.split("\\.");
+        return labels.length == 2 && labels[1].length() == 2 && SECOND_LEVELS.contains(labels[0]);
     }
 
     /** An origin as browsers send it: {@code scheme://host[:port]}, nothing after; else null. */

@@ -309,7 +309,8 @@ public final class SiteOptions {
             for (String origin : allowedOrigins) {
                 if (!Origins.valid(origin)) {
                     throw new IllegalArgumentException("site '" + name + "': allowedOrigins entries must look like"
-                            + " scheme://host[:port], scheme://*.domain[:port] or *, was '" + origin + "'");
+                            + " scheme://host[:port], scheme://*.domain[:port] (a domain of two labels or more) or *, was '"
+                            + origin + "'");
                 }
             }
             if (userRoomPrefix == null) {

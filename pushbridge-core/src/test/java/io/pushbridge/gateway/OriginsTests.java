@@ -50,10 +50,24 @@ class OriginsTests {
             assertThat(Origins.valid(bad)).as(bad).isFalse();
         }
         assertThat(Origins.valid("https://[::1]:8443")).isTrue();
+        // a wildcard over a top-level domain would admit every site under it
+        for (String tld : List.of("https://*.com", "http://*.localhost:8080", "https://*.COM")) {
+            assertThat(Origins.valid(tld)).as(tld).isFalse();
+        }
+        assertThatThrownBy(() -> GatewayOptions.builder().allowedOrigins(List.of("https://*.com")).build())
+                .hasMessageContaining("two labels or more").hasMessageContaining("'https://*.com'");
+        assertThatThrownBy(() -> SiteOptions.builder("s").authorizer(TestGateways.ROOMS_FROM_TOKEN)
+                .allowedOrigins(List.of("https://*.org")).build()).hasMessageContaining("was 'https://*.org'");
+        // a two-label public suffix is allowed (warned about): no public-suffix list to tell it from example.com
+        assertThat(Origins.valid("https://*.co.uk")).isTrue();
+        assertThat(Origins.looksLikePublicSuffix("co.uk")).isTrue();
+        assertThat(Origins.looksLikePublicSuffix("com.au")).isTrue();
+        assertThat(Origins.looksLikePublicSuffix("example.com")).isFalse();
+        assertThat(Origins.looksLikePublicSuffix("app.example.co.uk")).isFalse();
         assertThatThrownBy(() -> SiteOptions.builder("s").authorizer(TestGateways.ROOMS_FROM_TOKEN)
                 .allowedOrigins(List.of("app.example")).build())
                 .hasMessage("site 's': allowedOrigins entries must look like scheme://host[:port], scheme://*.domain[:port]"
-                        + " or *, was 'app.example'");
+                        + " (a domain of two labels or more) or *, was 'app.example'");
         assertThatThrownBy(() -> GatewayOptions.builder().allowedOrigins(List.of("https://app.example/")).build())
                 .hasMessageStartingWith("allowedOrigins entries must look like");
     }
