@@ -204,6 +204,7 @@ final class PushBridgeOptionsMapper {
             strays.put("key-store-password-file", t.getKeyStorePasswordFile() != null);
             strays.put("key-alias", t.getKeyAlias() != null);
             strays.put("key-password", t.getKeyPassword() != null);
+            strays.put("key-password-file", t.getKeyPasswordFile() != null);
             for (Map.Entry<String, Boolean> stray : strays.entrySet()) {
                 if (stray.getValue()) {
                     throw invalid("tls." + stray.getKey(), "is set, but TLS is off: set " + PushBridgeProperties.PREFIX
@@ -247,10 +248,14 @@ final class PushBridgeOptionsMapper {
             }
             settings.put("tlsKeyStorePassword", t.getKeyStorePasswordFile() != null
                     ? "tls.key-store-password-file" : "tls.key-store-password");
+            String keyPassword = secret(t.getKeyPassword(), t.getKeyPasswordFile(), "tls.key-password");
+            if (t.getKeyPasswordFile() != null) {
+                settings.put("tlsKeyPassword", "tls.key-password-file");
+            }
             b = TlsOptions.keyStore(path(t.getKeyStore(), "tls.key-store"), password)
                     .keyStoreType(t.getKeyStoreType())
                     .keyAlias(hasText(t.getKeyAlias()) ? t.getKeyAlias().trim() : null)
-                    .keyPassword(t.getKeyPassword());
+                    .keyPassword(keyPassword);
         }
         b.protocols(t.getProtocols());
         return build(PushBridgeProperties.PREFIX, settings.entrySet().stream().collect(java.util.stream.Collectors.toMap(
@@ -271,8 +276,9 @@ final class PushBridgeOptionsMapper {
 
     /**
      * A secret given either directly ({@code pushbridge.<property>}, often a placeholder such as
-     * {@code ${ADMIN_KEY}}) or in a file ({@code pushbridge.<property>-file}, read now, surrounding
-     * white space trimmed); {@code null} when neither is set. Messages name the file, never its content.
+     * {@code ${ADMIN_KEY}}) or in a file ({@code pushbridge.<property>-file}, read now, a UTF-8 byte
+     * order mark and surrounding white space trimmed); {@code null} when neither is set. Messages name
+     * the file, never its content.
      */
     static @Nullable String secret(@Nullable String value, @Nullable String file, String property) {
         if (file == null) {
@@ -289,14 +295,16 @@ final class PushBridgeOptionsMapper {
         return content;
     }
 
-    /** The text of a secret's file; fails naming {@code pushbridge.<property>} when it cannot be read. */
+    /** The text of a secret's file, without a leading UTF-8 byte order mark; fails naming {@code pushbridge.<property>} when it cannot be read. */
     private static String readSecretFile(String file, String property) {
         if (file.isBlank()) {
             throw invalid(property, "must name a file, was blank");
         }
         java.nio.file.Path path = path(file, property);
         try {
-            return java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.UTF_8);
+            String text = java.nio.file.Files.readString(path, java.nio.charset.StandardCharsets.UTF_8);
+            // an editor's byte order mark is not part of the secret (trim() leaves it)
+            return text.startsWith("\uFEFF") ? text.substring(1) : text;
         } catch (java.nio.charset.MalformedInputException e) {
             throw invalid(property, "file '" + path + "' is not UTF-8 text");
         } catch (java.io.IOException e) {

@@ -767,8 +767,11 @@ public class PushBridgeProperties {
         /** Alias of the key entry in key-store; required when it holds several. */
         private @Nullable String keyAlias;
 
-        /** Password of the key entry, when it differs from key-store-password (JKS). */
+        /** Password of the key entry, when it differs from key-store-password (JKS); or key-password-file. */
         private @Nullable String keyPassword;
+
+        /** A file holding key-password (trimmed); instead of key-password. */
+        private @Nullable String keyPasswordFile;
 
         /** TLS protocols offered: TLSv1.3 and/or TLSv1.2. */
         private List<String> protocols = new ArrayList<>(List.of("TLSv1.3", "TLSv1.2"));
@@ -859,6 +862,14 @@ public class PushBridgeProperties {
 
         public void setKeyPassword(@Nullable String keyPassword) {
             this.keyPassword = keyPassword;
+        }
+
+        public @Nullable String getKeyPasswordFile() {
+            return keyPasswordFile;
+        }
+
+        public void setKeyPasswordFile(@Nullable String keyPasswordFile) {
+            this.keyPasswordFile = keyPasswordFile;
         }
 
         public List<String> getProtocols() {

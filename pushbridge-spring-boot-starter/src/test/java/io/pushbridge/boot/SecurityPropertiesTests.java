@@ -66,6 +66,48 @@ class SecurityPropertiesTests {
     }
 
     @Test
+    void aKeyEntrysOwnPasswordComesFromAFile() throws Exception {
+        Path jks = TestCertificates.copyStore(cert, dir.resolve("entry.jks"), "JKS", "jks-store-pass", "jks-key-pass-41");
+        Path keyPassword = Files.writeString(dir.resolve("key-password.txt"), "jks-key-pass-41\n");
+        runner.withPropertyValues("pushbridge.tls.key-store=" + jks, "pushbridge.tls.key-store-type=JKS",
+                "pushbridge.tls.key-store-password=jks-store-pass", "pushbridge.tls.key-password-file=" + keyPassword)
+                .run(context -> {
+                    GatewayOptions options = context.getBean(PushBridgeGateway.class).options();
+                    assertThat(options.tls().certificate()).isEqualTo(cert.certificate());
+                    assertThat(options.toString()).doesNotContain("jks-key-pass-41");
+                });
+        assertFailure("pushbridge.tls.key-password-file: conflicts with pushbridge.tls.key-password",
+                "pushbridge.tls.key-store=" + jks, "pushbridge.tls.key-store-type=JKS",
+                "pushbridge.tls.key-store-password=jks-store-pass", "pushbridge.tls.key-password=jks-key-pass-41",
+                "pushbridge.tls.key-password-file=" + keyPassword);
+        assertFailure("pushbridge.tls.key-password-file: is set, but TLS is off", "pushbridge.tls.key-password-file=" + keyPassword);
+        Path wrong = Files.writeString(dir.resolve("wrong-key-password.txt"), "wrong-key-pass-42");
+        runner.withPropertyValues("pushbridge.tls.key-store=" + jks, "pushbridge.tls.key-store-type=JKS",
+                "pushbridge.tls.key-store-password=jks-store-pass", "pushbridge.tls.key-password-file=" + wrong)
+                .run(context -> {
+                    assertThat(failure(context).getMessage()).startsWith("pushbridge.tls.key-password-file:")
+                            .doesNotContain("wrong-key-pass-42");
+                });
+    }
+
+    @Test
+    void aByteOrderMarkAtTheStartOfASecretFileIsNotPartOfTheSecret() throws Exception {
+        Path password = Files.writeString(dir.resolve("bom-store-password.txt"), "\uFEFF" + TestCertificates.PASSWORD + "\r\n");
+        runner.withPropertyValues("pushbridge.tls.key-store=" + cert.keyStore(),
+                "pushbridge.tls.key-store-password-file=" + password).run(context ->
+                        assertThat(context.getBean(PushBridgeGateway.class).options().tls()).isNotNull());
+        Path adminKey = Files.writeString(dir.resolve("bom-admin-key"), "\uFEFFadmin-key-with-bom-0123\n");
+        Path apiKeys = Files.writeString(dir.resolve("bom-api-keys"), "\uFEFFbom-key-1\nbom-key-2\n");
+        runner.withPropertyValues("pushbridge.admin.key-file=" + adminKey, "pushbridge.sites.demo.api-key-file=" + apiKeys)
+                .run(context -> {
+                    PushBridgeGateway gateway = context.getBean(PushBridgeGateway.class);
+                    assertThat(gateway.options().adminKey()).isEqualTo("admin-key-with-bom-0123");
+                    assertThat(gateway.sites().get("demo").acceptsApiKey("bom-key-1")).isTrue();
+                    assertThat(gateway.sites().get("demo").acceptsApiKey("bom-key-2")).isTrue();
+                });
+    }
+
+    @Test
     void badTlsSettingsNameTheProperty() throws Exception {
         Path missing = dir.resolve("missing.pem");
         assertFailure("pushbridge.tls.certificate: cannot be read: " + missing,
