@@ -151,7 +151,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     /**
      * Right after the TLS handler: a failed handshake is counted ({@code refused.tls.plaintext} for a
      * plain HTTP client, {@code refused.tls.handshake} otherwise, such as a client that does not trust
-     * the certificate) and logged in one rate-limited line; the TLS handler closes the connection. A
+     * the certificate) and logged in one rate-limited line per kind; the TLS handler closes the connection. A
      * connection closed before its handshake (a TCP health check) is only logged at debug level.
      * Netty's own message for a plain HTTP request is a hex dump of the bytes received, which may
      * hold an API key: it is never logged, and TLS errors go no further down the pipeline.
@@ -160,7 +160,9 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     static final class TlsFailures extends ChannelDuplexHandler {
         private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayInitializer.class);
         private final GatewayStats stats;
-        private final RateLimitedLog failures = new RateLimitedLog(log, 10_000);
+        /** One rate limit per kind, so that plain HTTP clients do not hide failed handshakes, nor the reverse. */
+        private final RateLimitedLog plaintext = new RateLimitedLog(log, 10_000);
+        private final RateLimitedLog handshakes = new RateLimitedLog(log, 10_000);
 
         TlsFailures(GatewayStats stats) {
             this.stats = stats;
@@ -172,20 +174,20 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
                 Throwable cause = done.cause();
                 if (cause instanceof io.netty.handler.ssl.NotSslRecordException) {
                     stats.increment("refused.tls.plaintext");
-                    failures.warn("Closed a connection from {} that is not TLS (plain HTTP on the TLS port?)",
+                    plaintext.warn("Closed a connection from {} that is not TLS (plain HTTP on the TLS port?)",
                             ctx.channel().remoteAddress());
                 } else if (cause instanceof java.nio.channels.ClosedChannelException
                         || String.valueOf(cause.getMessage()).startsWith("Connection closed while")) {
                     if (Boolean.TRUE.equals(ctx.channel().attr(TlsBypass.RECEIVED).get())) {
                         stats.increment("refused.tls.handshake");
-                        failures.warn("The client at {} closed the connection during the TLS handshake (does it trust"
+                        handshakes.warn("The client at {} closed the connection during the TLS handshake (does it trust"
                                 + " the certificate?)", ctx.channel().remoteAddress());
                     } else {
                         log.debug("Connection from {} closed before its TLS handshake", ctx.channel().remoteAddress());
                     }
                 } else {
                     stats.increment("refused.tls.handshake");
-                    failures.warn("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
+                    handshakes.warn("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
                             RateLimitedLog.excerpt(cause.getClass().getSimpleName() + ": " + cause.getMessage()));
                 }
             }
