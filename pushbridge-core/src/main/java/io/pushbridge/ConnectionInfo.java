@@ -45,7 +45,9 @@ public record ConnectionInfo(String site, String socketId, String nodeId, @Nulla
      * @param issued when the connection was opened, in milliseconds since the epoch
      * @param address the client's IP address
      * @param xdomain whether the request had an {@code Origin} header (a cross-domain client)
-     * @param secure whether the connection came over TLS
+     * @param secure whether the connection came over TLS (terminated by the gateway on its port; a
+     *     balancer that terminates TLS in front of a plain port shows {@code false}: see the
+     *     {@code x-forwarded-proto} header)
      * @param url the request's path and query, the {@code token} parameter left out
      * @param query the query parameters, the {@code token} parameter left out
      */

@@ -623,14 +623,17 @@ final class Connections implements SiteSocket.Closer {
         return address == null ? "" : address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
     }
 
-    /** The handshake as the admin view shows it: no secrets (see {@link io.pushbridge.ConnectionInfo}). */
-    static io.pushbridge.ConnectionInfo.Handshake handshake(ClientHead head) {
+    /**
+     * The handshake as the admin view shows it: no secrets (see {@link io.pushbridge.ConnectionInfo});
+     * {@code secure} when the gateway's port speaks TLS.
+     */
+    static io.pushbridge.ConnectionInfo.Handshake handshake(ClientHead head, boolean secure) {
         HandshakeData handshake = head.getHandshakeData();
         Map<String, List<String>> query = new LinkedHashMap<>(handshake.getUrlParams());
         query.keySet().removeAll(io.pushbridge.ConnectionInfo.SECRET_QUERY_PARAMETERS);
         return new io.pushbridge.ConnectionInfo.Handshake(headers(handshake, io.pushbridge.ConnectionInfo.SECRET_HEADERS),
                 handshake.getTime() == null ? 0 : handshake.getTime().getTime(), remoteAddress(handshake),
-                handshake.isXdomain(), false, withoutSecrets(handshake.getUrl()), query);
+                handshake.isXdomain(), secure, withoutSecrets(handshake.getUrl()), query);
     }
 
     /** A request URL without its {@code token} query parameter. */

@@ -20,6 +20,8 @@ final class SiteRuntime {
     private final ConcurrentHashMap<String, Set<SiteSocket>> socketsBySession = new ConcurrentHashMap<>();
 
     private final GatewayMeters.Site meters;
+    /** Whether the gateway's port speaks TLS: its clients' connections came over it. */
+    private final boolean secure;
 
     private volatile java.util.concurrent.@org.jspecify.annotations.Nullable Executor commands;
 
@@ -39,6 +41,12 @@ final class SiteRuntime {
         this.limits = options.limits().resolve(gateway);
         this.sends = limits.maxSendsPerSecond() > 0 ? new TokenBucket(limits.maxSendsPerSecond()) : null;
         this.meters = meters.site(options.name(), this, SiteRuntime::connectionCount);
+        this.secure = gateway.tls() != null;
+    }
+
+    /** Whether this site's clients connect over TLS (the gateway terminates it on its port). */
+    boolean secure() {
+        return secure;
     }
 
     /** The site's meters, resolved once. */

@@ -500,7 +500,7 @@ final class SiteSocket {
     /** The socket as the admin view and extensions see it. */
     io.pushbridge.ConnectionInfo info(String nodeId) {
         return new io.pushbridge.ConnectionInfo(site.options().name(), id, nodeId, sessionId, userId, rooms(),
-                Connections.handshake(client.getBaseClient()));
+                Connections.handshake(client.getBaseClient(), site.secure()));
     }
 
     /** Stops all delivery; returns whether this call closed it. */

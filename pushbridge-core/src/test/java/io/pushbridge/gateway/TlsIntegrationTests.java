@@ -47,13 +47,14 @@ class TlsIntegrationTests {
     static SSLContext trusting;
     static OkHttpClient okHttp;
     static HttpClient https;
+    static final ContextCapture capture = new ContextCapture();
 
     @BeforeAll
     static void start() throws Exception {
         cert = TestCertificates.generate(dir, "gateway");
         TlsOptions tls = TlsOptions.pem(cert.certificatePem(), cert.privateKeyPem()).build();
         gateway = TestGateways.start(TestGateways.options().tls(tls).adminKey(ADMIN_KEY).adminPort(0).build(),
-                b -> b.site(TestGateways.newsSite()));
+                b -> b.site(TestGateways.newsSite()).extension(capture));
         trusting = TestCertificates.trusting(cert.certificate());
         okHttp = new OkHttpClient.Builder()
                 .sslSocketFactory(trusting.getSocketFactory(), TestCertificates.trustManager(cert.certificate()))
@@ -94,6 +95,10 @@ class TlsIntegrationTests {
         socket.connect();
         try {
             connected.get(10, TimeUnit.SECONDS);
+            if (target == gateway) {
+                // what extensions and the admin view see: the connection came over TLS
+                assertThat(capture.socket("news", socket.id()).handshake().secure()).isTrue();
+            }
             HttpResponse<String> response = https.send(HttpRequest.newBuilder(
                     URI.create("https://127.0.0.1:" + target.port() + "/send?site=news"))
                     .header("Content-Type", "application/json").header("X-Api-Key", TestGateways.API_KEY)
