@@ -55,6 +55,19 @@ public interface MessageStore {
     /** Drops every message of a queue and its resync mark (also one left by an expired queue). */
     CompletionStage<Void> clear(UserQueue queue);
 
+    /**
+     * Drops every message of a queue and its resync mark, as {@link #clear} does, and answers how
+     * many messages it dropped: counted in the same atomic step, so that a message appended just
+     * before is both dropped and counted (the queue inspector's purge).
+     *
+     * <p>The default, for stores written before this method, counts with {@link #inspect} and then
+     * clears: a message appended between the two is dropped but not counted. Both of PushBridge's
+     * stores implement it atomically.
+     */
+    default CompletionStage<Integer> purge(UserQueue queue) {
+        return inspect(queue).thenCompose(before -> clear(queue).thenApply(v -> before.depth()));
+    }
+
     /** A connection of this queue's user opened: the queue no longer expires. */
     CompletionStage<Void> connectionOpened(UserQueue queue);
 

@@ -288,6 +288,32 @@ public abstract class MessageStoreContractTests {
     }
 
     @Test
+    void purgeDropsEveryMessageAndTheResyncMarkAndCountsWhatItDropped() throws Exception {
+        store = createStore(3, TTL, clock);
+        UserQueue q = queue("alice");
+        for (int i = 1; i <= 5; i++) {
+            await(store.append(q, message(i, "news"))); // the 4th overflows: the queue then holds 4 and 5
+        }
+
+        assertThat(await(store.purge(q))).isEqualTo(2);
+
+        Pending pending = await(store.takePending(q));
+        assertThat(pending.messages()).isEmpty();
+        assertThat(pending.resyncRequired()).isFalse();
+        assertThat(await(store.purge(q))).isZero();
+        assertThat(await(store.purge(queue("nobody")))).isZero();
+    }
+
+    @Test
+    void purgeOfAnExpiredQueueCountsNothing() throws Exception {
+        UserQueue q = queue("gone");
+        await(store.append(q, message(1, "news")));
+        advance(clock, TTL.plus(SECOND));
+
+        assertThat(await(store.purge(q))).isZero();
+    }
+
+    @Test
     void clearOfUnknownQueueDoesNothing() throws Exception {
         await(store.clear(queue("nobody")));
 

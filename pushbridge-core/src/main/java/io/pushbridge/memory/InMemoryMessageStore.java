@@ -48,6 +48,9 @@ public final class InMemoryMessageStore implements MessageStore {
     /** The default bound of one user's queue. */
     public static final int DEFAULT_MAX_PENDING_PER_USER = 10_000;
 
+    /** The default of {@link Builder#siteQueuesMaxAge}. */
+    public static final Duration DEFAULT_SITE_QUEUES_MAX_AGE = Duration.ofSeconds(1);
+
     /** The default time a queue is kept after its user's last connection closed. */
     public static final Duration DEFAULT_CLIENT_TTL = Duration.ofSeconds(3600);
 
@@ -76,6 +79,12 @@ public final class InMemoryMessageStore implements MessageStore {
      * loss (a new queue takes the entry over as its resync mark).
      */
     private final ConcurrentHashMap<UserQueue, Long> lost = new ConcurrentHashMap<>();
+    private final long siteQueuesMaxAgeNanos;
+    private final Object totalsLock = new Object();
+    /** The last pass of {@link #siteQueues}. */
+    private volatile @org.jspecify.annotations.Nullable Totals lastTotals;
+    /** Guarded by totalsLock. */
+    private long totalsPasses;
     /** Queues dropped because their ttl ran out, by site. */
     private final ConcurrentHashMap<String, java.util.concurrent.atomic.LongAdder> expired = new ConcurrentHashMap<>();
 
@@ -109,6 +118,12 @@ public final class InMemoryMessageStore implements MessageStore {
      * @throws IllegalArgumentException naming the setting when a value is out of range
      */
     public InMemoryMessageStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, Clock clock) {
+        this(maxPendingPerUser, clientTtl, resyncMemory, clock, DEFAULT_SITE_QUEUES_MAX_AGE);
+    }
+
+    private InMemoryMessageStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, Clock clock,
+            Duration siteQueuesMaxAge) {
+        this.siteQueuesMaxAgeNanos = siteQueuesMaxAge.toNanos();
         checkMaxPendingPerUser(maxPendingPerUser);
         checkClientTtl(clientTtl);
         checkResyncMemory(resyncMemory);
@@ -213,13 +228,21 @@ public final class InMemoryMessageStore implements MessageStore {
 
     @Override
     public CompletionStage<Void> clear(UserQueue queue) {
-        update(queue, false, state -> {
+        purge(queue);
+        return DONE;
+    }
+
+    /** {@inheritDoc} Under the queue's lock: the count is that of the messages it removed. */
+    @Override
+    public CompletionStage<Integer> purge(UserQueue queue) {
+        int dropped = update(queue, false, state -> {
+            int n = state.messages.size();
             state.messages.clear();
             state.resyncCause = null;
-            return Boolean.TRUE;
-        }, Boolean.FALSE);
+            return n;
+        }, 0);
         lost.remove(Objects.requireNonNull(queue, "queue"));
-        return DONE;
+        return CompletableFuture.completedStage(dropped);
     }
 
     @Override
@@ -278,34 +301,70 @@ public final class InMemoryMessageStore implements MessageStore {
     /**
      * {@inheritDoc}
      *
-     * <p>Walks every queue held in memory, O(number of queues, all sites), each locked only for the
-     * moment it is looked at, on the calling thread; expired queues do not count.
+     * <p>One pass over every queue held in memory totals every site at once, each queue locked only
+     * for the moment it is looked at, on the calling thread; expired queues do not count. Calls for
+     * any site within {@link Builder#siteQueuesMaxAge} of a pass (1 s by default, and as long as
+     * the store's clock moved less than that) share its totals; a call while a pass runs waits for
+     * it and shares it.
      */
     @Override
     public CompletionStage<SiteQueues> siteQueues(String site) {
         Objects.requireNonNull(site, "site");
-        long now = clock.millis();
-        long count = 0;
-        long messages = 0;
-        long oldest = 0;
-        for (Map.Entry<UserQueue, QueueState> entry : queues.entrySet()) {
-            if (!entry.getKey().site().equals(site)) {
-                continue;
-            }
-            QueueState state = entry.getValue();
-            synchronized (state) {
-                if (state.retired || state.isExpired(now) || state.messages.isEmpty()) {
-                    continue;
-                }
-                count++;
-                messages += state.messages.size();
-                long created = oldestCreatedAt(state);
-                if (count == 1 || created < oldest) {
-                    oldest = created;
-                }
-            }
+        return CompletableFuture.completedStage(totals().getOrDefault(site, SiteQueues.EMPTY));
+    }
+
+    /** The totals of every site: the last pass when it is young enough, else a new one. */
+    private Map<String, SiteQueues> totals() {
+        Totals last = lastTotals;
+        if (fresh(last)) {
+            return last.sites();
         }
-        return CompletableFuture.completedStage(count == 0 ? SiteQueues.EMPTY : new SiteQueues(count, messages, oldest));
+        synchronized (totalsLock) {
+            last = lastTotals;
+            if (fresh(last)) {
+                return last.sites();
+            }
+            long now = clock.millis();
+            Map<String, long[]> sums = new java.util.HashMap<>();
+            for (Map.Entry<UserQueue, QueueState> entry : queues.entrySet()) {
+                QueueState state = entry.getValue();
+                synchronized (state) {
+                    if (state.retired || state.isExpired(now) || state.messages.isEmpty()) {
+                        continue;
+                    }
+                    long[] t = sums.computeIfAbsent(entry.getKey().site(), x -> new long[] {0, 0, Long.MAX_VALUE});
+                    t[0]++;
+                    t[1] += state.messages.size();
+                    t[2] = Math.min(t[2], oldestCreatedAt(state));
+                }
+            }
+            Map<String, SiteQueues> sites = new java.util.HashMap<>();
+            sums.forEach((site, t) -> sites.put(site, new SiteQueues(t[0], t[1], t[2])));
+            Totals fresh = new Totals(System.nanoTime(), now, Map.copyOf(sites));
+            totalsPasses++;
+            lastTotals = fresh;
+            return fresh.sites();
+        }
+    }
+
+    private boolean fresh(@org.jspecify.annotations.Nullable Totals totals) {
+        if (totals == null || siteQueuesMaxAgeNanos == 0) {
+            return false;
+        }
+        long moved = clock.millis() - totals.clockMillis();
+        return System.nanoTime() - totals.nanos() < siteQueuesMaxAgeNanos && moved >= 0
+                && moved < Duration.ofNanos(siteQueuesMaxAgeNanos).toMillis();
+    }
+
+    /** Passes over the queues made for {@link #siteQueues}; for tests. */
+    long totalsPasses() {
+        synchronized (totalsLock) {
+            return totalsPasses;
+        }
+    }
+
+    /** One pass of {@link #siteQueues}: when (both clocks) and what it found. */
+    private record Totals(long nanos, long clockMillis, Map<String, SiteQueues> sites) {
     }
 
     /** The creation time of a queue's first message, 0 when it has none. Called holding its lock. */
@@ -532,6 +591,7 @@ public final class InMemoryMessageStore implements MessageStore {
         private Duration clientTtl = DEFAULT_CLIENT_TTL;
         private Duration resyncMemory = DEFAULT_RESYNC_MEMORY;
         private Clock clock = Clock.systemUTC();
+        private Duration siteQueuesMaxAge = DEFAULT_SITE_QUEUES_MAX_AGE;
 
         private Builder() {
         }
@@ -568,8 +628,18 @@ public final class InMemoryMessageStore implements MessageStore {
             return this;
         }
 
+        /**
+         * How long one pass over the queues answers {@link InMemoryMessageStore#siteQueues} for
+         * every site; {@link #DEFAULT_SITE_QUEUES_MAX_AGE} by default, zero for a pass per call.
+         */
+        public Builder siteQueuesMaxAge(Duration maxAge) {
+            require(maxAge != null && !maxAge.isNegative(), "siteQueuesMaxAge must be >= 0, was " + maxAge);
+            this.siteQueuesMaxAge = maxAge;
+            return this;
+        }
+
         public InMemoryMessageStore build() {
-            return new InMemoryMessageStore(maxPendingPerUser, clientTtl, resyncMemory, clock);
+            return new InMemoryMessageStore(maxPendingPerUser, clientTtl, resyncMemory, clock, siteQueuesMaxAge);
         }
     }
 }

@@ -16,7 +16,8 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
 
     @Override
     protected MessageStore createStore(int maxPendingPerUser, Duration clientTtl, Duration resyncMemory, MutableClock clock) {
-        return new InMemoryMessageStore(maxPendingPerUser, clientTtl, resyncMemory, clock);
+        return InMemoryMessageStore.builder().maxPendingPerUser(maxPendingPerUser).clientTtl(clientTtl).resyncMemory(resyncMemory)
+                .clock(clock).siteQueuesMaxAge(Duration.ZERO).build();
     }
 
     private InMemoryMessageStore memoryStore() {
@@ -308,6 +309,35 @@ class InMemoryMessageStoreTests extends MessageStoreContractTests {
         clock.advance(Duration.ofDays(365 * 100));
 
         assertThat(memoryStore().depth(q)).isEqualTo(1);
+    }
+
+    @Test
+    void onePassOverTheQueuesTotalsEverySiteAndIsSharedWhileItIsYoung() throws Exception {
+        InMemoryMessageStore shared = InMemoryMessageStore.builder().clock(clock).siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        UserQueue a = new UserQueue("site-a", "user_1");
+        UserQueue b = new UserQueue("site-b", "user_1");
+        await(shared.append(a, message(1, "news")));
+        await(shared.append(b, message(2, "news")));
+
+        assertThat(await(shared.siteQueues("site-a"))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+        assertThat(await(shared.siteQueues("site-b"))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_002));
+        assertThat(await(shared.siteQueues("site-c"))).isEqualTo(MessageStore.SiteQueues.EMPTY);
+        assertThat(shared.totalsPasses()).isEqualTo(1);
+
+        // within the max age the pass answers, even after a change
+        await(shared.append(a, message(3, "news")));
+        assertThat(await(shared.siteQueues("site-a"))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+        // the store's clock moved past the max age (expiry depends on it): a new pass
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(await(shared.siteQueues("site-a"))).isEqualTo(new MessageStore.SiteQueues(1, 2, 1_001));
+        assertThat(shared.totalsPasses()).isEqualTo(2);
+        // without max age, a pass per call
+        InMemoryMessageStore unshared = InMemoryMessageStore.builder().siteQueuesMaxAge(Duration.ZERO).build();
+        await(unshared.siteQueues("site-a"));
+        await(unshared.siteQueues("site-a"));
+        assertThat(unshared.totalsPasses()).isEqualTo(2);
+        assertThatIllegalArgumentException().isThrownBy(() -> InMemoryMessageStore.builder().siteQueuesMaxAge(Duration.ofSeconds(-1)))
+                .withMessageContaining("siteQueuesMaxAge");
     }
 
     @SuppressWarnings("NullAway")
