@@ -16,7 +16,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.pushbridge.PushUnavailableException;
 import io.pushbridge.http.HttpJson;
 import java.io.IOException;
 import java.io.InputStream;
@@ -243,20 +242,13 @@ final class AdminPage {
                 HttpJson.write(ctx, HttpResponseStatus.OK, body.apply(value), keepAlive, JSON_HEADERS);
                 return;
             }
-            Throwable cause = Dispatcher.unwrap(failure);
-            if (cause instanceof QueueInspector.Refused refused) {
-                HttpJson.write(ctx, HttpResponseStatus.valueOf(refused.status()),
-                        HttpJson.error(refused.code(), refused.getMessage(), List.of()), keepAlive, JSON_HEADERS);
-            } else if (cause instanceof PushUnavailableException) {
-                HttpJson.write(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        HttpJson.error("unavailable", "The message store is unavailable, retry later", List.of()), keepAlive,
-                        JSON_HEADERS);
-            } else {
+            QueueInspector.ErrorAnswer error = QueueInspector.errorAnswer(failure);
+            if (error.unexpected() != null) {
                 stats.increment("admin.failed");
-                log.warn("Admin page: request failed: {}", cause.toString());
-                HttpJson.write(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                        HttpJson.error("internal", "Internal error", List.of()), keepAlive, JSON_HEADERS);
+                log.warn("Admin page: request failed: {}", error.unexpected().toString());
             }
+            HttpJson.write(ctx, HttpResponseStatus.valueOf(error.status()), HttpJson.error(error.code(), error.message(), List.of()),
+                    keepAlive, JSON_HEADERS);
         }, executor);
     }
 

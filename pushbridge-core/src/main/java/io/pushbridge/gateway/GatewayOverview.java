@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -128,12 +127,7 @@ public record GatewayOverview(String nodeId, boolean running, int port, long tim
         return new Queues(totals.queues(), totals.messages(), oldest, oldest == 0 ? 0 : Math.max(0, now - oldest));
     }
 
-    /** A call that fails rather than throws and gives up after {@link #TIMEOUT}, on a copy of its stage. */
     private static <T> CompletableFuture<T> bounded(java.util.function.Supplier<CompletionStage<T>> call) {
-        try {
-            return call.get().toCompletableFuture().copy().orTimeout(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return Stages.bounded(call, TIMEOUT);
     }
 }

@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The queue inspector, for operators: reads one user's ack queue (depth, age of the oldest message,
- * open connections, resync mark) and purges it ({@link MessageStore#clear}). The gateway's admin
+ * open connections, resync mark) and purges it ({@link MessageStore#purge}). The gateway's admin
  * surface ({@code <admin page path>/queue}) and the Spring Boot actuator endpoint both answer
  * through it.
  *
@@ -95,9 +95,8 @@ public final class QueueInspector {
     }
 
     /**
-     * Purges one queue: drops its messages and its resync mark ({@link MessageStore#clear}); its
-     * user's connections stay. Answers how many messages it held just before. Fails as
-     * {@link #inspect} does.
+     * Purges one queue: drops its messages and its resync mark ({@link MessageStore#purge}); its
+     * user's connections stay. Answers how many messages it dropped. Fails as {@link #inspect} does.
      *
      * @param caller who asks, for the log line
      */
@@ -108,17 +107,16 @@ public final class QueueInspector {
         } catch (Refused e) {
             return CompletableFuture.failedFuture(e);
         }
-        return call(() -> store.inspect(queue))
-                .thenCompose(before -> call(() -> store.clear(queue)).thenApply(v -> before))
-                .handle((before, failure) -> {
+        // one store call that counts what it drops: a message appended meanwhile is both dropped and counted
+        return call(() -> store.purge(queue))
+                .handle((purged, failure) -> {
                     if (failure != null) {
                         throw failed("purge", queue, caller, failure);
                     }
                     stats.increment("admin.queue.purged");
-                    log.info("[{}] Queue inspector ({}): purged the queue of site '{}', room #{}: {} message(s) dropped{}", nodeId,
-                            printable(caller), queue.site(), fingerprint(queue.room()), before.depth(),
-                            before.resyncRequired() ? " and its resync mark" : "");
-                    return new PurgeReport(queue.site(), queue.room(), before.depth());
+                    log.info("[{}] Queue inspector ({}): purged the queue of site '{}', room #{}: {} message(s) dropped", nodeId,
+                            printable(caller), queue.site(), fingerprint(queue.room()), purged);
+                    return new PurgeReport(queue.site(), queue.room(), purged);
                 });
     }
 
@@ -193,14 +191,8 @@ public final class QueueInspector {
         return new CompletionException(new PushUnavailableException("The message store " + what, cause));
     }
 
-    /** A store call that fails rather than throws, and gives up after {@link #TIMEOUT}. */
     private static <T> CompletableFuture<T> call(java.util.function.Supplier<CompletionStage<T>> call) {
-        try {
-            // a copy: the timeout must not complete a stage the store may share with other callers
-            return call.get().toCompletableFuture().copy().orTimeout(TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return Stages.bounded(call, TIMEOUT);
     }
 
     private QueueReport report(UserQueue queue, QueueSnapshot snapshot) {
@@ -247,7 +239,7 @@ public final class QueueInspector {
     /**
      * What a purge did.
      *
-     * @param purged the messages the queue held just before it was purged
+     * @param purged the messages the purge dropped
      */
     public record PurgeReport(String site, String room, int purged) {
 
@@ -259,6 +251,34 @@ public final class QueueInspector {
             m.put("purged", purged);
             return m;
         }
+    }
+
+    /**
+     * What both admin surfaces (the admin page, the actuator endpoint) answer for a call of the
+     * inspector that failed with {@code failure} (wrapped or not): the refusal's status and code,
+     * 503 {@code unavailable} when the store is unavailable, else 500 {@code internal} with the
+     * unexpected cause, which the surface logs.
+     */
+    public static ErrorAnswer errorAnswer(Throwable failure) {
+        Throwable cause = Dispatcher.unwrap(failure);
+        if (cause instanceof java.util.concurrent.ExecutionException && cause.getCause() != null) {
+            cause = Dispatcher.unwrap(cause.getCause());
+        }
+        if (cause instanceof Refused refused) {
+            return new ErrorAnswer(refused.status(), refused.code(), String.valueOf(refused.getMessage()), null);
+        }
+        if (cause instanceof PushUnavailableException || cause instanceof TimeoutException) {
+            return new ErrorAnswer(503, "unavailable", "The message store is unavailable, retry later", null);
+        }
+        return new ErrorAnswer(500, "internal", "Internal error", cause);
+    }
+
+    /**
+     * An error answer of the admin surfaces.
+     *
+     * @param unexpected the cause of a 500, to be logged; null otherwise
+     */
+    public record ErrorAnswer(int status, String code, String message, @Nullable Throwable unexpected) {
     }
 
     /**
