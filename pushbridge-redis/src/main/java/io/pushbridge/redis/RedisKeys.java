@@ -98,6 +98,19 @@ public final class RedisKeys {
         return prefix + "list:" + requestId + ":" + nodeId;
     }
 
+    /**
+     * The queue totals of every site, as the last walk of the key space found them: written by the
+     * node that won {@link #queueTotalsWalker()}, read by the others.
+     */
+    public String queueTotals() {
+        return prefix + "queue-totals";
+    }
+
+    /** The short lease of the node that walks the key space for the queue totals next. */
+    public String queueTotalsWalker() {
+        return prefix + "queue-totals:walker";
+    }
+
     public String siteChannel(String site) {
         return prefix + "site:" + site;
     }

@@ -4,6 +4,7 @@ import io.lettuce.core.KeyScanArgs;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.ScanCursor;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.pushbridge.MessageStore;
 import io.pushbridge.PushUnavailableException;
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * reached or answers with an error; nothing is retried here (a failed append was not stored, or
  * was stored and will be found by the id on a retry: an append with a known id keeps its place).
  *
- * <p>Thread-safe; stages complete on Lettuce's I/O threads.
+ * <p>Thread-safe; stages complete on Lettuce's I/O threads, except where {@link Builder#executor} says.
  */
 public final class RedisMessageStore implements MessageStore {
 
@@ -89,6 +90,10 @@ public final class RedisMessageStore implements MessageStore {
     /** The default of {@link Builder#resyncMemory}: a week, as the in-memory store's. */
     public static final Duration DEFAULT_RESYNC_MEMORY = io.pushbridge.memory.InMemoryMessageStore.DEFAULT_RESYNC_MEMORY;
 
+    /** How often a node that waits for another node's first totals looks for them. */
+    static final Duration SHARED_TOTALS_POLL = Duration.ofMillis(500);
+    /** How many max ages the shared totals stay in Redis after they were written. */
+    static final int SHARED_TOTALS_LIFETIME = 3;
     /** The default of {@link Builder#siteQueuesMaxAge}. */
     public static final Duration DEFAULT_SITE_QUEUES_MAX_AGE = Duration.ofSeconds(10);
 
@@ -103,8 +108,10 @@ public final class RedisMessageStore implements MessageStore {
     private final byte[] memoryArg;
     private final Clock clock;
     private final long siteQueuesMaxAgeNanos;
+    private final java.util.concurrent.Executor executor;
     /** The last walk of {@link #siteQueues}: in flight, or done and shared while it is young enough. */
     private final java.util.concurrent.atomic.AtomicReference<SiteWalk> lastWalk = new java.util.concurrent.atomic.AtomicReference<>();
+    private final java.util.concurrent.atomic.AtomicLong walks = new java.util.concurrent.atomic.AtomicLong();
     private final RateLimitedLog unreadable = new RateLimitedLog(log, 60_000);
     /** This node's view of its connections per queue, kept only while non-zero or to be repaired. */
     private final java.util.concurrent.ConcurrentHashMap<UserQueue, Presence> presences = new java.util.concurrent.ConcurrentHashMap<>();
@@ -125,6 +132,7 @@ public final class RedisMessageStore implements MessageStore {
         this.memoryArg = arg(b.resyncMemory.isZero() ? 0 : Math.max(1, Math.min(saturatedMillis(b.resyncMemory), MAX_MEMORY_MILLIS)));
         this.clock = b.clock;
         this.siteQueuesMaxAgeNanos = b.siteQueuesMaxAge.toNanos();
+        this.executor = b.executor != null ? b.executor : DecodeThread.EXECUTOR;
     }
 
     /**
@@ -207,7 +215,13 @@ public final class RedisMessageStore implements MessageStore {
 
     @Override
     public CompletionStage<Void> clear(UserQueue queue) {
-        return this.<Long>run(CLEAR, ScriptOutputType.INTEGER, queue).thenApply(r -> null);
+        return purge(queue).thenApply(r -> null);
+    }
+
+    /** {@inheritDoc} One script: the count is that of the messages it removed. */
+    @Override
+    public CompletionStage<Integer> purge(UserQueue queue) {
+        return this.<Long>run(CLEAR, ScriptOutputType.INTEGER, queue).thenApply(Long::intValue);
     }
 
     /**
@@ -359,7 +373,18 @@ public final class RedisMessageStore implements MessageStore {
      */
     @Override
     public CompletionStage<QueueSnapshot> inspect(UserQueue queue) {
-        return this.<List<Object>>run(INSPECT, ScriptOutputType.MULTI, queue, arg("whole")).thenApply(reply -> snapshot(queue, reply));
+        return this.<List<Object>>run(INSPECT, ScriptOutputType.MULTI, queue, arg("whole")).thenCompose(reply -> {
+            if (((Number) reply.get(0)).longValue() < 0) {
+                throw new IllegalStateException("the keys of this queue in Redis cannot be read (a key of another type under "
+                        + keys.prefix() + "?)");
+            }
+            if (reply.size() > 4 && reply.get(4) instanceof byte[]) {
+                // the script could not walk the oldest message (over 10,000 CBOR items, or malformed):
+                // decoding it whole is not work for Lettuce's I/O thread
+                return CompletableFuture.supplyAsync(() -> snapshot(queue, reply), executor);
+            }
+            return CompletableFuture.completedFuture(snapshot(queue, reply));
+        });
     }
 
     /**
@@ -379,8 +404,16 @@ public final class RedisMessageStore implements MessageStore {
      *
      * <p>One walk totals every site at once: concurrent calls, for any site, share the walk in
      * flight, and calls within {@link Builder#siteQueuesMaxAge} (10 s by default) of the last walk
-     * share its result. An answer thus describes the queues as the walk found them, at most that
-     * age ago.
+     * share its result. With a max age above zero the walk is also shared by every node of the
+     * cluster: the node that wins a short lease ({@code <prefix>queue-totals:walker}, {@code SET NX
+     * PX <max age>}) walks and writes the totals with the time it computed them to
+     * {@code <prefix>queue-totals}; the others answer those totals while they are younger than the
+     * max age, the last ones while another node walks, and wait for the first ones (looking again
+     * every 0.5 s, and walking themselves once the lease ran out without any). An answer thus
+     * describes the queues as a walk found them, at most about the max age plus one walk ago.
+     *
+     * <p>A queue whose keys cannot be read (a key of another type, say) is left out and counted
+     * in a line logged at most once a minute; a key {@code SCAN} returns twice counts once.
      */
     @Override
     public CompletionStage<SiteQueues> siteQueues(String site) {
@@ -397,10 +430,126 @@ public final class RedisMessageStore implements MessageStore {
             }
             SiteWalk fresh = new SiteWalk();
             if (lastWalk.compareAndSet(last, fresh)) {
-                KeyScanArgs args = new KeyScanArgs().match(globEscaped(keys.prefix()) + "q:{*}:i", StandardCharsets.UTF_8)
-                        .type("zset").limit(SCAN_BATCH);
-                scanFrom(null, args, now(), fresh);
+                if (siteQueuesMaxAgeNanos == 0) {
+                    scan(fresh, false);
+                } else {
+                    shared(fresh);
+                }
                 return fresh.result;
+            }
+        }
+    }
+
+    /**
+     * The totals for the whole cluster, computed by one node per max age: the totals key when it
+     * is young enough; else the node that wins the walker lease walks and writes the key, and the
+     * others answer the key's last totals, or, when there are none yet, look again shortly (and
+     * walk themselves once the winner's lease ran out without totals).
+     */
+    private void shared(SiteWalk walk) {
+        long maxAgeMillis = Math.max(1, Duration.ofNanos(siteQueuesMaxAgeNanos).toMillis());
+        CompletionStage<byte[]> read;
+        try {
+            read = redis.get(RedisKeys.bytes(keys.queueTotals()));
+        } catch (RuntimeException e) {
+            walk.fail(e);
+            return;
+        }
+        read.thenCompose(value -> {
+            SharedTotals last = SharedTotals.parse(value);
+            if (value != null && last == null) {
+                unreadable.warn("Ignored unreadable queue totals in {}", keys.queueTotals());
+            }
+            if (last != null && clock.millis() - last.computedAtMillis() < maxAgeMillis) {
+                walk.complete(last.totals());
+                return CompletableFuture.completedFuture(null);
+            }
+            return redis.set(RedisKeys.bytes(keys.queueTotalsWalker()), arg(nodeId), SetArgs.Builder.nx().px(maxAgeMillis))
+                    .thenAccept(won -> {
+                        if ("OK".equals(won)) {
+                            scan(walk, true);
+                        } else if (last != null) {
+                            walk.complete(last.totals()); // older than the max age; the next is under way
+                        } else {
+                            // none yet: another node walks; look again shortly
+                            CompletableFuture.delayedExecutor(Math.min(maxAgeMillis, SHARED_TOTALS_POLL.toMillis()),
+                                    java.util.concurrent.TimeUnit.MILLISECONDS, Runnable::run).execute(() -> shared(walk));
+                        }
+                    });
+        }).whenComplete((v, failure) -> {
+            if (failure != null) {
+                walk.fail(failure);
+            }
+        });
+    }
+
+    /** Walks the key space for the walk; with {@code publish}, writes what it found to the totals key. */
+    private void scan(SiteWalk walk, boolean publish) {
+        walks.incrementAndGet();
+        if (publish) {
+            // written before the walk answers, so that whoever it answers finds them in Redis
+            walk.publisher = totals -> {
+                long ttl = Math.max(1, Duration.ofNanos(siteQueuesMaxAgeNanos).toMillis()) * SHARED_TOTALS_LIFETIME;
+                try {
+                    return redis.set(RedisKeys.bytes(keys.queueTotals()), SharedTotals.encode(clock.millis(), totals),
+                            SetArgs.Builder.px(ttl)).whenComplete((ok, failure) -> {
+                                if (failure != null) {
+                                    unreadable.warn("Could not share the queue totals in {}: {}", keys.queueTotals(),
+                                            failure.toString());
+                                }
+                            });
+                } catch (RuntimeException e) {
+                    return CompletableFuture.completedFuture(null);
+                }
+            };
+        }
+        KeyScanArgs args = new KeyScanArgs().match(globEscaped(keys.prefix()) + "q:{*}:i", StandardCharsets.UTF_8)
+                .type("zset").limit(SCAN_BATCH);
+        scanFrom(null, args, now(), walk);
+    }
+
+    /** Walks of the key space this store made (not those whose totals it read from another node); for tests. */
+    long walks() {
+        return walks.get();
+    }
+
+    /**
+     * The queue totals shared through {@link RedisKeys#queueTotals()}: one string, {@code v1}, the
+     * time they were computed (epoch ms, the writer's clock), then one line per site with its
+     * queues, messages, oldest creation time and URL-encoded name.
+     */
+    record SharedTotals(long computedAtMillis, Map<String, SiteQueues> totals) {
+
+        static byte[] encode(long computedAtMillis, Map<String, SiteQueues> totals) {
+            StringBuilder out = new StringBuilder("v1\n").append(computedAtMillis).append('\n');
+            totals.forEach((site, t) -> out.append(t.queues()).append(' ').append(t.messages()).append(' ')
+                    .append(t.oldestCreatedAtMillis()).append(' ').append(java.net.URLEncoder.encode(site, StandardCharsets.UTF_8))
+                    .append('\n'));
+            return out.toString().getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** The totals, or null when absent or not in this form. */
+        static @Nullable SharedTotals parse(byte @Nullable [] value) {
+            if (value == null) {
+                return null;
+            }
+            try {
+                String[] lines = new String(value, StandardCharsets.UTF_8).split("\n");
+                if (lines.length < 2 || !lines[0].equals("v1")) {
+                    return null;
+                }
+                Map<String, SiteQueues> totals = new java.util.HashMap<>();
+                for (int i = 2; i < lines.length; i++) {
+                    String[] f = lines[i].split(" ", 4);
+                    if (f.length != 4) {
+                        return null;
+                    }
+                    totals.put(java.net.URLDecoder.decode(f[3], StandardCharsets.UTF_8),
+                            new SiteQueues(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2])));
+                }
+                return new SharedTotals(Long.parseLong(lines[1]), Map.copyOf(totals));
+            } catch (IllegalArgumentException e) {
+                return null;
             }
         }
     }
@@ -420,7 +569,9 @@ public final class RedisMessageStore implements MessageStore {
             for (byte[] key : page.getKeys()) {
                 String ids = new String(key, StandardCharsets.UTF_8);
                 UserQueue queue = queueOfIdsKey(ids);
-                if (queue != null) { // else not a queue's key after all (a name this version does not write)
+                // else not a queue's key after all (a name this version does not write); SCAN may
+                // return a key more than once (rehashing, resharding): each queue counts once
+                if (queue != null && walk.firstSeen(ids)) {
                     queues.add(queue);
                     metas.add(ids.substring(0, ids.length() - 2));
                 }
@@ -430,6 +581,11 @@ public final class RedisMessageStore implements MessageStore {
             if (failure != null) {
                 walk.fail(failure);
             } else if (page.isFinished()) {
+                long skipped = walk.skippedCount();
+                if (skipped > 0) {
+                    unreadable.warn("Left {} queue(s) out of the queue totals: their keys could not be read (a key of another type"
+                            + " under this prefix, {}?)", skipped, keys.prefix());
+                }
                 walk.finish();
             } else {
                 scanFrom(page, args, now, walk);
@@ -452,7 +608,13 @@ public final class RedisMessageStore implements MessageStore {
                 UserQueue queue = queues.get(i);
                 reads.add(INSPECT.<List<Object>>run(redis, ScriptOutputType.MULTI, queueKeys(metas.get(i)),
                         now, ttlArg, graceArg, memoryArg, arg("-"))
-                        .thenAccept(reply -> walk.add(queue.site(), snapshot(queue, reply))));
+                        .thenAccept(reply -> {
+                            if (((Number) reply.get(0)).longValue() < 0) {
+                                walk.skipped();
+                            } else {
+                                walk.add(queue.site(), snapshot(queue, reply));
+                            }
+                        }));
             }
             return CompletableFuture.allOf(reads.toArray(CompletableFuture[]::new));
         }
@@ -464,6 +626,10 @@ public final class RedisMessageStore implements MessageStore {
                 arg(WALK_ITEMS_PER_MESSAGE)).thenCompose(reply -> {
                     int done = ((Number) reply.get(0)).intValue();
                     for (int i = 0; i < done; i++) {
+                        if (((Number) reply.get(1 + i * 2)).longValue() < 0) {
+                            walk.skipped();
+                            continue;
+                        }
                         List<Object> one = new ArrayList<>(4);
                         one.add(reply.get(1 + i * 2));
                         one.add(0L);
@@ -541,12 +707,34 @@ public final class RedisMessageStore implements MessageStore {
         return new QueueSnapshot(depth, depth == 0 ? 0 : oldest, connections, resync);
     }
 
-    /** One walk of {@link #siteQueues}: totals per site, summed as the queues' reads complete. */
-    private static final class SiteWalk {
+    /**
+     * One walk of {@link #siteQueues}: totals per site, summed as the queues' reads complete, and
+     * the ids keys seen so far (memory proportional to the queues that hold messages), so that a
+     * key SCAN returns twice counts once.
+     */
+    static final class SiteWalk {
 
         final CompletableFuture<Map<String, SiteQueues>> result = new CompletableFuture<>();
         private final Map<String, long[]> totals = new java.util.HashMap<>();
+        private final java.util.Set<String> seen = new java.util.HashSet<>();
+        private long skipped;
         private volatile long finishedAt;
+        /** Where the walk writes its totals before it answers them (the node that won the lease), or null. */
+        volatile java.util.function.@Nullable Function<Map<String, SiteQueues>, CompletionStage<?>> publisher;
+
+        /** Whether this is the first time the walk meets this queue key. */
+        synchronized boolean firstSeen(String key) {
+            return seen.add(key);
+        }
+
+        /** A queue whose keys could not be read (another type, say): left out of the totals. */
+        synchronized void skipped() {
+            skipped++;
+        }
+
+        synchronized long skippedCount() {
+            return skipped;
+        }
 
         synchronized void add(String site, QueueSnapshot queue) {
             if (queue.depth() == 0) {
@@ -564,9 +752,21 @@ public final class RedisMessageStore implements MessageStore {
             Map<String, SiteQueues> out = new java.util.HashMap<>();
             synchronized (this) {
                 totals.forEach((site, t) -> out.put(site, new SiteQueues(t[0], t[1], t[2] == Long.MAX_VALUE ? 0 : t[2])));
+                seen.clear();
             }
+            Map<String, SiteQueues> found = Map.copyOf(out);
+            java.util.function.Function<Map<String, SiteQueues>, CompletionStage<?>> publish = publisher;
+            if (publish == null) {
+                complete(found);
+            } else {
+                publish.apply(found).whenComplete((v, failure) -> complete(found));
+            }
+        }
+
+        /** Answers totals found elsewhere (another node's walk). */
+        void complete(Map<String, SiteQueues> found) {
             finishedAt = System.nanoTime();
-            result.complete(Map.copyOf(out));
+            result.complete(found);
         }
 
         void fail(Throwable failure) {
@@ -665,6 +865,16 @@ public final class RedisMessageStore implements MessageStore {
                 + ", clientTtl=" + clientTtl + ", resyncMemory=" + resyncMemory + "]";
     }
 
+    /** The default {@link Builder#executor}: one daemon thread, started on first use. */
+    private static final class DecodeThread {
+
+        static final java.util.concurrent.Executor EXECUTOR = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pushbridge-redis-store");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     /** Builds a {@link RedisMessageStore}; setters check their value and name it when out of range. */
     public static final class Builder {
 
@@ -676,6 +886,7 @@ public final class RedisMessageStore implements MessageStore {
         private Duration resyncMemory = DEFAULT_RESYNC_MEMORY;
         private Clock clock = Clock.systemUTC();
         private Duration siteQueuesMaxAge = DEFAULT_SITE_QUEUES_MAX_AGE;
+        private java.util.concurrent.@Nullable Executor executor;
 
         private Builder(RedisClusterAsyncCommands<byte[], byte[]> redis, String nodeId) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -724,6 +935,16 @@ public final class RedisMessageStore implements MessageStore {
         public Builder siteQueuesMaxAge(Duration maxAge) {
             require(maxAge != null && !maxAge.isNegative(), "siteQueuesMaxAge must be >= 0, was " + maxAge);
             this.siteQueuesMaxAge = maxAge;
+            return this;
+        }
+
+        /**
+         * Where the store does CPU work beyond reading a reply, off Lettuce's I/O threads: decoding
+         * an oldest message too large for the inspect script to walk. By default one daemon thread
+         * shared by every store of the JVM, started the first time it is needed.
+         */
+        public Builder executor(java.util.concurrent.Executor executor) {
+            this.executor = Objects.requireNonNull(executor, "executor");
             return this;
         }
 

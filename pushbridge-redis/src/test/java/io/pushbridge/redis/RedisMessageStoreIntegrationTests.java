@@ -175,6 +175,129 @@ class RedisMessageStoreIntegrationTests extends MessageStoreContractTests {
     }
 
     @Test
+    void oneNodeWalksForTheClusterAndTheOthersReadItsTotals() throws Exception {
+        RedisKeys keys = new RedisKeys("shared-" + UUID.randomUUID() + ":");
+        RedisMessageStore a = RedisMessageStore.builder(connector.commands(), "node-a").keys(keys).clock(clock)
+                .siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        RedisMessageStore b = RedisMessageStore.builder(connector.commands(), "node-b").keys(keys).clock(clock)
+                .siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        UserQueue q = someQueue();
+        await(a.append(q, message(1, "news")));
+
+        assertThat(await(a.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+        assertThat(await(b.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 1, 1_001));
+        assertThat(await(b.siteQueues("/other"))).isEqualTo(MessageStore.SiteQueues.EMPTY);
+        assertThat(a.walks() + b.walks()).as("walks of the key space").isEqualTo(1);
+        assertThat(redis.server().command("GET", keys.queueTotalsWalker())).isIn("node-a", "node-b");
+        assertThat(Long.parseLong(redis.server().command("PTTL", keys.queueTotals()))).isPositive();
+
+        // older than the max age (the clock all nodes share moved): the node that wins the lease walks again
+        await(a.append(q, message(2, "news")));
+        clock.advance(Duration.ofMinutes(2));
+        redis.server().command("DEL", keys.queueTotalsWalker()); // its lease ran out meanwhile
+        RedisMessageStore c = RedisMessageStore.builder(connector.commands(), "node-c").keys(keys).clock(clock)
+                .siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        assertThat(await(c.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 2, 1_001));
+        assertThat(c.walks()).isEqualTo(1);
+        // a node that loses the lease while the totals are old answers them rather than walking too
+        clock.advance(Duration.ofMinutes(2));
+        redis.server().command("SET", keys.queueTotalsWalker(), "node-x", "PX", "60000");
+        RedisMessageStore d = RedisMessageStore.builder(connector.commands(), "node-d").keys(keys).clock(clock)
+                .siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        assertThat(await(d.siteQueues(q.site()))).isEqualTo(new MessageStore.SiteQueues(1, 2, 1_001));
+        assertThat(d.walks()).isZero();
+    }
+
+    @Test
+    void aNodeThatLosesTheLeaseBeforeAnyTotalsExistWaitsForThem() throws Exception {
+        RedisKeys keys = new RedisKeys("waiting-" + UUID.randomUUID() + ":");
+        RedisMessageStore a = RedisMessageStore.builder(connector.commands(), "node-a").keys(keys).clock(clock)
+                .siteQueuesMaxAge(Duration.ofMinutes(1)).build();
+        UserQueue q = someQueue();
+        await(a.append(q, message(1, "news")));
+        redis.server().command("SET", keys.queueTotalsWalker(), "node-x", "PX", "60000");
+
+        java.util.concurrent.CompletableFuture<MessageStore.SiteQueues> waiting = a.siteQueues(q.site()).toCompletableFuture();
+        // node-x writes its totals
+        redis.server().command("SET", keys.queueTotals(), new String(RedisMessageStore.SharedTotals.encode(clock.millis(),
+                Map.of(q.site(), new MessageStore.SiteQueues(7, 8, 9))), java.nio.charset.StandardCharsets.UTF_8));
+
+        assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo(new MessageStore.SiteQueues(7, 8, 9));
+        assertThat(a.walks()).isZero();
+    }
+
+    @Test
+    void sharedTotalsSurviveTheirEncodingWhateverTheSiteNames() {
+        Map<String, MessageStore.SiteQueues> totals = Map.of("/news", new MessageStore.SiteQueues(1, 2, 3), "a b\n%c\u00e9",
+                new MessageStore.SiteQueues(4, 5, 0), "", new MessageStore.SiteQueues(0, 0, Long.MIN_VALUE));
+        RedisMessageStore.SharedTotals back = RedisMessageStore.SharedTotals.parse(RedisMessageStore.SharedTotals.encode(42, totals));
+        assertThat(back).isEqualTo(new RedisMessageStore.SharedTotals(42, totals));
+        for (String bad : List.of("", "v2\n1\n", "v1\nx\n", "v1\n1\n1 2 /news\n", "v1\n1\na b c /news\n")) {
+            assertThat(RedisMessageStore.SharedTotals.parse(bad.getBytes(java.nio.charset.StandardCharsets.UTF_8))).as(bad).isNull();
+        }
+        assertThat(RedisMessageStore.SharedTotals.parse(null)).isNull();
+    }
+
+    @Test
+    void aKeyThatScanReturnsTwiceCountsOnce() {
+        RedisMessageStore.SiteWalk walk = new RedisMessageStore.SiteWalk();
+        for (int i = 0; i < 2; i++) {
+            if (walk.firstSeen("pushbridge:q:{5:/news:user_1}:i")) {
+                walk.add("/news", new MessageStore.QueueSnapshot(3, 1_000, 0, false));
+            }
+        }
+        assertThat(walk.firstSeen("pushbridge:q:{5:/news:user_2}:i")).isTrue();
+        walk.finish();
+        assertThat(walk.result.join()).isEqualTo(Map.of("/news", new MessageStore.SiteQueues(1, 3, 1_000)));
+    }
+
+    @Test
+    void queuesWhoseKeysCannotBeReadAreLeftOutOfTheTotalsAndTheOthersStillCount() throws Exception {
+        String site = "/bad-" + UUID.randomUUID();
+        UserQueue good = new UserQueue(site, "user_good");
+        UserQueue wrongType = new UserQueue(site, "user_wrong_type");
+        UserQueue badExpiry = new UserQueue(site, "user_bad_exp");
+        UserQueue badCount = new UserQueue(site, "user_bad_count");
+        for (UserQueue q : List.of(good, wrongType, badExpiry, badCount)) {
+            await(store.append(q, message(1, "news")));
+        }
+        RedisKeys keys = new RedisKeys(RedisKeys.DEFAULT_PREFIX);
+        redis.server().command("DEL", keys.queue(wrongType));
+        redis.server().command("SET", keys.queue(wrongType), "not a hash");
+        redis.server().command("HSET", keys.queue(badExpiry), "exp", "soon");
+        redis.server().command("HSET", keys.queue(badCount), "n", "many");
+
+        // the wrong type is skipped, the unreadable deadline counts as past, the unreadable count as none
+        assertThat(await(store.siteQueues(site))).isEqualTo(new MessageStore.SiteQueues(2, 2, 1_001));
+        assertThat(await(store.inspect(badCount))).isEqualTo(new MessageStore.QueueSnapshot(1, 1_001, 0, false));
+        // past its deadline, as if expired holding messages (so it may show the resync mark of a lost queue)
+        assertThat(await(store.inspect(badExpiry)).depth()).isZero();
+        assertThatThrownBy(() -> await(store.inspect(wrongType))).hasMessageContaining("cannot be read");
+    }
+
+    @Test
+    void aMessageTooLargeForTheScriptIsDecodedOnTheStoresExecutorNotOnLettucesThread() throws Exception {
+        List<String> threads = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.Executor executor = task -> {
+            threads.add("executor");
+            new Thread(task, "decoder").start();
+        };
+        RedisMessageStore s = RedisMessageStore.builder(connector.commands(), "node-a").clock(clock).executor(executor).build();
+        UserQueue q = someQueue();
+        List<Object> huge = java.util.stream.IntStream.range(0, 15_000).boxed().map(Object.class::cast).toList();
+        await(s.append(q, new QueuedMessage(1, "news", huge, false, 42)));
+
+        assertThat(s.inspect(q).thenApply(snapshot -> Thread.currentThread().getName() + ":" + snapshot.oldestCreatedAtMillis())
+                .toCompletableFuture().get(10, TimeUnit.SECONDS)).isEqualTo("decoder:42");
+        assertThat(threads).containsExactly("executor");
+        // a message the script can walk needs no executor
+        UserQueue small = someQueue();
+        await(s.append(small, message(2, "news")));
+        assertThat(await(s.inspect(small)).depth()).isEqualTo(1);
+        assertThat(threads).hasSize(1);
+    }
+
+    @Test
     void siteQueuesCountsOnlyItsOwnPrefixEvenWithPatternCharacters() throws Exception {
         UserQueue q = someQueue();
         MessageStore star = RedisMessageStore.builder(connector.commands(), "n").keys(new RedisKeys("a*b:"))
