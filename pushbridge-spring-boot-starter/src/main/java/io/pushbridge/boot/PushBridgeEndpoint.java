@@ -1,6 +1,5 @@
 package io.pushbridge.boot;
 
-import io.pushbridge.PushUnavailableException;
 import io.pushbridge.gateway.GatewayOverview;
 import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.gateway.QueueInspector;
@@ -39,7 +38,9 @@ import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
  * {@code pushbridge.admin.queue-inspector=true}; the other refusals are those of
  * {@link QueueInspector.Refused} (400, 404, 501), and 503 when the store is unavailable. Who may call
  * the endpoint is the application's concern (Spring Security, {@code management.*}): with
- * {@code management.endpoint.pushbridge.access=read-only} the purge is not mapped at all. Every
+ * {@code management.endpoint.pushbridge.access=read-only} the purge is not mapped at all, and the
+ * purge is refused (401 {@code unauthenticated}) for a request without an authenticated principal,
+ * whatever the exposure. Every
  * queue operation is logged with the principal's name, the site and a fingerprint of the room.
  *
  * <p>Operations block the calling (web server) thread for at most about 15 seconds.
@@ -75,10 +76,21 @@ public class PushBridgeEndpoint {
                 QueueInspector.QueueReport::toMap);
     }
 
-    /** Purges one user's queue: its messages and resync mark are dropped, its connections stay. */
+    /**
+     * Purges one user's queue: its messages and resync mark are dropped, its connections stay.
+     * Refused with 401 {@code unauthenticated} unless the request carries an authenticated
+     * principal: a purge changes data, and an actuator exposed without Spring Security must not
+     * let anyone who reaches it drop queues.
+     */
     @WriteOperation
     public WebEndpointResponse<Map<String, Object>> purge(@Selector String site, @Selector(match = Match.ALL_REMAINING) String[] room,
             SecurityContext security) throws InterruptedException {
+        Principal principal = security == null ? null : security.getPrincipal();
+        if (principal == null) {
+            return error(401, "unauthenticated",
+                    "Purging a queue through the actuator needs an authenticated principal (secure the actuator, for example"
+                            + " with Spring Security); the admin page's purge takes the admin key");
+        }
         return answer(gateway.queueInspector().purge(site, String.join("/", room), caller(security)),
                 QueueInspector.PurgeReport::toMap);
     }
@@ -88,21 +100,12 @@ public class PushBridgeEndpoint {
         try {
             return new WebEndpointResponse<>(body.apply(stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)),
                     WebEndpointResponse.STATUS_OK);
-        } catch (TimeoutException e) {
-            return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "unavailable", "The message store did not answer in time");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
+        } catch (TimeoutException | ExecutionException e) {
+            QueueInspector.ErrorAnswer error = QueueInspector.errorAnswer(e);
+            if (error.unexpected() != null) {
+                throw new IllegalStateException("the queue inspector failed: " + error.unexpected(), error.unexpected());
             }
-            if (cause instanceof QueueInspector.Refused refused) {
-                return error(refused.status(), refused.code(), refused.getMessage());
-            }
-            if (cause instanceof PushUnavailableException) {
-                return error(WebEndpointResponse.STATUS_SERVICE_UNAVAILABLE, "unavailable",
-                        "The message store is unavailable, retry later");
-            }
-            throw new IllegalStateException("the queue inspector failed: " + cause, cause);
+            return error(error.status(), error.code(), error.message());
         }
     }
 

@@ -88,7 +88,20 @@ class PushBridgeAdminRedisIntegrationTests {
                 WebEndpointResponse<Map<String, Object>> read = endpoint.queue("demo", new String[] {"user_alice"}, SecurityContext.NONE);
                 assertThat(read.getStatus()).isEqualTo(200);
                 assertThat(read.getBody()).containsEntry("depth", 1).containsEntry("connections", 0);
-                WebEndpointResponse<Map<String, Object>> purged = endpoint.purge("demo", new String[] {"user_alice"}, SecurityContext.NONE);
+                // a purge needs an authenticated principal
+                assertThat(endpoint.purge("demo", new String[] {"user_alice"}, SecurityContext.NONE).getStatus()).isEqualTo(401);
+                SecurityContext ops = new SecurityContext() {
+                    @Override
+                    public java.security.Principal getPrincipal() {
+                        return () -> "ops";
+                    }
+
+                    @Override
+                    public boolean isUserInRole(String role) {
+                        return false;
+                    }
+                };
+                WebEndpointResponse<Map<String, Object>> purged = endpoint.purge("demo", new String[] {"user_alice"}, ops);
                 assertThat(purged.getBody()).containsEntry("purged", 1);
                 assertThat(endpoint.queue("demo", new String[] {"user_alice"}, SecurityContext.NONE).getBody()).containsEntry("depth", 0);
                 logs.list.clear();

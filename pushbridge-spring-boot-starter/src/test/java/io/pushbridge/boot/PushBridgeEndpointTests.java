@@ -155,6 +155,28 @@ class PushBridgeEndpointTests {
     }
 
     @Test
+    void aPurgeWithoutAnAuthenticatedPrincipalIsRefusedAndChangesNothing() {
+        runner.withPropertyValues(EXPOSED, "pushbridge.admin.queue-inspector=true").run(context -> {
+            MessageStore store = context.getBean(MessageStore.class);
+            UserQueue queue = new UserQueue("demo", "user_anon");
+            store.append(queue, new QueuedMessage(1, "news", List.of("kept"), false, 1_000));
+            WebOperation purge = operation(context, WebEndpointHttpMethod.POST, "pushbridge/{site}/{*room}");
+
+            WebEndpointResponse<?> refused = (WebEndpointResponse<?>) purge
+                    .invoke(new InvocationContext(SecurityContext.NONE, Map.of("site", "demo", "room", new String[] {"user_anon"})));
+
+            assertThat(refused.getStatus()).isEqualTo(401);
+            assertThat(body(refused)).containsEntry("error", "unauthenticated");
+            assertThat(body(refused).get("message").toString()).contains("authenticated principal");
+            assertThat(store.inspect(queue).toCompletableFuture().get(5, TimeUnit.SECONDS).depth()).isEqualTo(1);
+            // reading needs no principal (the actuator's own security decides who reaches it)
+            WebEndpointResponse<?> read = (WebEndpointResponse<?>) operation(context, WebEndpointHttpMethod.GET, "pushbridge/{site}/{*room}")
+                    .invoke(new InvocationContext(SecurityContext.NONE, Map.of("site", "demo", "room", new String[] {"user_anon"})));
+            assertThat(body(read)).containsEntry("depth", 1);
+        });
+    }
+
+    @Test
     void theAdminPropertiesReachTheGatewayAndBadOnesNameTheirProperty() {
         runner.withPropertyValues("pushbridge.admin.page-path=/ops", "pushbridge.admin.queue-inspector=true").run(context -> {
             assertThat(context.getBean(PushBridgeGateway.class).options().adminPagePath()).isEqualTo("/ops");
