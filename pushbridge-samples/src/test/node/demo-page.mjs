@@ -34,6 +34,21 @@ async function onThePage(settings, context) {
     }
   });
   page.on("requestfailed", (r) => failedRequests.push(r.url() + " " + (r.failure() ? r.failure().errorText : "")));
+  // every answer of 400 or more, with its body and the time since the page opened: the console only
+  // says "Failed to load resource"
+  const opened = Date.now();
+  const errorResponses = [];
+  page.on("response", async (r) => {
+    if (r.status() >= 400) {
+      let body = "";
+      try {
+        body = await r.text();
+      } catch (e) {
+        body = "(unreadable: " + e.message + ")";
+      }
+      errorResponses.push({ url: r.url(), method: r.request().method(), status: r.status(), body, ms: Date.now() - opened });
+    }
+  });
 
   const response = await page.goto(settings.url + "/", { waitUntil: "load" });
   check(response.ok(), "the demo page answers " + response.status());
@@ -128,7 +143,7 @@ async function onThePage(settings, context) {
   await page.screenshot({ path: settings.screenshot, fullPage: true });
   return {
     title, userOptions, refused, socketId, myRooms, sent: sent.body, received, formAnswer, noteReceived,
-    offlineAnswer, batch, events, pageErrors, consoleErrors, foreignRequests, failedRequests,
+    offlineAnswer, batch, events, pageErrors, consoleErrors, errorResponses, foreignRequests, failedRequests,
     screenshot: settings.screenshot,
   };
 }

@@ -88,20 +88,11 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             if (verdict == Verdict.ALLOW) {
                 ctx.fireChannelRead(msg);
             } else if (verdict == Verdict.UNKNOWN_SESSION) {
-                // netty-socketio may have answered a handshake a moment before the gateway learnt of
-                // the session: look once more, shortly, before refusing, with every check of a known
-                // session (its origin, polling after its upgrade)
-                ctx.executor().schedule(() -> {
-                    Verdict again = engineIoVerdict(ctx, request, query);
-                    if (again == Verdict.ALLOW) {
-                        ctx.fireChannelRead(msg);
-                    } else {
-                        ReferenceCountUtil.release(request);
-                        if (again == Verdict.UNKNOWN_SESSION) {
-                            refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
-                        }
-                    }
-                }, 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                // netty-socketio answers a handshake a moment before the gateway learns of the session
+                // (on the handshake's I/O thread, which a loaded machine can hold up): look again every
+                // 100 ms, for up to a second, before refusing, with every check of a known session (its
+                // origin, polling after its upgrade)
+                recheck(ctx, request, query, msg, UNKNOWN_SESSION_RECHECKS);
             } else {
                 ReferenceCountUtil.release(request);
             }
@@ -204,6 +195,27 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "polling_after_upgrade");
         }
         return Verdict.ALLOW;
+    }
+
+    /** How often, and how long in all, a request for a session not known yet is looked at again. */
+    private static final int UNKNOWN_SESSION_RECHECKS = 10;
+    private static final long UNKNOWN_SESSION_RECHECK_MILLIS = 100;
+
+    private void recheck(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query, Object msg,
+            int left) {
+        ctx.executor().schedule(() -> {
+            Verdict again = engineIoVerdict(ctx, request, query);
+            if (again == Verdict.ALLOW) {
+                ctx.fireChannelRead(msg);
+            } else if (again == Verdict.UNKNOWN_SESSION && left > 1 && ctx.channel().isActive()) {
+                recheck(ctx, request, query, msg, left - 1);
+            } else {
+                ReferenceCountUtil.release(request);
+                if (again == Verdict.UNKNOWN_SESSION) {
+                    refuse(ctx, HttpResponseStatus.BAD_REQUEST, 1, "Session ID unknown", "session_id");
+                }
+            }
+        }, UNKNOWN_SESSION_RECHECK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private Verdict refusal(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {

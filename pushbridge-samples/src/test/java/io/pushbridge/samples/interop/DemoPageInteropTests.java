@@ -10,6 +10,8 @@ import io.pushbridge.gateway.PushBridgeGateway;
 import io.pushbridge.samples.gateway.SampleGatewayApplication;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,8 +115,36 @@ class DemoPageInteropTests {
         assertThat(result.get("pageErrors")).as("uncaught errors on the page").isEmpty();
         assertThat(result.get("foreignRequests")).as("the page loads nothing from elsewhere (no CDN)").isEmpty();
         assertThat(result.get("failedRequests")).isEmpty();
-        assertThat(result.get("consoleErrors")).as("errors in the browser's console").isEmpty();
+        // A poll that reaches the gateway for a session it no longer (or not yet) knows is answered
+        // "Session ID unknown" and the client reconnects; seen once in CI under heavy load, without a
+        // failed step. Such polls are printed with their timing; any other console error fails.
+        JsonNode errorResponses = result.get("errorResponses");
+        if (!errorResponses.isEmpty()) {
+            System.out.println("[demo-page] answers of 400 or more: " + errorResponses);
+        }
+        List<String> unexplained = new ArrayList<>();
+        for (JsonNode error : result.get("consoleErrors")) {
+            if (!unknownSessionPoll(error.asText(), errorResponses)) {
+                unexplained.add(error.asText());
+            }
+        }
+        assertThat(unexplained).as("errors in the browser's console").isEmpty();
         assertThat(screenshot).isRegularFile();
         assertThat(Files.size(screenshot)).isPositive();
+    }
+
+    /** Whether a console error is a long-poll the gateway answered 400 "Session ID unknown". */
+    private static boolean unknownSessionPoll(String consoleError, JsonNode errorResponses) {
+        if (!consoleError.startsWith("Failed to load resource: the server responded with a status of 400")) {
+            return false;
+        }
+        for (JsonNode response : errorResponses) {
+            String url = response.get("url").asText();
+            if (consoleError.contains(url) && url.contains("transport=polling")
+                    && response.get("body").asText().contains("Session ID unknown")) {
+                return true;
+            }
+        }
+        return false;
     }
 }
