@@ -4,13 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -124,7 +122,7 @@ final class AdminPage {
             redirect.headers().set(HttpHeaderNames.LOCATION, pagePath + "/");
             redirect.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
             HttpUtil.setContentLength(redirect, 0);
-            send(ctx, redirect, keepAlive);
+            HttpJson.send(ctx, redirect, keepAlive);
             return;
         }
         byte[] file = files.get(sub);
@@ -270,18 +268,9 @@ final class AdminPage {
         response.headers().set("Cross-Origin-Opener-Policy", "same-origin");
         response.headers().set("Cross-Origin-Resource-Policy", "same-origin");
         HttpUtil.setContentLength(response, file.length);
-        send(ctx, response, keepAlive);
+        HttpJson.send(ctx, response, keepAlive);
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
-        if (keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            ctx.writeAndFlush(response);
-        } else {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
-    }
 
     private static byte[] resource(String name) {
         try (InputStream in = AdminPage.class.getResourceAsStream("admin/" + name)) {

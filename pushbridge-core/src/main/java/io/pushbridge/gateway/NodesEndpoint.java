@@ -3,13 +3,11 @@ package io.pushbridge.gateway;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -129,7 +127,7 @@ final class NodesEndpoint {
         if (askedHeaders != null) {
             response.headers().set("Access-Control-Allow-Headers", askedHeaders);
         }
-        send(ctx, response, keepAlive);
+        HttpJson.send(ctx, response, keepAlive);
     }
 
     private static Map<String, @Nullable Object> entry(NodeInfo node) {
@@ -192,16 +190,7 @@ final class NodesEndpoint {
         response.headers().set("Access-Control-Allow-Origin", "*");
         response.headers().set("X-Content-Type-Options", "nosniff");
         HttpUtil.setContentLength(response, bytes.length);
-        send(ctx, response, keepAlive);
+        HttpJson.send(ctx, response, keepAlive);
     }
 
-    private static void send(ChannelHandlerContext ctx, FullHttpResponse response, boolean keepAlive) {
-        if (keepAlive) {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-            ctx.writeAndFlush(response);
-        } else {
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
-        }
-    }
 }

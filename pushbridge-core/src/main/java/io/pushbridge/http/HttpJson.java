@@ -54,6 +54,14 @@ public final class HttpJson {
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
         extraHeaders.forEach(response.headers()::set);
         HttpUtil.setContentLength(response, bytes.length);
+        send(ctx, response, keepAlive);
+    }
+
+    /**
+     * Writes a complete response with its {@code Connection} header: kept alive, or closed once
+     * written.
+     */
+    public static void send(ChannelOutboundInvoker ctx, FullHttpResponse response, boolean keepAlive) {
         if (keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             ctx.writeAndFlush(response);
