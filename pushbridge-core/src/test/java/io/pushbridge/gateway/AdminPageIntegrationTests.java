@@ -19,7 +19,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -441,47 +440,10 @@ class AdminPageIntegrationTests {
      * {@link MessageStore#siteQueues} existed; for site "down" one whose backend is down (an
      * injected failure).
      */
-    static final class FaultyStore implements MessageStore {
-
-        final MessageStore delegate;
+    static final class FaultyStore extends DelegatingStore {
 
         FaultyStore(MessageStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public CompletionStage<AppendOutcome> append(UserQueue queue, QueuedMessage message) {
-            return delegate.append(queue, message);
-        }
-
-        @Override
-        public CompletionStage<Pending> takePending(UserQueue queue) {
-            return delegate.takePending(queue);
-        }
-
-        @Override
-        public CompletionStage<AckOutcome> ack(UserQueue queue, long messageId) {
-            return delegate.ack(queue, messageId);
-        }
-
-        @Override
-        public CompletionStage<Integer> remove(UserQueue queue, Collection<Long> messageIds) {
-            return delegate.remove(queue, messageIds);
-        }
-
-        @Override
-        public CompletionStage<Void> clear(UserQueue queue) {
-            return delegate.clear(queue);
-        }
-
-        @Override
-        public CompletionStage<Void> connectionOpened(UserQueue queue) {
-            return delegate.connectionOpened(queue);
-        }
-
-        @Override
-        public CompletionStage<Void> connectionClosed(UserQueue queue) {
-            return delegate.connectionClosed(queue);
+            super(delegate);
         }
 
         @Override
@@ -490,7 +452,7 @@ class AdminPageIntegrationTests {
                 return CompletableFuture.failedFuture(new io.pushbridge.PushUnavailableException("injected",
                         new IllegalStateException("injected")));
             }
-            return MessageStore.super.inspect(queue);
+            return super.inspect(queue);
         }
 
         @Override
@@ -498,7 +460,7 @@ class AdminPageIntegrationTests {
             if (site.equals("down")) {
                 return CompletableFuture.failedFuture(new IllegalStateException("injected"));
             }
-            return MessageStore.super.siteQueues(site);
+            return super.siteQueues(site);
         }
     }
 }
