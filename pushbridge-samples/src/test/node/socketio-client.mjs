@@ -162,7 +162,12 @@ const scenarios = {
     const results = [];
     for (const c of settings.cases) {
       const client = new Client(settings, { namespace: c.namespace, auth: c.auth, transports: c.transports });
-      const refused = await Promise.race([client.next("$connect_error"), client.next("$connect")]);
+      let refused;
+      try {
+        refused = await Promise.race([client.next("$connect_error"), client.next("$connect")]);
+      } catch (e) {
+        throw new Error("case " + c.name + ": " + e.message);
+      }
       check(refused.event === "$connect_error", "case " + c.name + " is refused, not connected");
       const err = refused.args[0];
       results.push({

@@ -2,6 +2,7 @@ package io.pushbridge.gateway;
 
 import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.handler.ClientHead;
+import com.corundumstudio.socketio.messages.OutPacketMessage;
 import com.corundumstudio.socketio.messages.PacketsMessage;
 import com.corundumstudio.socketio.protocol.EngineIOVersion;
 import com.corundumstudio.socketio.protocol.Packet;
@@ -14,6 +15,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,6 +68,7 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
         List<String> forward = new ArrayList<>(parts.length);
         boolean close = false;
         boolean leftSite = false;
+        boolean upgraded = false;
         boolean rewritten = false;
         for (String part : parts) {
             if (part.isEmpty()) {
@@ -84,6 +87,7 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                         // Until now (after the probe too) polls are served: the probe's NOOP answers the
                         // one in flight, and the client pauses polling only after it
                         connections.upgraded(head.getSessionId());
+                        upgraded = true;
                     }
                     forward.add(part);
                 }
@@ -127,6 +131,9 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
             }
         }
         flush(ctx, message, parts.length, forward, rewritten);
+        if (upgraded) {
+            drainAfterUpgrade(ctx, head);
+        }
         if (leftSite) {
             connections.afterClientDisconnect(head.getSessionId());
         }
@@ -143,6 +150,23 @@ final class PacketGate extends ChannelInboundHandlerAdapter {
                 ctx.channel().close();
             }
         }
+    }
+
+    /**
+     * Writes out what waits in the session's queue once its upgrade to WebSocket is done, now and
+     * again a moment later. netty-socketio's upgrade moves the polling queue to the WebSocket, flushes
+     * it, and only then switches the session's transport: a packet another thread sends in between
+     * (a connect answer, an emit) still goes the polling way, lands in the moved queue after its flush,
+     * and would wait there for the next packet, up to a ping interval.
+     */
+    private static void drainAfterUpgrade(ChannelHandlerContext ctx, ClientHead head) {
+        Runnable drain = () -> {
+            if (ctx.channel().isActive()) {
+                ctx.channel().writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+            }
+        };
+        drain.run();
+        ctx.executor().schedule(drain, 100, TimeUnit.MILLISECONDS);
     }
 
     /**
