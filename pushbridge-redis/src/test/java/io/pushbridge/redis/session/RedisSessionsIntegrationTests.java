@@ -163,6 +163,8 @@ class RedisSessionsIntegrationTests {
             cli.set("session-store-moving", "bob");
 
             await("moves to bob's room", () -> rooms(client).equals(Set.of("user_bob")));
+            // the rooms move first, then the socket's identity
+            await("the socket is bob's", () -> "bob".equals(capture.socket(SITE, client.id()).userId()));
             assertThat(capture.socket(SITE, client.id()).userId()).isEqualTo("bob");
             cli.publish("notifications", "{\"users\":[\"alice\"],\"data\":\"for alice\"}");
             cli.publish("notifications", "{\"users\":[\"bob\"],\"data\":\"for bob\"}");
