@@ -54,14 +54,6 @@ class AdminPageInteropTests {
         }
     }
 
-    private static Path chromium() {
-        Path chromium = Path.of(System.getProperty("interop.chromium", "/usr/bin/chromium"));
-        if (!Files.isExecutable(chromium)) {
-            throw new IllegalStateException("No Chromium at " + chromium + ": install Debian's chromium "
-                    + "(apt-get install -y chromium; .ci/run does) or set -Dinterop.chromium=/path/to/chromium");
-        }
-        return chromium;
-    }
 
     private static int depth() throws Exception {
         return Queues.depth(context.getBean(MessageStore.class), ALICE);
@@ -73,7 +65,7 @@ class AdminPageInteropTests {
         Files.deleteIfExists(screenshot);
         Map<String, Object> settings = Map.of("url", "http://127.0.0.1:" + gateway.port(), "site", "demo",
                 "apiKey", "demo-key", "adminKey", ADMIN_KEY, "wrongKey", WRONG_KEY, "pagePath", PAGE_PATH,
-                "chromium", chromium().toString(), "screenshot", screenshot.toString(), "timeoutMs", 90000);
+                "chromium", NodeScript.chromium().toString(), "screenshot", screenshot.toString(), "timeoutMs", 90000);
         JsonNode result;
         try (NodeScript script = NodeScript.start("admin-page.mjs", "page", settings)) {
             script.awaitStep("signed in");

@@ -45,14 +45,6 @@ class DemoPageInteropTests {
         }
     }
 
-    private static Path chromium() {
-        Path chromium = Path.of(System.getProperty("interop.chromium", "/usr/bin/chromium"));
-        if (!Files.isExecutable(chromium)) {
-            throw new IllegalStateException("No Chromium at " + chromium + ": install Debian's chromium "
-                    + "(apt-get install -y chromium; .ci/run does) or set -Dinterop.chromium=/path/to/chromium");
-        }
-        return chromium;
-    }
 
     private static final UserQueue ALICE = new UserQueue("demo", "user_alice");
 
@@ -69,7 +61,7 @@ class DemoPageInteropTests {
         Path screenshot = NodeScript.outputDirectory().resolve("demo-page.png");
         Files.deleteIfExists(screenshot);
         Map<String, Object> settings = Map.of("url", "http://127.0.0.1:" + gateway.port(), "site", "demo",
-                "apiKey", "demo-key", "chromium", chromium().toString(), "screenshot", screenshot.toString(),
+                "apiKey", "demo-key", "chromium", NodeScript.chromium().toString(), "screenshot", screenshot.toString(),
                 "timeoutMs", 60000);
         JsonNode result;
         try (NodeScript script = NodeScript.start("demo-page.mjs", "page", settings)) {

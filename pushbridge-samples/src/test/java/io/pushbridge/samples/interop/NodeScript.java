@@ -64,6 +64,16 @@ final class NodeScript implements AutoCloseable {
         return dir;
     }
 
+    /** Debian's Chromium, or the one -Dinterop.chromium names; fails clearly when there is none. */
+    static Path chromium() {
+        Path chromium = Path.of(System.getProperty("interop.chromium", "/usr/bin/chromium"));
+        if (!Files.isExecutable(chromium)) {
+            throw new IllegalStateException("No Chromium at " + chromium + ": install Debian's chromium "
+                    + "(apt-get install -y chromium; .ci/run does) or set -Dinterop.chromium=/path/to/chromium");
+        }
+        return chromium;
+    }
+
     /** Where the tests write what they keep: logs and the demo page's screenshot. */
     static Path outputDirectory() {
         return Path.of(System.getProperty("interop.output.dir", "target/interop")).toAbsolutePath();

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pushbridge.MessageStore;
 import io.pushbridge.UserQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /** What the gateway's store holds for a user, as the interop tests check it. */
@@ -13,20 +12,9 @@ final class Queues {
     private Queues() {
     }
 
-    /**
-     * The messages pending in a queue: {@link MessageStore#inspect} where the store has it, else the
-     * size of {@link MessageStore#takePending} (which clears a resync mark; the tests call it only
-     * where none is left).
-     */
+    /** The messages pending in a queue, read with {@link MessageStore#inspect} (nothing changes). */
     static int depth(MessageStore store, UserQueue queue) throws Exception {
-        try {
-            return store.inspect(queue).toCompletableFuture().get(5, TimeUnit.SECONDS).depth();
-        } catch (ExecutionException e) {
-            if (!(e.getCause() instanceof UnsupportedOperationException)) {
-                throw e;
-            }
-            return store.takePending(queue).toCompletableFuture().get(5, TimeUnit.SECONDS).messages().size();
-        }
+        return store.inspect(queue).toCompletableFuture().get(5, TimeUnit.SECONDS).depth();
     }
 
     /** Waits (up to 10 s) until the queue holds that many messages. */
