@@ -46,8 +46,15 @@ public class InMemoryMessageStoreBenchmark {
         final QueuedMessage[] messages = new QueuedMessage[QUEUE];
         final List<List<Long>> batches = new ArrayList<>();
 
+        private boolean opened;
+
+        /** Opens the user's connection and makes the messages, once (JMH may run a subclass's trial setup first). */
         @Setup(Level.Trial)
         public void open() {
+            if (opened) {
+                return;
+            }
+            opened = true;
             store.connectionOpened(queue);
             FlakeIdGenerator ids = new FlakeIdGenerator(1, 1);
             List<Object> args = Payloads.args();
@@ -98,6 +105,7 @@ public class InMemoryMessageStoreBenchmark {
 
         @Setup(Level.Trial)
         public void pending() {
+            open();
             fill(depth);
         }
     }
