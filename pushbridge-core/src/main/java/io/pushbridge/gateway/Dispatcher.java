@@ -72,6 +72,8 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     private final InFlight inFlight;
     private final io.micrometer.core.instrument.MeterRegistry meterRegistry;
     private final ObjectMapper json = new ObjectMapper();
+    /** netty-socketio's JSON support, to encode each message's packet once for all its sockets; {@code null}: per socket. */
+    private final com.corundumstudio.socketio.protocol.@Nullable JsonSupport packetJson;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     /** The gateway stopped routing: sends and commands fail at once, before anything is stored. */
     private volatile boolean stopped;
@@ -79,8 +81,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
             FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight,
-            io.micrometer.core.instrument.MeterRegistry meterRegistry) {
+            io.micrometer.core.instrument.MeterRegistry meterRegistry,
+            com.corundumstudio.socketio.protocol.@Nullable JsonSupport json) {
         this.options = options;
+        this.packetJson = json;
         this.sitesByName = sitesByName;
         this.store = store;
         this.router = router;
@@ -823,15 +827,19 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
             customCommand(site, message, recipients);
             return recipients.size();
         }
-        // what its packets weigh against maxBufferedBytes, estimated once for all its recipients
-        long dataBytes = site.limits().maxBufferedBytes() > 0 && !sockets.isEmpty()
-                ? OutboundBacklog.estimateData(message.args()) : -1;
+        // encoded once for all its recipients; written with one task per event loop
+        Outgoing out = new Outgoing(message, packetJson);
+        Flushes flushes = new Flushes();
         int n = 0;
-        for (SiteSocket socket : sockets) {
-            if (target.except().isEmpty() || !target.except().contains(socket.id())) {
-                socket.deliver(message, dataBytes);
-                n++;
+        try {
+            for (SiteSocket socket : sockets) {
+                if (target.except().isEmpty() || !target.except().contains(socket.id())) {
+                    socket.deliver(out, flushes);
+                    n++;
+                }
             }
+        } finally {
+            flushes.run();
         }
         stats.add("emits", n);
         site.meters().emitted(n);

@@ -14,6 +14,9 @@ import java.util.Queue;
  * binary attachment as a packet of its own, {@code b} followed by its base64. netty-socketio writes
  * attachments in Engine.IO 3's binary framing instead, which v4 clients cannot read. Only Engine.IO 4
  * sessions are accepted by the gateway, so this is the only framing needed.
+ *
+ * <p>Over both transports, an {@link EncodedEvent} (a broadcast encoded once for all its recipients)
+ * is written as the bytes it holds.
  */
 final class Eio4PollingEncoder extends PacketEncoder {
 
@@ -21,6 +24,16 @@ final class Eio4PollingEncoder extends PacketEncoder {
 
     Eio4PollingEncoder(Configuration configuration) {
         super(configuration, configuration.getJsonSupport());
+    }
+
+    /** Writes an {@link EncodedEvent}'s bytes as they are; encodes any other packet as netty-socketio does. */
+    @Override
+    public void encodePacket(Packet packet, ByteBuf buffer, ByteBufAllocator allocator, boolean binary) throws IOException {
+        if (packet instanceof EncodedEvent event) {
+            event.writeTo(buffer);
+            return;
+        }
+        super.encodePacket(packet, buffer, allocator, binary);
     }
 
     @Override

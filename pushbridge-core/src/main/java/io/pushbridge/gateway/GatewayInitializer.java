@@ -84,7 +84,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     public void start(Configuration configuration, NamespacesHub namespacesHub) {
         super.start(configuration, namespacesHub);
         try {
-            encoder = new EncoderHandler(configuration, new Eio4PollingEncoder(configuration));
+            encoder = new GatewayEncoder(configuration, new Eio4PollingEncoder(configuration));
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot set up the packet encoder", e);
         }

@@ -110,6 +110,25 @@ final class OutboundBacklog {
         }
     }
 
+    /**
+     * The session's connection of this transport, if it has one now; {@code null} also when
+     * netty-socketio's transport states cannot be reached ({@link #unavailable}).
+     */
+    static @Nullable Channel channel(ClientHead head, Transport transport) {
+        if (CHANNELS == null) {
+            return null;
+        }
+        try {
+            Object map = CHANNELS.get(head);
+            if (map instanceof Map<?, ?> states && states.get(transport) instanceof TransportState state) {
+                return state.getChannel();
+            }
+            return null;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return null;
+        }
+    }
+
     private static @Nullable Field channelsField() {
         try {
             Field field = ClientHead.class.getDeclaredField("channels");
@@ -205,7 +224,9 @@ final class OutboundBacklog {
             long[] next = NEXT_DATA_BYTES.get();
             long dataBytes = next[0];
             long size;
-            if (dataBytes >= 0) {
+            if (packet instanceof EncodedEvent event) {
+                size = event.size(); // exact
+            } else if (dataBytes >= 0) {
                 next[0] = -1; // for this packet only
                 size = envelope(packet) + dataBytes;
             } else {

@@ -88,6 +88,8 @@ public final class PushBridgeGateway implements AutoCloseable {
     private final boolean ownsExecutor;
     private final ScheduledExecutorService timer;
     private final Dispatcher dispatcher;
+    /** netty-socketio's JSON: its packets, and the events the dispatcher encodes once per broadcast. */
+    private final JacksonJsonSupport jsonSupport;
     private final Connections connections;
     private final List<GatewayExtension> extensions;
     private final List<GatewayExtension> startedExtensions = new ArrayList<>();
@@ -159,8 +161,9 @@ public final class PushBridgeGateway implements AutoCloseable {
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
         QueueConnections queues = new QueueConnections(store, workers, stats, inFlight, sitesByName);
+        this.jsonSupport = new JacksonJsonSupport(handshakeWithMaxPayload(options.maxPayload()));
         this.dispatcher = new Dispatcher(options, sitesByName, store, router, ids, workers, stats, queues, inFlight,
-                registered.registry());
+                registered.registry(), jsonSupport);
         if (meters.isRecording() && options.serve() && !options.queueMetricsRefresh().isZero()) {
             sitesByName.values().forEach(site -> site.meters().queueGauges());
             this.queueMeters = new QueueMeters(store, sitesByName.values(), workers, stats, options.queueMetricsRefresh());
@@ -602,7 +605,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         c.getSocketConfig().setReuseAddress(true);
         c.getSocketConfig().setTcpNoDelay(true);
         c.setExceptionListener(new QuietExceptions());
-        c.setJsonSupport(new JacksonJsonSupport(handshakeWithMaxPayload(options.maxPayload())));
+        c.setJsonSupport(jsonSupport);
         return c;
     }
 

@@ -1,6 +1,9 @@
 package io.pushbridge.gateway;
 
 import com.corundumstudio.socketio.AckCallback;
+import com.corundumstudio.socketio.Transport;
+import com.corundumstudio.socketio.handler.ClientHead;
+import io.netty.channel.Channel;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.netty.util.concurrent.EventExecutor;
 import io.pushbridge.ConnectRequest;
@@ -86,7 +89,7 @@ final class SiteSocket {
     /** Batches of joined rooms that arrived before {@link #open}; sent by it. */
     private final Map<String, PendingBatch> joinedWhileBatching = new LinkedHashMap<>();
     /** Live messages held back: all of them while batching, then those for a room in {@link #joining}. */
-    private final List<Delivery> held = new ArrayList<>();
+    private final List<Outgoing> held = new ArrayList<>();
     /** The ids of every message a batch carried: never emitted on their own. */
     private final Set<Long> batchedIds = new BoundedIdSet(ID_MEMORY);
     /** Ids this socket was sent with an ack callback (live or in a batch) whose ack has not come. */
@@ -119,6 +122,12 @@ final class SiteSocket {
      * read it while live messages follow. Guarded by this.
      */
     private long batchAllowance;
+    /** The session's WebSocket connection, once known (see {@link #webSocket}); guarded by this. */
+    private @Nullable Channel webSocket;
+    /** 1 while a write of the session's WebSocket queue is scheduled for this socket ({@link Flushes}). */
+    private volatile int flushScheduled;
+    private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<SiteSocket> FLUSH_SCHEDULED =
+            java.util.concurrent.atomic.AtomicIntegerFieldUpdater.newUpdater(SiteSocket.class, "flushScheduled");
 
     /**
      * @param loop the event loop the socket was admitted on, where its netty-socketio state changes
@@ -218,33 +227,35 @@ final class SiteSocket {
 
     /** Delivers a routed message, or holds it while batching (the socket, or a room it is joining). */
     void deliver(Message message) {
-        deliver(message, -1);
+        deliver(new Outgoing(message, null), null);
     }
 
     /**
      * Delivers a routed message, or holds it while batching (the socket, or a room it is joining).
      *
-     * @param dataBytes the estimate of its arguments ({@link OutboundBacklog#estimateData}), computed
-     *     once for all its recipients; -1: estimated here if needed
+     * @param out the message, with what is worked out once for all its recipients
+     * @param flushes where a WebSocket session's write is collected, to be made with those of the
+     *     other recipients; {@code null}: written at once
      */
-    synchronized void deliver(Message message, long dataBytes) {
+    synchronized void deliver(Outgoing out, @Nullable Flushes flushes) {
         switch (state) {
             case CLOSED -> {
                 return;
             }
             case BATCHING -> {
-                held.add(new Delivery(message, dataBytes));
+                held.add(out);
                 return;
             }
             case OPEN -> {
+                Message message = out.message();
                 if (!batchedIds.isEmpty() && batchedIds.contains(message.id())) {
                     return;
                 }
                 if (!joining.isEmpty() && concernsJoining(message)) {
-                    held.add(new Delivery(message, dataBytes));
+                    held.add(out);
                     return;
                 }
-                emit(message, dataBytes);
+                emit(out, flushes);
             }
         }
     }
@@ -579,16 +590,16 @@ final class SiteSocket {
         if (held.isEmpty()) {
             return;
         }
-        List<Delivery> pending = new ArrayList<>(held);
+        List<Outgoing> pending = new ArrayList<>(held);
         held.clear();
-        for (Delivery d : pending) {
-            if (batchedIds.contains(d.message().id())) {
+        for (Outgoing out : pending) {
+            if (batchedIds.contains(out.message().id())) {
                 continue;
             }
-            if (!joining.isEmpty() && concernsJoining(d.message())) {
-                held.add(d);
+            if (!joining.isEmpty() && concernsJoining(out.message())) {
+                held.add(out);
             } else {
-                emit(d.message(), d.dataBytes());
+                emit(out, null);
             }
         }
     }
@@ -635,28 +646,82 @@ final class SiteSocket {
         return site.limits().maxBufferedBytes() > 0 && backlog != null && backlog.isMetered();
     }
 
-    private void emit(Message message, long dataBytes) {
+    private void emit(Outgoing out, @Nullable Flushes flushes) {
         if (overBuffered()) {
             return;
         }
+        Message message = out.message();
         Set<String> ackRooms = ackRooms(message);
+        EncodedEvent encoded = out.encoded(client);
+        if (encoded == null) {
+            // binary arguments (or no encoder, in unit tests): netty-socketio encodes the packet
+            emitEach(message, metered() ? out.dataBytes() : -1, ackRooms);
+            return;
+        }
+        ClientHead head = client.getBaseClient();
+        if (!head.isConnected()) {
+            return; // as netty-socketio's sendEvent: nothing is queued for a closed session
+        }
+        EncodedEvent packet = encoded;
+        if (!ackRooms.isEmpty()) {
+            long messageId = message.id();
+            unacked.add(messageId);
+            packet = encoded.withAck(head.getAckManager().registerAck(head.getSessionId(), ackCallback(messageId, ackRooms)));
+        }
+        if (flushes != null && head.getCurrentTransport() == Transport.WEBSOCKET) {
+            Channel channel = webSocket(head);
+            if (channel != null) {
+                head.getPacketsQueue(Transport.WEBSOCKET).add(packet);
+                flushes.add(this, channel);
+                return;
+            }
+        }
+        head.send(packet);
+    }
+
+    /** Emits through netty-socketio's {@code sendEvent}, which encodes the packet for this socket alone. */
+    private void emitEach(Message message, long dataBytes, Set<String> ackRooms) {
         Object[] args = message.args().toArray();
         if (ackRooms.isEmpty()) {
             OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), args));
         } else {
             long messageId = message.id();
             unacked.add(messageId);
-            OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), new AckCallback<>(Object.class) {
-                @Override
-                public void onSuccess(Object result) {
-                    synchronized (SiteSocket.this) {
-                        unacked.remove(messageId);
-                        ackedLately.add(messageId);
-                    }
-                    ackSink.acked(SiteSocket.this, messageId, ackRooms);
-                }
-            }, args));
+            OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), ackCallback(messageId, ackRooms), args));
         }
+    }
+
+    private AckCallback<Object> ackCallback(long messageId, Set<String> ackRooms) {
+        return new AckCallback<>(Object.class) {
+            @Override
+            public void onSuccess(Object result) {
+                synchronized (SiteSocket.this) {
+                    unacked.remove(messageId);
+                    ackedLately.add(messageId);
+                }
+                ackSink.acked(SiteSocket.this, messageId, ackRooms);
+            }
+        };
+    }
+
+    /** The session's WebSocket connection, once it has one; guarded by this. */
+    private @Nullable Channel webSocket(ClientHead head) {
+        Channel channel = webSocket;
+        if (channel == null) {
+            channel = OutboundBacklog.channel(head, Transport.WEBSOCKET);
+            webSocket = channel;
+        }
+        return channel;
+    }
+
+    /** Marks a write of this socket's WebSocket queue as scheduled ({@link Flushes}); false if one already is. */
+    boolean scheduleFlush() {
+        return FLUSH_SCHEDULED.compareAndSet(this, 0, 1);
+    }
+
+    /** The scheduled write starts: a packet queued from now on needs a write of its own. */
+    void flushStarted() {
+        FLUSH_SCHEDULED.set(this, 0);
     }
 
     private Set<String> ackRooms(Message message) {
@@ -728,8 +793,6 @@ final class SiteSocket {
     }
 
     /** A live message held back, with the estimate of its arguments (-1: none yet). */
-    private record Delivery(Message message, long dataBytes) {
-    }
 
     /** The pending messages of one user room, read when the socket connected or joined the room. */
     record PendingBatch(String room, List<QueuedMessage> messages, boolean resync) {
