@@ -34,6 +34,8 @@ final class EncodedEvent extends Packet {
     private final byte[] prefix;
     /** The JSON array {@code [event, ...args]}. */
     private final byte[] body;
+    /** {@code prefix} and {@code body} in one array, for the recipients without an ack id (shared by all). */
+    private final byte @Nullable [] whole;
 
     private EncodedEvent(String namespace, String event, List<Object> args, byte[] prefix, byte[] body,
             @Nullable Long ackId) {
@@ -45,6 +47,12 @@ final class EncodedEvent extends Packet {
         setAckId(ackId);
         this.prefix = prefix;
         this.body = body;
+        if (ackId == null) {
+            whole = java.util.Arrays.copyOf(prefix, prefix.length + body.length);
+            System.arraycopy(body, 0, whole, prefix.length, body.length);
+        } else {
+            whole = null;
+        }
     }
 
     /**
@@ -100,6 +108,10 @@ final class EncodedEvent extends Packet {
 
     /** Writes the packet: prefix, ack id if any, JSON. */
     void writeTo(ByteBuf out) {
+        if (whole != null) {
+            out.writeBytes(whole);
+            return;
+        }
         out.writeBytes(prefix);
         Long ackId = getAckId();
         if (ackId != null) {
@@ -109,12 +121,12 @@ final class EncodedEvent extends Packet {
     }
 
     /**
-     * The packet's bytes as a buffer of their own: without an ack id, a wrapper of the shared arrays
-     * (no copy, nothing to release but the wrapper); with one, a new heap buffer.
+     * The packet's bytes as a buffer of their own: without an ack id, a wrapper of the shared array
+     * (no copy); with one, a new heap buffer.
      */
     ByteBuf bytes() {
-        if (getAckId() == null) {
-            return Unpooled.wrappedBuffer(prefix, body);
+        if (whole != null) {
+            return Unpooled.wrappedBuffer(whole);
         }
         ByteBuf out = Unpooled.buffer(size());
         writeTo(out);

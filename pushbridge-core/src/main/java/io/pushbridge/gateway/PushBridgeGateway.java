@@ -600,6 +600,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         c.setAllowCustomRequests(false);
         c.setAddVersionHeader(false);
         c.setWorkerThreads(options.workerThreads());
+        c.setUseLinuxNativeEpoll(options.nativeTransport() && NativeTransport.available());
         c.setBossThreads(1);
         c.setTransports(Transport.WEBSOCKET, Transport.POLLING);
         c.getSocketConfig().setReuseAddress(true);
@@ -838,7 +839,9 @@ public final class PushBridgeGateway implements AutoCloseable {
         }
         sites.append(']');
         return "port=" + (options.serve() ? String.valueOf(port) : "none") + (adminPort >= 0 ? ", adminPort=" + adminPort : "")
-                + ", tls=" + (options.tls() == null ? "off" : "on") + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
+                + ", tls=" + (options.tls() == null ? "off" : "on")
+                + ", transport=" + (options.nativeTransport() && NativeTransport.available() ? "epoll" : "nio")
+                + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
                 + ", router=" + router
                 + (connections != null && connections.backlogUnavailable() != null ? ", maxBufferedBytes=not enforced" : "");
     }

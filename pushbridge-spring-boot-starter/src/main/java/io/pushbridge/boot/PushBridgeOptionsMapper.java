@@ -133,6 +133,7 @@ final class PushBridgeOptionsMapper {
                 .allowedOrigins(p.getAllowedOrigins())
                 .websocketCompression(p.isWebsocketCompression())
                 .workerThreads(p.getWorkerThreads())
+                .nativeTransport(p.isNativeTransport())
                 .datacenterId(p.getFlakeId().getDatacenter())
                 .workerId(p.getFlakeId().getWorker());
         String nodeId = p.getNodeId();

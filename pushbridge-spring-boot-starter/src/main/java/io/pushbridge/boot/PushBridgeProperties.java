@@ -91,6 +91,12 @@ public class PushBridgeProperties {
     private int workerThreads = 0;
 
     /**
+     * Whether the gateway's port uses Netty's native epoll transport on Linux where it loads (less CPU
+     * per message than Java's NIO); false, or elsewhere, NIO.
+     */
+    private boolean nativeTransport = true;
+
+    /**
      * This node's id, in logs and, with Redis, in the node registry, where it must be unique among
      * running nodes. Defaults to node-DATACENTER-WORKER from the flake-id settings; with Redis to the
      * host name followed by 8 random hex digits, new for each start.
@@ -346,6 +352,14 @@ public class PushBridgeProperties {
 
     public void setWebsocketCompression(boolean websocketCompression) {
         this.websocketCompression = websocketCompression;
+    }
+
+    public boolean isNativeTransport() {
+        return nativeTransport;
+    }
+
+    public void setNativeTransport(boolean nativeTransport) {
+        this.nativeTransport = nativeTransport;
     }
 
     public int getWorkerThreads() {
