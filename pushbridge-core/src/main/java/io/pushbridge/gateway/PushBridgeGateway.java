@@ -840,7 +840,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         sites.append(']');
         return "port=" + (options.serve() ? String.valueOf(port) : "none") + (adminPort >= 0 ? ", adminPort=" + adminPort : "")
                 + ", tls=" + (options.tls() == null ? "off" : "on")
-                + ", transport=" + (options.nativeTransport() && NativeTransport.available() ? "epoll" : "nio")
+                + (options.serve() ? ", transport=" + (options.nativeTransport() && NativeTransport.available() ? "epoll" : "nio") : "")
                 + ", nodeId=" + options.nodeId() + ", sites=" + sites + ", redis=" + redisMode + ", store=" + store
                 + ", router=" + router
                 + (connections != null && connections.backlogUnavailable() != null ? ", maxBufferedBytes=not enforced" : "");

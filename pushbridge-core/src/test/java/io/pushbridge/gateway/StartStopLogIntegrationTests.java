@@ -45,7 +45,8 @@ class StartStopLogIntegrationTests {
         String start = started.get(0);
         assertThat(start).doesNotContain("\n").doesNotContain(ADMIN_KEY).doesNotContain(TestGateways.API_KEY);
         assertThat(start).startsWith("[log-node] PushBridge gateway started: port=" + gateway.port() + ", adminPort="
-                + gateway.adminPort() + ", tls=off, nodeId=log-node, sites=[");
+                + gateway.adminPort() + ", tls=off, transport=" + (NativeTransport.available() ? "epoll" : "nio")
+                + ", nodeId=log-node, sites=[");
         assertThat(start).contains("sites=[news=/news (TestGateways (lambda)), chat=/ (AllowAllAuthorizer)]");
         assertThat(start).contains(", redis=none, store=InMemoryMessageStore[maxPendingPerUser=10000, clientTtl=PT1H, resyncMemory=PT168H], "
                 + "router=LocalRouter[running]; ", "host=127.0.0.1", "path=/socket.io", "queueInspector=off", "admin=/pushbridge/admin");
@@ -57,7 +58,8 @@ class StartStopLogIntegrationTests {
         assertThat(stopped).hasSize(1);
         assertThat(lines().get(lines().size() - 1)).isEqualTo(stopped.get(0));
         assertThat(stopped.get(0)).startsWith("[log-node] PushBridge gateway stopped: port=" + gateway.port() + ", adminPort="
-                + gateway.adminPort() + ", tls=off, nodeId=log-node, sites=[").contains(", redis=none, store=InMemoryMessageStore[",
+                + gateway.adminPort() + ", tls=off, transport=" + (NativeTransport.available() ? "epoll" : "nio")
+                + ", nodeId=log-node, sites=[").contains(", redis=none, store=InMemoryMessageStore[",
                         "router=LocalRouter[stopped]; drained for ", " ms, 0 sessions closed for reconnect; up ",
                         " s, 0 sends accepted, 0 connects").doesNotContain(ADMIN_KEY)
                 .doesNotContain("\n");
