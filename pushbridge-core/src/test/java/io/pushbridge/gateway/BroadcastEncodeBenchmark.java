@@ -138,4 +138,35 @@ public class BroadcastEncodeBenchmark {
         }
         b.releaseFrames();
     }
+
+    /**
+     * PushBridge's path ({@link EncodedEvent}, as the dispatcher and {@link GatewayEncoder} do it):
+     * the event encoded once with netty-socketio's JSON support, each recipient's frame a wrapper
+     * of the shared array. The JSON encode is inside the measurement, once per broadcast.
+     */
+    @Benchmark
+    @OperationsPerInvocation(RECIPIENTS)
+    public void encodeOnceGateway(Broadcast b) {
+        EncodedEvent event = EncodedEvent.encode(b.configuration.getJsonSupport(), "/site", b.packet.getName(),
+                b.packet.getData());
+        for (int i = 0; i < RECIPIENTS; i++) {
+            b.frames[i] = new TextWebSocketFrame(event.bytes());
+        }
+        b.releaseFrames();
+    }
+
+    /**
+     * The same for recipients that ack (messages to their user rooms): each gets its own ack id
+     * around the shared JSON, in a buffer of its own.
+     */
+    @Benchmark
+    @OperationsPerInvocation(RECIPIENTS)
+    public void encodeOnceGatewayWithAcks(Broadcast b) {
+        EncodedEvent event = EncodedEvent.encode(b.configuration.getJsonSupport(), "/site", b.packet.getName(),
+                b.packet.getData());
+        for (int i = 0; i < RECIPIENTS; i++) {
+            b.frames[i] = new TextWebSocketFrame(event.withAck(i).bytes());
+        }
+        b.releaseFrames();
+    }
 }
