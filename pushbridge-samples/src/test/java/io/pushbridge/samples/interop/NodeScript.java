@@ -27,8 +27,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * scenario name and its settings as JSON and answers by lines (see {@code lib.mjs}): steps the test
  * may act on ({@link #awaitStep}, then {@link #answer}), then one result or error line. The
  * script's stderr goes to {@code target/interop/logs/}, and is quoted in every failure.
+ *
+ * <p>The load benchmark ({@code io.pushbridge.samples.bench}) runs its load generator through
+ * {@link #launch}, with its own directory, log and longest wait.
  */
-final class NodeScript implements AutoCloseable {
+public final class NodeScript implements AutoCloseable {
 
     /** Longest wait for one line; each script bounds its own run too (timeoutMs, 20 s by default). */
     static final Duration WAIT = Duration.ofSeconds(30);
@@ -38,14 +41,16 @@ final class NodeScript implements AutoCloseable {
     private static final AtomicInteger RUNS = new AtomicInteger();
 
     private final String name;
+    private final Duration wait;
     private final Process process;
     private final Writer stdin;
     private final Path log;
     private final BlockingQueue<JsonNode> lines = new LinkedBlockingQueue<>();
     private final List<String> seen = new ArrayList<>();
 
-    private NodeScript(String name, Process process, Path log) {
+    private NodeScript(String name, Process process, Path log, Duration wait) {
         this.name = name;
+        this.wait = wait;
         this.process = process;
         this.log = log;
         this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -90,7 +95,25 @@ final class NodeScript implements AutoCloseable {
                 .directory(dir.toFile())
                 .redirectError(log.toFile());
         builder.environment().put("NO_COLOR", "1");
-        return new NodeScript(name, builder.start(), log);
+        return new NodeScript(name, builder.start(), log, WAIT);
+    }
+
+    /**
+     * Starts {@code command} (node and its arguments) in {@code dir}, its stderr into {@code log},
+     * waiting at most {@code wait} for each line.
+     */
+    public static NodeScript launch(String name, List<String> command, Path dir, Path log, Duration wait) throws IOException {
+        Files.createDirectories(log.toAbsolutePath().getParent());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectError(log.toFile());
+        builder.environment().put("NO_COLOR", "1");
+        return new NodeScript(name, builder.start(), log, wait);
+    }
+
+    /** The process id, for reading its CPU time. */
+    public long pid() {
+        return process.pid();
     }
 
     private void read() {
@@ -118,7 +141,7 @@ final class NodeScript implements AutoCloseable {
     }
 
     /** Waits for the step line of that name; fails if the script errs, ends or skips it. */
-    JsonNode awaitStep(String step) {
+    public JsonNode awaitStep(String step) {
         JsonNode line = next("step '" + step + "'");
         if (!step.equals(line.path("step").asText(null))) {
             throw failure("expected step '" + step + "' but got " + line);
@@ -127,11 +150,11 @@ final class NodeScript implements AutoCloseable {
     }
 
     /** Lets a script waiting after a step go on. */
-    void answer() {
+    public void answer() {
         answer(Map.of());
     }
 
-    void answer(Map<String, ?> command) {
+    public void answer(Map<String, ?> command) {
         try {
             stdin.write(JSON.writeValueAsString(command) + "\n");
             stdin.flush();
@@ -141,13 +164,13 @@ final class NodeScript implements AutoCloseable {
     }
 
     /** The script's result; fails unless it printed one and exited 0. */
-    JsonNode result() {
+    public JsonNode result() {
         JsonNode line = next("the result");
         if (!line.has("result")) {
             throw failure("expected the result but got " + line);
         }
         try {
-            if (!process.waitFor(WAIT.toSeconds(), TimeUnit.SECONDS)) {
+            if (!process.waitFor(wait.toSeconds(), TimeUnit.SECONDS)) {
                 throw failure("did not exit after its result");
             }
         } catch (InterruptedException e) {
@@ -163,13 +186,13 @@ final class NodeScript implements AutoCloseable {
     private JsonNode next(String what) {
         JsonNode line;
         try {
-            line = lines.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            line = lines.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw failure("interrupted waiting for " + what);
         }
         if (line == null) {
-            throw failure("nothing within " + WAIT.toSeconds() + " s while waiting for " + what);
+            throw failure("nothing within " + wait.toSeconds() + " s while waiting for " + what);
         }
         if (line == END) {
             lines.add(END);
