@@ -30,6 +30,8 @@ record BenchOptions(
 
     static final List<String> SCENARIOS = List.of("fanout", "targeted", "reliable", "storm", "cluster");
     static final List<String> SERVERS = List.of("pushbridge", "reference");
+    private static final List<String> VALUED = List.of("--scenarios", "--servers", "--clients", "--rate", "--targeted-rate",
+            "--storm", "--warmup", "--measure", "--repeats", "--workers", "--connect-concurrency", "--jvm-args", "--output");
 
     static final String USAGE = """
             Usage: LoadBenchmark [options]   (./mvnw -B -Pbench -DskipTests verify -Dbench.args="[options]")
@@ -68,8 +70,13 @@ record BenchOptions(
         boolean quick = false;
         List<String> list = new ArrayList<>();
         for (String arg : args) {
-            // -Dbench.args="..." arrives as one argument when Maven passes it through a shell-less exec
-            list.addAll(Arrays.asList(arg.trim().split("\\s+(?=--)")));
+            // several options in one argument (-Dbench.args="..." when not split by a shell): split
+            // them at spaces outside double quotes
+            if (arg.trim().startsWith("--") && arg.trim().contains(" ")) {
+                list.addAll(words(arg));
+            } else {
+                list.add(arg);
+            }
         }
         for (int i = 0; i < list.size(); i++) {
             String given = list.get(i).trim();
@@ -89,6 +96,9 @@ record BenchOptions(
             if (option.equals("--help") || option.equals("-h")) {
                 throw new IllegalArgumentException("");
             }
+            if (!VALUED.contains(option)) {
+                throw new IllegalArgumentException("unknown option " + option);
+            }
             if (value == null) {
                 if (i + 1 >= list.size()) {
                     throw new IllegalArgumentException(option + " needs a value");
@@ -107,7 +117,7 @@ record BenchOptions(
                 case "--repeats" -> repeats = positive(option, value);
                 case "--workers" -> workers = positive(option, value);
                 case "--connect-concurrency" -> connectConcurrency = positive(option, value);
-                case "--jvm-args" -> jvmArgs = List.of(value.replaceAll("^\"|\"$", "").trim().split("\\s+"));
+                case "--jvm-args" -> jvmArgs = List.of(value.trim().split("\\s+"));
                 case "--output" -> output = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
@@ -123,6 +133,28 @@ record BenchOptions(
                 or(measure, quick ? 2 : 20),
                 or(repeats, quick ? 1 : 2),
                 workers, connectConcurrency, jvmArgs, output.toAbsolutePath(), nodeDir, node, quick);
+    }
+
+    private static List<String> words(String line) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean quoted = false;
+        for (char c : line.toCharArray()) {
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (Character.isWhitespace(c) && !quoted) {
+                if (!word.isEmpty()) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                }
+            } else {
+                word.append(c);
+            }
+        }
+        if (!word.isEmpty()) {
+            words.add(word.toString());
+        }
+        return words;
     }
 
     /** Sends per second of a fan-out run: the deliveries per second spread over the clients. */
