@@ -94,6 +94,10 @@ async function main() {
     const waiter = waiters.shift();
     if (waiter) waiter(answer);
     else answers.push(answer);
+  }).on("close", () => {
+    // the orchestrator is gone (Ctrl-C, a crash): nobody reads the result
+    log("stdin closed: stopping");
+    process.exit(2);
   });
   const step = async (name, data = {}) => {
     write({ step: name, ...data });
@@ -203,11 +207,13 @@ async function run(settings, step, log) {
     const histogram = new Array(BUCKETS).fill(0);
     let lost = 0;
     let unexpected = 0;
+    let ambiguous = 0;
     let lastReceiptUs = 0;
     for (const r of reports) {
       r.histogram.forEach((n, i) => (histogram[i] += n));
       lost += r.lost;
       unexpected += r.unexpected;
+      ambiguous += r.ambiguous;
       lastReceiptUs = Math.max(lastReceiptUs, r.lastMeasuredUs);
     }
     const delivered = sum(C_MEASURED);
@@ -234,6 +240,7 @@ async function run(settings, step, log) {
       lost,
       duplicates: sum(C_DUPS),
       unexpected,
+      deliveredDespiteFailedSend: ambiguous,
       receivedTotal: sum(C_RECEIVED),
       receivedBeforeMeasure: receivedBefore,
       latencyMs: {
@@ -286,8 +293,8 @@ class Sender {
     this.queue = [];
     this.fanoutSeq = 0; // next sequence number of the fan-out room
     this.userSeq = new Int32Array(settings.clients); // next sequence number of each user room
-    this.okFanout = 0;
-    this.okUser = new Int32Array(settings.clients);
+    this.failedFanout = []; // sequence numbers whose send failed: the message may or may not have gone out
+    this.failedUser = {};
     this.ok = 0;
     this.errors = 0;
     this.errorSamples = [];
@@ -311,10 +318,12 @@ class Sender {
         while (issued < due && this.inFlight < maxInFlight) {
           issued++;
           if (mode === "fanout") {
-            this.post([this.settings.fanoutRoom], { k: 0, s: this.fanoutSeq++, w }, () => this.okFanout++);
+            const seq = this.fanoutSeq++;
+            this.post([this.settings.fanoutRoom], { k: 0, s: seq, w }, () => this.failedFanout.push(seq));
           } else {
             const user = Math.floor(Math.random() * clients);
-            this.post([this.settings.userRoomPrefix + user], { k: 1, s: this.userSeq[user]++, w }, () => this.okUser[user]++);
+            const seq = this.userSeq[user]++;
+            this.post([this.settings.userRoomPrefix + user], { k: 1, s: seq, w }, () => (this.failedUser[user] ??= []).push(seq));
           }
         }
         if (issued >= total) {
@@ -330,11 +339,11 @@ class Sender {
     return { ok: this.ok - okBefore, startUs, endUs, behind };
   }
 
-  post(rooms, message, onOk) {
+  post(rooms, message, onFailure) {
     this.inFlight++;
     message.t = nowUs();
     const body = JSON.stringify({ rooms, event: EVENT, args: [message] });
-    const request = { data: this.head + Buffer.byteLength(body) + "\r\n\r\n" + body, sentUs: message.t, onOk };
+    const request = { data: this.head + Buffer.byteLength(body) + "\r\n\r\n" + body, sentUs: message.t, onFailure };
     const connection = this.idle.pop();
     if (connection) this.write(connection, request);
     else {
@@ -355,7 +364,7 @@ class Sender {
       this.open--;
       const i = this.idle.indexOf(connection);
       if (i >= 0) this.idle.splice(i, 1);
-      if (connection.request) this.done(connection.request, "connection " + why);
+      if (connection.request) this.done(connection.request, "connection " + why + " with the request unanswered");
       if (this.queue.length && this.open < this.settings.maxSockets) this.connect();
     };
     socket.on("error", (e) => gone("failed: " + e.message));
@@ -407,8 +416,8 @@ class Sender {
     this.histogramCount++;
     if (failure === null) {
       this.ok++;
-      request.onOk();
     } else {
+      request.onFailure();
       this.errors++;
       if (this.errorSamples.length < 5) {
         this.errorSamples.push(failure);
@@ -417,9 +426,9 @@ class Sender {
     }
   }
 
-  /** What each room was sent successfully, for the clients' loss count. */
+  /** What each room was sent, and which of those sends failed, for the clients' loss count. */
   sentPerRoom() {
-    return { fanout: this.okFanout, user: this.okUser };
+    return { fanout: this.fanoutSeq, user: this.userSeq, failedFanout: this.failedFanout, failedUser: this.failedUser };
   }
 
   close() {
@@ -513,21 +522,26 @@ function worker() {
   function report(sent) {
     let lost = 0;
     let unexpected = 0;
-    const count = (seen, expected) => {
-      let got = 0;
-      for (let s = 0; s < seen.length; s++) {
-        if (seen[s]) {
-          if (s < expected) got++;
-          else unexpected++;
+    let ambiguous = 0;
+    // seqs below sent were posted; a failed send's message may have gone out or not: neither lost nor unexpected
+    const count = (seen, sent, failed) => {
+      const skip = new Set(failed ?? []);
+      for (let s = 0; s < Math.max(seen.length, sent); s++) {
+        const got = s < seen.length && seen[s] === 1;
+        if (s >= sent) {
+          if (got) unexpected++;
+        } else if (skip.has(s)) {
+          if (got) ambiguous++;
+        } else if (!got) {
+          lost++;
         }
       }
-      return expected - got;
     };
     for (const c of clients) {
-      if (settings.mode === "fanout") lost += count(c.seen.fanout, sent.fanout);
-      else if (settings.mode === "targeted") lost += count(c.seen.user, sent.user[c.user]);
+      if (settings.mode === "fanout") count(c.seen.fanout, sent.fanout, sent.failedFanout);
+      else if (settings.mode === "targeted") count(c.seen.user, sent.user[c.user], sent.failedUser[c.user]);
     }
-    return { histogram, lost, unexpected, lastMeasuredUs };
+    return { histogram, lost, unexpected, ambiguous, lastMeasuredUs };
   }
 
   parentPort.on("message", async (m) => {
