@@ -58,6 +58,10 @@ function error(res, status, code, message) {
 }
 
 const httpServer = createServer();
+// Node closes an idle keep-alive connection after 5 s by default, racing a sender that reuses it
+// (ECONNRESET); servers behind a load balancer raise it above the balancer's idle timeout
+httpServer.keepAliveTimeout = 65000;
+httpServer.headersTimeout = 66000;
 const io = new Server(httpServer, {
   serveClient: false,
   perMessageDeflate: false,
