@@ -419,8 +419,8 @@ class Sender {
     } else {
       request.onFailure();
       this.errors++;
-      if (this.errorSamples.length < 5) {
-        this.errorSamples.push(failure);
+      if (this.errorSamples.length < 5 && !this.errorSamples.includes(failure)) {
+        this.errorSamples.push(failure); // the distinct ones
         this.log("send failed:", failure);
       }
     }
