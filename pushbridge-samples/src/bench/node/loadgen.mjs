@@ -264,13 +264,27 @@ async function run(settings, step, log) {
   return result;
 }
 
+/**
+ * Waits until the clients got what the successful sends carried and then nothing more came for
+ * 300 ms: a failed send's message may arrive too and count, so reaching the number alone does not
+ * mean that every successful one arrived.
+ */
 async function drain(count, expected, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
-  while (count() < expected) {
-    if (Date.now() > deadline) return false;
+  let last = -1;
+  let quietSince = Date.now();
+  while (true) {
+    const now = Date.now();
+    const n = count();
+    if (n !== last) {
+      last = n;
+      quietSince = now;
+    } else if (n >= expected && now - quietSince >= 300) {
+      return true;
+    }
+    if (now > deadline) return n >= expected;
     await new Promise((r) => setTimeout(r, 20));
   }
-  return true;
 }
 
 /**
