@@ -81,9 +81,9 @@ final class SiteSocket {
     // guarded by this
     private State state = State.BATCHING;
     private final Set<String> rooms;
-    private final Set<String> userRooms = new HashSet<>();
+    private final Set<String> userRooms = new HashSet<>(SMALL);
     /** Every user queue this socket opened and has not closed yet, by room. */
-    private final Map<String, CompletableFuture<Boolean>> openedQueues = new LinkedHashMap<>();
+    private final Map<String, CompletableFuture<Boolean>> openedQueues = new LinkedHashMap<>(SMALL);
     /** User rooms joined by command whose batch is not sent yet, with the open that is under way. */
     private final Map<String, CompletableFuture<Boolean>> joining = new HashMap<>();
     /** Batches of joined rooms that arrived before {@link #open}; sent by it. */
@@ -105,7 +105,7 @@ final class SiteSocket {
     private final @Nullable Map<String, Object> auth;
     private volatile @Nullable ConnectRequest request;
     /** Client events in flight, handled one after the other (guarded by {@code this}). */
-    private CompletableFuture<Void> eventTail = CompletableFuture.completedFuture(null);
+    private CompletableFuture<Void> eventTail = NO_EVENTS;
     private int pendingEvents;
     /** Whether the socket was ever open (its client learned it is connected): listeners heard of it. */
     private boolean wasOpen;
@@ -152,7 +152,8 @@ final class SiteSocket {
         this.auth = request == null || request.auth().isEmpty() ? null : request.auth();
         this.client = client;
         this.id = client.getSessionId().toString();
-        this.rooms = new LinkedHashSet<>(rooms);
+        this.rooms = new LinkedHashSet<>(capacity(rooms.size()));
+        this.rooms.addAll(rooms);
         Map<String, CompletableFuture<Boolean>> initial = new LinkedHashMap<>();
         for (String room : rooms) {
             if (site.options().isUserRoom(room)) {
@@ -741,14 +742,33 @@ final class SiteSocket {
     }
 
     /**
+     * The initial capacity of the per-socket sets and maps that hold a room or two (a user room and
+     * a group, typically): a table of 2 instead of Java's default 16, which 10,000 idle sockets pay
+     * for in heap. They grow as any other when a socket has more.
+     */
+    private static final int SMALL = 2;
+
+    /** What {@link #eventTail} starts with: no event in flight. Shared: nothing completes it again. */
+    private static final CompletableFuture<Void> NO_EVENTS = CompletableFuture.completedFuture(null);
+
+    /** The initial capacity of a hash table that holds {@code size} entries without growing. */
+    private static int capacity(int size) {
+        return Math.max(SMALL, (int) Math.ceil(size / 0.75));
+    }
+
+    /**
      * How many ids a socket remembers per kind (batched, unacked). Beyond it the oldest are
      * forgotten: the only cost is a possible second copy of an old message.
      */
     static final int ID_MEMORY = 20_000;
 
-    /** An insertion-ordered set of ids that forgets its oldest beyond a bound. Not thread-safe. */
-    private static final class BoundedIdSet extends java.util.AbstractSet<Long> {
-        private final java.util.LinkedHashSet<Long> ids = new java.util.LinkedHashSet<>();
+    /**
+     * An insertion-ordered set of ids that forgets its oldest beyond a bound. Its table is made on
+     * the first add: most sockets never get an ack-ed message, and each socket has three of these.
+     * Not thread-safe.
+     */
+    static final class BoundedIdSet extends java.util.AbstractSet<Long> {
+        private java.util.@Nullable LinkedHashSet<Long> ids;
         private final int max;
 
         BoundedIdSet(int max) {
@@ -757,6 +777,9 @@ final class SiteSocket {
 
         @Override
         public boolean add(Long id) {
+            if (ids == null) {
+                ids = new java.util.LinkedHashSet<>();
+            }
             boolean added = ids.add(id);
             if (added && ids.size() > max) {
                 java.util.Iterator<Long> oldest = ids.iterator();
@@ -768,27 +791,33 @@ final class SiteSocket {
 
         @Override
         public boolean contains(Object id) {
-            return ids.contains(id);
+            return ids != null && ids.contains(id);
         }
 
         @Override
         public boolean remove(Object id) {
-            return ids.remove(id);
+            return ids != null && ids.remove(id);
         }
 
         @Override
         public java.util.Iterator<Long> iterator() {
-            return ids.iterator();
+            return ids == null ? java.util.Collections.emptyIterator() : ids.iterator();
         }
 
         @Override
         public int size() {
-            return ids.size();
+            return ids == null ? 0 : ids.size();
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return ids == null || ids.isEmpty();
         }
 
         @Override
         public void clear() {
-            ids.clear();
+            // dropped, not emptied: a socket whose acks all came back goes back to no table
+            ids = null;
         }
     }
 

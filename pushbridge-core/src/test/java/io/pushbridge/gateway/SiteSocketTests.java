@@ -264,4 +264,53 @@ class SiteSocketTests {
         socket.deliver(toRooms("grp"));
         assertThat(emits).isEmpty();
     }
+
+    @Test
+    void anIdIsRememberedFromItsFirstAddUpToTheBoundAndForgottenOnClear() {
+        SiteSocket.BoundedIdSet ids = new SiteSocket.BoundedIdSet(3);
+        assertThat(ids).isEmpty();
+        assertThat(ids.contains(1L)).isFalse();
+        assertThat(ids.remove(1L)).isFalse();
+        assertThat(ids.iterator().hasNext()).isFalse();
+        for (long id = 1; id <= 5; id++) {
+            assertThat(ids.add(id)).isTrue();
+        }
+        assertThat(ids.add(5L)).isFalse();
+        // the oldest went beyond the bound, in order
+        assertThat(ids).containsExactly(3L, 4L, 5L);
+        assertThat(ids.remove(4L)).isTrue();
+        assertThat(ids).hasSize(2).containsExactly(3L, 5L);
+        ids.clear();
+        assertThat(ids).isEmpty();
+        assertThat(ids.contains(3L)).isFalse();
+        assertThat(ids.add(3L)).isTrue();
+        assertThat(ids).containsExactly(3L);
+    }
+
+    @Test
+    void aSocketThatIdledGetsAcksBatchesAndJoinsLaterAsAnyOther() {
+        // its ack and batch memories start without a table: the first ack-ed message, batch and join make them
+        SiteSocket socket = socket("user_1", "staff");
+        socket.open(List.of());
+        socket.deliver(toRooms("staff"));
+        assertThat(emitted()).containsExactly("m1");
+
+        Message live = toRooms("user_1");
+        socket.deliver(live);
+        assertThat(emits.get(1).ack()).isNotNull();
+        emits.get(1).ack().onSuccess(null);
+        assertThat(acks).containsExactly(Set.of("user_1"));
+
+        Map<String, CompletableFuture<Boolean>> opened = socket.join(Set.of("user_2", "grp", "grp2", "grp3"));
+        assertThat(opened).containsOnlyKeys("user_2");
+        assertThat(socket.rooms()).containsExactlyInAnyOrder("user_1", "staff", "user_2", "grp", "grp2", "grp3");
+        Message queued = toRooms("user_2");
+        socket.joined("user_2", opened.get("user_2"), batch("user_2", queued));
+        // the batch's copy only: the live one arriving after it is skipped
+        socket.deliver(queued);
+        assertThat(emitted()).containsExactly("m1", "m2+ack", "batch[m3]");
+        emits.get(2).ack().onSuccess(null);
+        assertThat(batchAcks).containsExactly(List.of(queued.id()));
+        assertThat(socket.openedQueues()).containsOnlyKeys("user_1", "user_2");
+    }
 }
