@@ -60,13 +60,17 @@ final class Connections implements SiteSocket.Closer {
     /** The connection was closed because more than the site's {@code maxBufferedBytes} waited for its client. */
     static final String TOO_SLOW = "client too slow";
 
-    /** Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. */
+    /**
+     * Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. Its
+     * tables start with room for one site (Java's default is 16 slots, kept once a table exists):
+     * a session is on one site or two.
+     */
     static final class Session {
         final ClientHead head;
-        final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>();
-        final Set<String> connecting = ConcurrentHashMap.newKeySet();
+        final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>(1);
+        final Set<String> connecting = ConcurrentHashMap.newKeySet(1);
         /** Namespaces the client sent a DISCONNECT for, until netty-socketio reports it. */
-        final Set<String> leaving = ConcurrentHashMap.newKeySet();
+        final Set<String> leaving = ConcurrentHashMap.newKeySet(1);
         volatile boolean everAdmitted;
         /** The client completed its upgrade to WebSocket (its UPGRADE packet arrived). */
         volatile boolean upgraded;
@@ -104,6 +108,8 @@ final class Connections implements SiteSocket.Closer {
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
     private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
     private final Map<String, Namespace> namespaces = new ConcurrentHashMap<>();
+    /** Keeps the sessions' handshakes in less heap. */
+    private final CompactHandshake handshakes = new CompactHandshake();
     /** The origins each site admits, by namespace. */
     private final Map<String, Origins> siteOrigins;
     private volatile boolean accepting = true;
@@ -139,6 +145,10 @@ final class Connections implements SiteSocket.Closer {
                     options.nodeId(), backlogUnavailable);
         }
         this.meterBacklog = limited && backlogUnavailable == null;
+        if (CompactHandshake.unavailable() != null) {
+            log.info("[{}] Handshakes are kept as netty-socketio made them (more heap per connection): {}",
+                    options.nodeId(), CompactHandshake.unavailable());
+        }
         Map<String, Origins> origins = new LinkedHashMap<>();
         sitesByNamespace.forEach((nsp, site) -> origins.put(nsp, Origins.forSite(site.options(), options)));
         this.siteOrigins = Map.copyOf(origins);
@@ -201,9 +211,16 @@ final class Connections implements SiteSocket.Closer {
     /** A new Engine.IO session (netty-socketio's implicit "/" connect). Runs on an I/O thread. */
     void sessionOpened(SocketIOClient rootClient) {
         ClientHead head = ((NamespaceClient) rootClient).getBaseClient();
-        sessions.computeIfAbsent(head.getSessionId(), id -> newSession(head));
+        UUID sessionId = head.getSessionId();
+        // netty-socketio put the session in its room of "/" (a set per session); PushBridge keeps its
+        // own rooms (SiteRuntime) and never broadcasts through netty-socketio's
+        rootClient.leaveRoom(rootClient.getNamespace().getName());
+        // before anything reads it, and before the session is published to other threads
+        handshakes.compact(head.getHandshakeData());
+        sessions.computeIfAbsent(sessionId, id -> newSession(head));
         stats.increment("sessions.opened");
-        timer.schedule(() -> checkConnectTimeout(head.getSessionId()), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        // the id only: a session that closes sooner is not kept until the check
+        timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private void checkConnectTimeout(UUID sessionId) {
@@ -756,9 +773,9 @@ final class Connections implements SiteSocket.Closer {
             }
             List<SiteSocket.PendingBatch> batches = pending.join();
             sendConnectAck(session.head, nsp);
-            if (!site.isRoot()) {
-                namespace.onConnect(client);
-            }
+            // no namespace.onConnect(client): it only joins netty-socketio's room of the namespace
+            // (PushBridge keeps its own rooms, see SiteRuntime) and calls connect listeners, of which a
+            // site's namespace has none; that room cost about 300 bytes per connection
             socket.open(batches);
             events.connected(socket);
             stats.increment("connects");
