@@ -607,6 +607,7 @@ public final class PushBridgeGateway implements AutoCloseable {
         c.getSocketConfig().setTcpNoDelay(true);
         c.setExceptionListener(new QuietExceptions());
         c.setJsonSupport(jsonSupport);
+        c.setStoreFactory(new LazyStoreFactory());
         return c;
     }
 
