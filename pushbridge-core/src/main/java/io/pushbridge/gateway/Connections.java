@@ -187,7 +187,16 @@ final class Connections implements SiteSocket.Closer {
 
     void bindNamespace(String name, Namespace namespace) {
         namespaces.put(name, namespace);
+        if ("/".equals(name)) {
+            // Each session leaves netty-socketio's room of "/" as it opens (sessionOpened). A room left
+            // empty is removed, and netty-socketio's connect of the next session reads that room twice
+            // (it checks, then gets it): a member that never leaves keeps it from ever being empty
+            namespace.join(namespace.getName(), ROOT_ROOM_KEEPER);
+        }
     }
+
+    /** Not a session: the member that keeps netty-socketio's room of "/" from being removed (see bindNamespace). */
+    static final UUID ROOT_ROOM_KEEPER = new UUID(0, 0);
 
     /**
      * Admits no socket from now on (the gateway is draining): a CONNECT closes its session, so that
@@ -213,8 +222,9 @@ final class Connections implements SiteSocket.Closer {
         ClientHead head = ((NamespaceClient) rootClient).getBaseClient();
         UUID sessionId = head.getSessionId();
         // netty-socketio put the session in its room of "/" (a set per session); PushBridge keeps its
-        // own rooms (SiteRuntime) and never broadcasts through netty-socketio's
-        rootClient.leaveRoom(rootClient.getNamespace().getName());
+        // own rooms (SiteRuntime) and never broadcasts through netty-socketio's (see bindNamespace)
+        Namespace root = (Namespace) rootClient.getNamespace();
+        root.leave(root.getName(), sessionId);
         // before anything reads it, and before the session is published to other threads
         handshakes.compact(head.getHandshakeData());
         sessions.computeIfAbsent(sessionId, id -> newSession(head));
