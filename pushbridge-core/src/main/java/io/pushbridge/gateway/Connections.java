@@ -188,11 +188,22 @@ final class Connections implements SiteSocket.Closer {
     void bindNamespace(String name, Namespace namespace) {
         namespaces.put(name, namespace);
         if ("/".equals(name)) {
-            // Each session leaves netty-socketio's room of "/" as it opens (sessionOpened). A room left
-            // empty is removed, and netty-socketio's connect of the next session reads that room twice
-            // (it checks, then gets it): a member that never leaves keeps it from ever being empty
-            namespace.join(namespace.getName(), ROOT_ROOM_KEEPER);
+            keepRootRoom(namespace);
         }
+    }
+
+    /**
+     * Each session leaves netty-socketio's room of "/" as it opens ({@link #leaveRootRoom}). A room
+     * left empty is removed, and netty-socketio's connect of the next session reads that room twice
+     * (it checks, then gets it): a member that never leaves keeps it from ever being empty.
+     */
+    static void keepRootRoom(Namespace root) {
+        root.join(root.getName(), ROOT_ROOM_KEEPER);
+    }
+
+    /** Takes a session out of netty-socketio's room of "/", kept by {@link #keepRootRoom}. */
+    static void leaveRootRoom(Namespace root, UUID sessionId) {
+        root.leave(root.getName(), sessionId);
     }
 
     /** Not a session: the member that keeps netty-socketio's room of "/" from being removed (see bindNamespace). */
@@ -223,8 +234,7 @@ final class Connections implements SiteSocket.Closer {
         UUID sessionId = head.getSessionId();
         // netty-socketio put the session in its room of "/" (a set per session); PushBridge keeps its
         // own rooms (SiteRuntime) and never broadcasts through netty-socketio's (see bindNamespace)
-        Namespace root = (Namespace) rootClient.getNamespace();
-        root.leave(root.getName(), sessionId);
+        leaveRootRoom((Namespace) rootClient.getNamespace(), sessionId);
         // before anything reads it, and before the session is published to other threads
         handshakes.compact(head.getHandshakeData());
         sessions.computeIfAbsent(sessionId, id -> newSession(head));
