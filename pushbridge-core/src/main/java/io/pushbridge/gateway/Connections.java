@@ -61,17 +61,20 @@ final class Connections implements SiteSocket.Closer {
     static final String TOO_SLOW = "client too slow";
 
     /**
-     * Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. Its
-     * tables start with room for one site (Java's default is 16 slots, kept once a table exists):
-     * a session is on one site or two.
+     * Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. Sized
+     * for a session on one site or two: its table starts with room for one (Java's default is 16
+     * slots, kept once a table exists), its sets of namespaces are copied on change and cost 16 bytes
+     * when empty.
      */
     static final class Session {
         final ClientHead head;
         final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>(1);
-        final Set<String> connecting = ConcurrentHashMap.newKeySet(1);
+        final Set<String> connecting = new SmallConcurrentSet<>();
         /** Namespaces the client sent a DISCONNECT for, until netty-socketio reports it. */
-        final Set<String> leaving = ConcurrentHashMap.newKeySet(1);
+        final Set<String> leaving = new SmallConcurrentSet<>();
         volatile boolean everAdmitted;
+        /** The pending check that the session joins a site in time, cancelled once it did. */
+        volatile java.util.concurrent.@Nullable ScheduledFuture<?> connectCheck;
         /** The client completed its upgrade to WebSocket (its UPGRADE packet arrived). */
         volatile boolean upgraded;
         /** Being closed so that its client reconnects: nothing is admitted on it any more. */
@@ -237,10 +240,11 @@ final class Connections implements SiteSocket.Closer {
         leaveRootRoom((Namespace) rootClient.getNamespace(), sessionId);
         // before anything reads it, and before the session is published to other threads
         handshakes.compact(head.getHandshakeData());
-        sessions.computeIfAbsent(sessionId, id -> newSession(head));
+        Session session = sessions.computeIfAbsent(sessionId, id -> newSession(head));
         stats.increment("sessions.opened");
         // the id only: a session that closes sooner is not kept until the check
-        timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        session.connectCheck = timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private void checkConnectTimeout(UUID sessionId) {
@@ -255,7 +259,8 @@ final class Connections implements SiteSocket.Closer {
             log.debug("Session {} joined no site within {} ms; closing it", sessionId, options.connectTimeout().toMillis());
             closeSession(session);
         } else if (!session.everAdmitted) {
-            timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            session.connectCheck = timer.schedule(() -> checkConnectTimeout(sessionId), options.connectTimeout().toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
     }
 
@@ -752,6 +757,12 @@ final class Connections implements SiteSocket.Closer {
         session.sockets.put(nsp, socket);
         session.connecting.remove(nsp);
         session.everAdmitted = true;
+        java.util.concurrent.ScheduledFuture<?> check = session.connectCheck;
+        if (check != null) {
+            // not needed any more: the timer drops it now (remove-on-cancel) rather than hold it for the connect timeout
+            session.connectCheck = null;
+            check.cancel(false);
+        }
         site.register(socket);
         if (!session.head.isConnected() || session.closing) {
             // the transport closed (on another thread) while the namespace client was being added,

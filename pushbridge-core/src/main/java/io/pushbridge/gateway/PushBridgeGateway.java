@@ -157,7 +157,11 @@ public final class PushBridgeGateway implements AutoCloseable {
         this.ownsExecutor = b.executor == null;
         this.executor = b.executor != null ? b.executor
                 : Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), threads("pushbridge-worker"));
-        this.timer = Executors.newSingleThreadScheduledExecutor(threads("pushbridge-timer"));
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1,
+                threads("pushbridge-timer"));
+        // a cancelled task leaves the queue at once: each session's connect check is cancelled once it joins a site
+        timer.setRemoveOnCancelPolicy(true);
+        this.timer = timer;
         FlakeIdGenerator ids = new FlakeIdGenerator(options.datacenterId(), options.workerId(), options.clock());
         Workers workers = new Workers(executor);
         QueueConnections queues = new QueueConnections(store, workers, stats, inFlight, sitesByName);
