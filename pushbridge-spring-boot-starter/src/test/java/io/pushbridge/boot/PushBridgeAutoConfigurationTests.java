@@ -107,6 +107,7 @@ class PushBridgeAutoConfigurationTests {
         GatewayOptions core = GatewayOptions.builder().build();
         assertThat(p.getWorkerThreads()).isEqualTo(core.workerThreads());
         assertThat(p.isWebsocketCompression()).isEqualTo(core.websocketCompression());
+        assertThat(p.isNativeTransport()).isEqualTo(core.nativeTransport()).isTrue();
         assertThat(p.getFlakeId().getDatacenter()).isEqualTo(core.datacenterId());
         assertThat(p.getFlakeId().getWorker()).isEqualTo(core.workerId());
         assertThat(p.getClientTtl()).isEqualTo(InMemoryMessageStore.DEFAULT_CLIENT_TTL);
@@ -135,7 +136,7 @@ class PushBridgeAutoConfigurationTests {
                 "pushbridge.max-payload=2MB", "pushbridge.max-message-size=64KB", "pushbridge.max-rooms-per-send=7",
                 "pushbridge.max-room-name-length=50", "pushbridge.max-event-name-length=20",
                 "pushbridge.allowed-origins=https://a.example,http://localhost:8080",
-                "pushbridge.websocket-compression=true", "pushbridge.worker-threads=3", "pushbridge.node-id=edge-1",
+                "pushbridge.websocket-compression=true", "pushbridge.native-transport=false", "pushbridge.worker-threads=3", "pushbridge.node-id=edge-1",
                 "pushbridge.static-resources=public", "pushbridge.flake-id.datacenter=2",
                 "pushbridge.flake-id.worker=31", "pushbridge.max-pending-per-user=5", "pushbridge.shutdown-timeout=12s",
                 "pushbridge.reconnect-spread=500ms").run(context -> {
@@ -153,6 +154,7 @@ class PushBridgeAutoConfigurationTests {
                     assertThat(o.maxEventNameLength()).isEqualTo(20);
                     assertThat(o.allowedOrigins()).containsExactly("https://a.example", "http://localhost:8080");
                     assertThat(o.websocketCompression()).isTrue();
+                    assertThat(o.nativeTransport()).isFalse();
                     assertThat(o.workerThreads()).isEqualTo(3);
                     assertThat(o.nodeId()).isEqualTo("edge-1");
                     assertThat(o.staticResources()).isEqualTo("public");
