@@ -53,6 +53,7 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     static final String CLOSE_HEADER = "pushbridgeCloseHeader";
     static final String TLS_FAILURES = "pushbridgeTlsFailures";
     static final String TLS_BYPASS = "pushbridgeTlsBypass";
+    static final String FIRST_DATA = "pushbridgeFirstData";
 
     private final long idleMillis;
     private final int maxHttpContent;
@@ -88,6 +89,51 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot set up the packet encoder", e);
         }
+        firstData = FirstData.of(this);
+    }
+
+    private @org.jspecify.annotations.Nullable FirstData firstData;
+
+    /**
+     * Ends netty-socketio's first-data timeout at a connection's first read. Its handshake handler
+     * closes every connection that sends nothing for {@code firstDataTimeout} (5 s) and cancels
+     * that when it reads something; but the send API, the nodes endpoint, static files and the
+     * admin routes answer before that handler, which then never reads: it closed every keep-alive
+     * connection of the send API 5 s after it opened, requests in flight or not (their senders got
+     * no answer, and a sender that retried sent a message twice). This handler does the cancel for
+     * every connection, then leaves the pipeline.
+     */
+    @Sharable
+    static final class FirstData extends io.netty.channel.ChannelInboundHandlerAdapter {
+        private final com.corundumstudio.socketio.scheduler.CancelableScheduler scheduler;
+
+        private FirstData(com.corundumstudio.socketio.scheduler.CancelableScheduler scheduler) {
+            this.scheduler = scheduler;
+        }
+
+        /** netty-socketio's scheduler, which it keeps to itself; {@code null} (said once) when it cannot be reached. */
+        static @org.jspecify.annotations.Nullable FirstData of(SocketIOChannelInitializer initializer) {
+            try {
+                java.lang.reflect.Field field = SocketIOChannelInitializer.class.getDeclaredField("scheduler");
+                field.setAccessible(true);
+                if (field.get(initializer) instanceof com.corundumstudio.socketio.scheduler.CancelableScheduler s) {
+                    return new FirstData(s);
+                }
+                throw new IllegalStateException("its scheduler field holds no CancelableScheduler");
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                org.slf4j.LoggerFactory.getLogger(GatewayInitializer.class).warn("Cannot reach netty-socketio's scheduler ({}):"
+                        + " keep-alive connections to the send API are closed 5 s after they open", e.toString());
+                return null;
+            }
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            scheduler.cancel(new com.corundumstudio.socketio.scheduler.SchedulerKey(
+                    com.corundumstudio.socketio.scheduler.SchedulerKey.Type.PING_TIMEOUT, ctx.channel()));
+            ctx.pipeline().remove(this);
+            ctx.fireChannelRead(msg);
+        }
     }
 
     @Override
@@ -107,6 +153,9 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         pipeline.addFirst(IDLE, new IdleClose(idleMillis));
         pipeline.replace(HTTP_AGGREGATOR, HTTP_AGGREGATOR, new JsonLimitAggregator(maxHttpContent, stats));
         pipeline.addBefore(PACKET_HANDLER, MALFORMED, malformed);
+        if (firstData != null) {
+            pipeline.addBefore(MALFORMED, FIRST_DATA, firstData);
+        }
         pipeline.addBefore(PACKET_HANDLER, SEND_API, sendApi);
         pipeline.addBefore(PACKET_HANDLER, ROUTES, routes);
         pipeline.addBefore(PACKET_HANDLER, GATE, gate);

@@ -228,4 +228,43 @@ class SendApiIntegrationTests {
                     .statusCode()).isEqualTo(200);
         }
     }
+
+    /**
+     * A keep-alive connection of the send API stays open past netty-socketio's first-data timeout
+     * (5 s): it closed every such connection 5 s after it opened, a request in flight or not.
+     */
+    @Test
+    void aKeepAliveConnectionOutlivesTheFirstDataTimeout() throws Exception {
+        String body = "{\"rooms\": [\"group_ka\"], \"event\": \"update_store\", \"args\": []}";
+        String request = "POST /send?site=news HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: " + TestGateways.API_KEY
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gateway.port())) {
+            socket.setSoTimeout(10_000);
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            for (int i = 0; i < 2; i++) {
+                if (i == 1) {
+                    Thread.sleep(6_000); // past the 5 s first-data timeout, on the same connection
+                }
+                socket.getOutputStream().write(request.getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+                assertThat(in.readLine()).as("status line of request " + (i + 1)).isEqualTo("HTTP/1.1 200 OK");
+                int length = -1;
+                String line;
+                while (!(line = in.readLine()).isEmpty()) {
+                    assertThat(line.toLowerCase(java.util.Locale.ROOT)).isNotEqualTo("connection: close");
+                    if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                        length = Integer.parseInt(line.substring(15).trim());
+                    }
+                }
+                assertThat(length).isPositive();
+                char[] answer = new char[length];
+                int read = 0;
+                while (read < length) {
+                    read += in.read(answer, read, length - read);
+                }
+                assertThat(new String(answer)).contains("\"queued\"");
+            }
+        }
+    }
 }
