@@ -24,9 +24,9 @@ import org.jspecify.annotations.Nullable;
  * the session's queue leaves as frames followed by one flush (one system call for several
  * messages when a burst queued them), where netty-socketio flushed after every packet. An
  * {@link EncodedEvent} leaves as the bytes it holds, encoded once for all its recipients; any other
- * packet is encoded as netty-socketio encodes it, with its binary attachments as binary frames (the
- * Engine.IO 3 way, which {@link GatewayInitializer.BinaryFrameFix} turns into the Engine.IO 4 way),
- * and a packet larger than the frame limit split into continuation frames. Long-polling and every
+ * packet is encoded as netty-socketio encodes it, with its binary attachments as binary frames the
+ * Engine.IO 4 way (the attachment's bytes alone: netty-socketio put Engine.IO 3's {@code 0x04}
+ * before them, which v4 clients take for data), and a packet larger than the frame limit split into continuation frames. Long-polling and every
  * other message go to netty-socketio's own code.
  *
  * <p>Runs on the channel's event loop, as every outbound handler does.
@@ -93,8 +93,7 @@ final class GatewayEncoder extends EncoderHandler {
                 }
                 for (ByteBuf attachment : packet.getAttachments()) {
                     ByteBuf frame = encoder.allocateBuffer(ctx.alloc());
-                    frame.writeByte(4);
-                    frame.writeBytes(attachment);
+                    frame.writeBytes(attachment, attachment.readerIndex(), attachment.readableBytes());
                     previous = write(ctx, previous, new BinaryWebSocketFrame(frame));
                 }
             }

@@ -19,7 +19,6 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.pushbridge.http.HttpJson;
@@ -49,7 +48,6 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
     static final String SEND_API = "pushbridgeSendApi";
     static final String ROUTES = "pushbridgeRoutes";
     static final String GATE = "pushbridgeGate";
-    static final String BINARY_FIX = "pushbridgeBinaryFix";
     static final String CLOSE_HEADER = "pushbridgeCloseHeader";
     static final String TLS_FAILURES = "pushbridgeTlsFailures";
     static final String TLS_BYPASS = "pushbridgeTlsBypass";
@@ -159,7 +157,6 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
         pipeline.addBefore(PACKET_HANDLER, SEND_API, sendApi);
         pipeline.addBefore(PACKET_HANDLER, ROUTES, routes);
         pipeline.addBefore(PACKET_HANDLER, GATE, gate);
-        pipeline.addAfter(HTTP_ENCODER, BINARY_FIX, BinaryFrameFix.INSTANCE);
         pipeline.addAfter(HTTP_ENCODER, CLOSE_HEADER, CloseHeader.INSTANCE);
         if (tls != null) {
             pipeline.addFirst(TLS_BYPASS, TlsBypass.INSTANCE);
@@ -315,27 +312,6 @@ final class GatewayInitializer extends SocketIOChannelInitializer {
                     // removed meanwhile: nothing to do
                 }
             }
-        }
-    }
-
-    /**
-     * netty-socketio writes each binary attachment as a WebSocket frame starting with {@code 0x04}
-     * (Engine.IO 3 framing); Engine.IO 4 clients take the frame as it is, so the byte corrupts the
-     * data. Only Engine.IO 4 sessions are accepted, so the byte is dropped from every binary frame.
-     */
-    @Sharable
-    static final class BinaryFrameFix extends ChannelOutboundHandlerAdapter {
-        static final BinaryFrameFix INSTANCE = new BinaryFrameFix();
-
-        @Override
-        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
-            if (msg instanceof BinaryWebSocketFrame frame) {
-                ByteBuf content = frame.content();
-                if (content.isReadable() && content.getByte(content.readerIndex()) == 4) {
-                    content.skipBytes(1);
-                }
-            }
-            super.write(ctx, msg, promise);
         }
     }
 

@@ -85,7 +85,10 @@ final class OutboundBacklog {
         try {
             @SuppressWarnings("unchecked")
             Map<Transport, TransportState> map = (Map<Transport, TransportState>) CHANNELS.get(head);
-            TransportState[] states = new TransportState[] {map.get(Transport.POLLING), map.get(Transport.WEBSOCKET)};
+            // a session that opened on WebSocket never uses its long-polling queue: only its WebSocket queue is metered
+            TransportState[] states = head.getCurrentTransport() == Transport.WEBSOCKET
+                    ? new TransportState[] {map.get(Transport.WEBSOCKET)}
+                    : new TransportState[] {map.get(Transport.POLLING), map.get(Transport.WEBSOCKET)};
             for (TransportState state : states) {
                 if (state == null) {
                     log.debug("Session {} has no transport state to meter", head.getSessionId());
