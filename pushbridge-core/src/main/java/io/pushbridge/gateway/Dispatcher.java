@@ -8,6 +8,7 @@ import io.pushbridge.PushRefusedException;
 import io.pushbridge.PushRefusedException.Reason;
 import io.pushbridge.PushTemplate;
 import io.pushbridge.PushUnavailableException;
+import io.pushbridge.QueuedMessage;
 import io.pushbridge.Router;
 import io.pushbridge.SendRequest;
 import io.pushbridge.SendResult;
@@ -78,6 +79,10 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     /** The gateway stopped routing: sends and commands fail at once, before anything is stored. */
     private volatile boolean stopped;
     private final RateLimitedLog limitLog = new RateLimitedLog(log, 1000);
+    /** The counters of every send and ack, resolved once. */
+    private final GatewayStats.Handle sendsAccepted;
+    private final GatewayStats.Handle sendsFailed;
+    private final GatewayStats.Handle acks;
 
     Dispatcher(GatewayOptions options, Map<String, SiteRuntime> sitesByName, MessageStore store, Router router,
             FlakeIdGenerator ids, Executor executor, GatewayStats stats, QueueConnections queues, InFlight inFlight,
@@ -94,6 +99,9 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         this.queues = queues;
         this.inFlight = inFlight;
         this.meterRegistry = meterRegistry;
+        this.sendsAccepted = stats.handle("sends.accepted");
+        this.sendsFailed = stats.handle("sends.failed");
+        this.acks = stats.handle("acks");
     }
 
     /**
@@ -189,57 +197,126 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         return sent;
     }
 
-    /** A valid send: append to the user queues, then publish. */
+    /**
+     * A valid send: append to the user queues, then publish. When the store and the router answer
+     * at once (the in-memory ones do), the outcome is made without a chain of stages.
+     */
     private CompletableFuture<SendResult> accepted(SiteRuntime site, SendRequest request, MessageSource source) {
         Target target = request.target();
+        Set<String> userRooms = userRooms(site, target.rooms());
+        Message message = new Message(ids.nextId(), site.options().name(), target, request.event(), request.args(),
+                userRooms, request.resync(), options.clock().millis());
+        CompletableFuture<List<String>> stored = append(message, userRooms);
+        CompletableFuture<Void> published;
+        List<String> overflowed = stored.isDone() && !stored.isCompletedExceptionally() ? stored.join() : null;
+        if (overflowed != null && overflowed.isEmpty()) {
+            published = publish(message);
+        } else {
+            published = stored
+                    .handle((rooms, failure) -> {
+                        if (failure != null) {
+                            throw new CompletionException(unavailable("message store", failure));
+                        }
+                        return rooms;
+                    })
+                    .thenCompose(rooms -> {
+                        if (rooms.isEmpty()) {
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        stats.add("queues.overflowed", rooms.size());
+                        site.meters().resync(ResyncReason.OVERFLOW, rooms.size());
+                        return router.publish(control(message.site(), Target.rooms(Set.copyOf(rooms)), RESYNC_EVENT));
+                    })
+                    .thenCompose(v -> publish(message));
+        }
+        if (published.isDone() && !published.isCompletedExceptionally()) {
+            return CompletableFuture.completedFuture(sent(site, source, message, userRooms.size()));
+        }
+        return published.handle((v, failure) -> {
+            if (failure != null) {
+                Throwable cause = unwrap(failure);
+                sendsFailed.increment();
+                throw new CompletionException(cause instanceof PushUnavailableException
+                        ? cause : unavailable("router", cause));
+            }
+            return sent(site, source, message, userRooms.size());
+        });
+    }
+
+    /** The target rooms that are user rooms (the queues a message goes to), in the target's order. */
+    private static Set<String> userRooms(SiteRuntime site, Set<String> rooms) {
+        if (rooms.size() == 1) {
+            String room = rooms.iterator().next();
+            return site.options().isUserRoom(room) ? Set.of(room) : Set.of();
+        }
         Set<String> userRooms = new LinkedHashSet<>();
-        for (String room : target.rooms()) {
+        for (String room : rooms) {
             if (site.options().isUserRoom(room)) {
                 userRooms.add(room);
             }
         }
-        Message message = new Message(ids.nextId(), site.options().name(), target, request.event(), request.args(),
-                userRooms, request.resync(), options.clock().millis());
+        return userRooms;
+    }
+
+    /**
+     * Appends the message to every user queue; answers the rooms whose queue overflowed (empty
+     * mostly), or fails with the store's failure.
+     */
+    private CompletableFuture<List<String>> append(Message message, Set<String> userRooms) {
+        if (userRooms.isEmpty()) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        QueuedMessage queued = message.toQueued();
+        if (userRooms.size() == 1) {
+            String room = userRooms.iterator().next();
+            CompletionStage<MessageStore.AppendOutcome> append;
+            try {
+                append = store.append(new UserQueue(message.site(), room), queued);
+            } catch (RuntimeException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+            CompletableFuture<MessageStore.AppendOutcome> appended = append.toCompletableFuture();
+            if (appended.isDone() && !appended.isCompletedExceptionally()) {
+                return CompletableFuture.completedFuture(
+                        appended.join() == MessageStore.AppendOutcome.OVERFLOWED ? List.of(room) : List.of());
+            }
+            return appended.thenApply(outcome -> outcome == MessageStore.AppendOutcome.OVERFLOWED ? List.of(room) : List.of());
+        }
         CompletableFuture<?>[] appends = new CompletableFuture<?>[userRooms.size()];
         List<String> overflowed = new ArrayList<>(0);
         int i = 0;
         for (String room : userRooms) {
-            appends[i++] = store.append(new UserQueue(message.site(), room), message.toQueued()).toCompletableFuture()
-                    .thenAccept(outcome -> {
-                        if (outcome == MessageStore.AppendOutcome.OVERFLOWED) {
-                            synchronized (overflowed) {
-                                overflowed.add(room);
-                            }
-                        }
-                    });
+            CompletionStage<MessageStore.AppendOutcome> append;
+            try {
+                append = store.append(new UserQueue(message.site(), room), queued);
+            } catch (RuntimeException e) {
+                append = CompletableFuture.failedFuture(e);
+            }
+            appends[i++] = append.toCompletableFuture().thenAccept(outcome -> {
+                if (outcome == MessageStore.AppendOutcome.OVERFLOWED) {
+                    synchronized (overflowed) {
+                        overflowed.add(room);
+                    }
+                }
+            });
         }
-        return CompletableFuture.allOf(appends)
-                .handle((ok, failure) -> {
-                    if (failure != null) {
-                        throw new CompletionException(unavailable("message store", failure));
-                    }
-                    return overflowed;
-                })
-                .thenCompose(rooms -> {
-                    if (rooms.isEmpty()) {
-                        return CompletableFuture.completedFuture(null);
-                    }
-                    stats.add("queues.overflowed", rooms.size());
-                    site.meters().resync(ResyncReason.OVERFLOW, rooms.size());
-                    return router.publish(control(message.site(), Target.rooms(Set.copyOf(rooms)), RESYNC_EVENT));
-                })
-                .thenCompose(v -> router.publish(message))
-                .handle((v, failure) -> {
-                    if (failure != null) {
-                        Throwable cause = unwrap(failure);
-                        stats.increment("sends.failed");
-                        throw new CompletionException(cause instanceof PushUnavailableException
-                                ? cause : unavailable("router", cause));
-                    }
-                    stats.increment("sends.accepted");
-                    site.meters().accepted(source);
-                    return new SendResult(message.id(), List.copyOf(target.rooms()), userRooms.size());
-                });
+        return CompletableFuture.allOf(appends).thenApply(v -> overflowed);
+    }
+
+    /** The router's publish as a future; one that throws instead of answering fails the future. */
+    private CompletableFuture<Void> publish(Message message) {
+        try {
+            return router.publish(message).toCompletableFuture();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Counts an accepted message and makes its outcome. */
+    private SendResult sent(SiteRuntime site, MessageSource source, Message message, int queued) {
+        sendsAccepted.increment();
+        site.meters().accepted(source);
+        return new SendResult(message.id(), List.copyOf(message.target().rooms()), queued);
     }
 
     /**
@@ -332,7 +409,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
         }
         long size;
         try {
-            size = json.writeValueAsBytes(request.args()).length + (event == null ? 0 : event.length());
+            size = JsonSize.of(request.args(), json) + (event == null ? 0 : event.length());
         } catch (JsonProcessingException e) {
             return new PushRefusedException(Reason.INVALID, List.of("args must be JSON values: " + e.getOriginalMessage()));
         }
@@ -894,11 +971,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
      */
     @Override
     public void acked(SiteSocket socket, long messageId, Set<String> queuedRooms) {
-        stats.increment("acks");
+        acks.increment();
         GatewayMeters.Site meters = socket.site().meters();
         meters.acked(1);
         // one publish-to-ack sample per ack, also when the message sat in several of the socket's queues
-        java.util.concurrent.atomic.AtomicBoolean timed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean timed = queuedRooms.size() == 1 ? null : new java.util.concurrent.atomic.AtomicBoolean();
         for (String room : queuedRooms) {
             UserQueue queue = new UserQueue(socket.site().options().name(), room);
             int ticket = inFlight.enter(InFlight.Kind.ACKS);
@@ -908,7 +985,7 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                     stats.increment("acks.failed");
                     failureLog.warn("Could not remove acked message {} from {}: {}", messageId, queue, failure.toString());
                 } else if (outcome == MessageStore.AckOutcome.REMOVED) {
-                    if (timed.compareAndSet(false, true)) {
+                    if (timed == null || timed.compareAndSet(false, true)) {
                         meters.removedByAck(FlakeIdGenerator.timestampMillis(messageId));
                     }
                 } else if (outcome == MessageStore.AckOutcome.RESYNC) {
@@ -945,25 +1022,35 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
     }
 
     /**
-     * Runs a store call on the workers; if it fails, runs it again after 250 ms, 500 ms, 1 s, then
-     * every 2 s, {@value #STORE_RETRIES} times in all, and hands the last outcome to {@code done}.
+     * Runs a store call; if it fails, runs it again after 250 ms, 500 ms, 1 s, then every 2 s,
+     * {@value #STORE_RETRIES} times in all (on the workers), and hands the last outcome to
+     * {@code done}.
+     *
+     * <p>The first attempt runs on the calling thread (the I/O thread that read the ack): a store
+     * must not block its caller ({@link MessageStore}), as the send path's append already relies on,
+     * and a hand-off to the workers per ack cost a thread wake-up on each side, as much CPU as the
+     * removal itself. A call that throws instead of answering a failed stage counts as failed.
      */
     private <T> void retrying(java.util.function.Supplier<CompletionStage<T>> call, int attempt,
             java.util.function.BiConsumer<T, Throwable> done) {
-        CompletableFuture.supplyAsync(call, executor)
-                .thenCompose(stage -> stage)
-                .whenComplete((result, failure) -> {
-                    if (failure != null && attempt + 1 < STORE_RETRIES) {
-                        stats.increment("acks.retried");
-                        long delay = Math.min(2000, 250L << Math.min(attempt, 3));
-                        // the JDK's delayer hands the retry to the workers, which never reject (a
-                        // stopped pool runs it on the delayer's thread), so the ack is always reported
-                        CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
-                                .execute(() -> retrying(call, attempt + 1, done));
-                        return;
-                    }
-                    done.accept(result, failure == null ? null : unwrap(failure));
-                });
+        CompletionStage<T> stage;
+        try {
+            stage = call.get();
+        } catch (RuntimeException e) {
+            stage = CompletableFuture.failedFuture(e);
+        }
+        stage.whenComplete((result, failure) -> {
+            if (failure != null && attempt + 1 < STORE_RETRIES) {
+                stats.increment("acks.retried");
+                long delay = Math.min(2000, 250L << Math.min(attempt, 3));
+                // the JDK's delayer hands the retry to the workers, which never reject (a
+                // stopped pool runs it on the delayer's thread), so the ack is always reported
+                CompletableFuture.delayedExecutor(delay, java.util.concurrent.TimeUnit.MILLISECONDS, executor)
+                        .execute(() -> retrying(call, attempt + 1, done));
+                return;
+            }
+            done.accept(result, failure == null ? null : unwrap(failure));
+        });
     }
 
     private void resync(UserQueue queue) {

@@ -156,12 +156,19 @@ public final class SiteOptions {
     }
 
     static byte[] digest(String key) {
+        MessageDigest sha = SHA_256.get();
+        sha.reset();
+        return sha.digest(key.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One digest per thread: looking one up in the security providers costs more than the hash of a key. */
+    private static final ThreadLocal<MessageDigest> SHA_256 = ThreadLocal.withInitial(() -> {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
-    }
+    });
 
     @Override
     public String toString() {

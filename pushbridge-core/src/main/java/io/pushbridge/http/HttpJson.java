@@ -49,6 +49,12 @@ public final class HttpJson {
             bytes = "{\"error\":\"internal\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
             status = HttpResponseStatus.INTERNAL_SERVER_ERROR;
         }
+        writeBytes(ctx, status, bytes, keepAlive, extraHeaders);
+    }
+
+    /** Writes a response whose body is {@code bytes}, JSON already; as {@link #write}. */
+    public static void writeBytes(ChannelOutboundInvoker ctx, HttpResponseStatus status, byte[] bytes, boolean keepAlive,
+            Map<String, String> extraHeaders) {
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json; charset=utf-8");
         response.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");

@@ -1,5 +1,8 @@
 package io.pushbridge.http;
 
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.channel.ChannelHandler.Sharable;
@@ -22,7 +25,6 @@ import io.pushbridge.gateway.SiteOptions;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -184,19 +186,33 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
                 body.args, Boolean.TRUE.equals(resync));
         template.send(send).whenComplete((result, failure) -> {
             if (failure == null) {
-                HttpJson.write(ctx, HttpResponseStatus.OK, success(result), keepAlive, Map.of());
+                HttpJson.writeBytes(ctx, HttpResponseStatus.OK, success(result), keepAlive, Map.of());
             } else {
                 failure(ctx, keepAlive, failure);
             }
         });
     }
 
-    private static Map<String, Object> success(SendResult result) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("id", result.idString());
-        out.put("rooms", result.rooms());
-        out.put("queued", result.queued());
-        return out;
+    /**
+     * The 200 answer's body, {@code {"id": "...", "rooms": [...], "queued": n}}, written with a
+     * generator (no map, no serializer lookup: it is written once per send).
+     */
+    static byte[] success(SendResult result) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(48 + 24 * result.rooms().size());
+        try (com.fasterxml.jackson.core.JsonGenerator json = JSON.getFactory().createGenerator(out)) {
+            json.writeStartObject();
+            json.writeStringField("id", result.idString());
+            json.writeArrayFieldStart("rooms");
+            for (String room : result.rooms()) {
+                json.writeString(room);
+            }
+            json.writeEndArray();
+            json.writeNumberField("queued", result.queued());
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // a byte array does not fail
+        }
+        return out.toByteArray();
     }
 
     private void failure(ChannelHandlerContext ctx, boolean keepAlive, Throwable failure) {
@@ -268,39 +284,142 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
         @Nullable Boolean resync;
     }
 
+    /**
+     * Reads a JSON body with Jackson's streaming parser, straight into the request's fields (the
+     * args as the same Java values a tree would convert to), without building a tree first. What it
+     * accepts and the problems it names, in their order, are those of reading the body as a tree:
+     * a field given twice counts as its last value, unknown fields are ignored, anything after the
+     * object is not looked at, and a body that is not valid JSON is that one problem.
+     */
     private static Body parseJson(FullHttpRequest request, List<String> problems) {
         Body body = new Body();
-        JsonNode root;
-        try {
-            root = JSON.readTree(request.content().toString(StandardCharsets.UTF_8));
+        // one problem (or none) per field, by the last value of the field, in the order of the answer
+        String[] fieldProblems = new String[FIELDS];
+        try (JsonParser parser = JSON.getFactory().createParser(request.content().toString(StandardCharsets.UTF_8))) {
+            JsonToken first = parser.nextToken();
+            if (first != JsonToken.START_OBJECT) {
+                // an empty body, or another JSON value (read whole: one that is not valid JSON says so)
+                parser.skipChildren();
+                problems.add("body must be a JSON object");
+                return new Body();
+            }
+            boolean sawRooms = false;
+            boolean sawEvent = false;
+            for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+                String name = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (name) {
+                    case "rooms" -> {
+                        sawRooms = true;
+                        body.rooms = stringList(parser, value, "rooms", true, fieldProblems, ROOMS);
+                    }
+                    case "except" -> body.except = stringList(parser, value, "except", false, fieldProblems, EXCEPT);
+                    case "event" -> {
+                        sawEvent = true;
+                        fieldProblems[EVENT] = null;
+                        body.event = "";
+                        if (value == JsonToken.VALUE_NULL) {
+                            fieldProblems[EVENT] = "event is required";
+                        } else if (value != JsonToken.VALUE_STRING) {
+                            parser.skipChildren();
+                            fieldProblems[EVENT] = "event must be a string";
+                        } else {
+                            body.event = parser.getText();
+                        }
+                    }
+                    case "args" -> {
+                        fieldProblems[ARGS] = null;
+                        body.args = List.of();
+                        if (value == JsonToken.START_ARRAY) {
+                            body.args = JSON.readValue(parser, ARGS_TYPE);
+                        } else if (value != JsonToken.VALUE_NULL) {
+                            parser.skipChildren();
+                            fieldProblems[ARGS] = "args must be an array";
+                        }
+                    }
+                    case "resync" -> {
+                        fieldProblems[RESYNC] = null;
+                        body.resync = null;
+                        if (value == JsonToken.VALUE_TRUE || value == JsonToken.VALUE_FALSE) {
+                            body.resync = value == JsonToken.VALUE_TRUE;
+                        } else if (value != JsonToken.VALUE_NULL) {
+                            parser.skipChildren();
+                            fieldProblems[RESYNC] = "resync must be true or false";
+                        }
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            if (parser.currentToken() != JsonToken.END_OBJECT) {
+                throw new JsonParseException(parser, "unterminated object");
+            }
+            if (!sawRooms) {
+                fieldProblems[ROOMS] = "rooms must be a non-empty list of strings";
+                body.rooms = Set.of();
+            }
+            if (!sawEvent) {
+                fieldProblems[EVENT] = "event is required";
+            }
         } catch (IOException e) {
             problems.add("body is not valid JSON");
-            return body;
+            return new Body();
         }
-        if (root == null || !root.isObject()) {
-            problems.add("body must be a JSON object");
-            return body;
-        }
-        body.rooms = stringList(root.get("rooms"), "rooms", true, problems);
-        body.except = root.has("except") ? stringList(root.get("except"), "except", false, problems) : Set.of();
-        JsonNode event = root.get("event");
-        if (event == null || event.isNull()) {
-            problems.add("event is required");
-        } else if (!event.isTextual()) {
-            problems.add("event must be a string");
-        } else {
-            body.event = event.textValue();
-        }
-        body.args = args(root.get("args"), problems);
-        JsonNode resync = root.get("resync");
-        if (resync != null && !resync.isNull()) {
-            if (resync.isBoolean()) {
-                body.resync = resync.booleanValue();
-            } else {
-                problems.add("resync must be true or false");
+        for (String problem : fieldProblems) {
+            if (problem != null) {
+                problems.add(problem);
             }
         }
         return body;
+    }
+
+    /** The fields of a JSON body that can have a problem, in the order of the answer's problems. */
+    private static final int ROOMS = 0;
+    private static final int EXCEPT = 1;
+    private static final int EVENT = 2;
+    private static final int ARGS = 3;
+    private static final int RESYNC = 4;
+    private static final int FIELDS = 5;
+
+    private static final com.fasterxml.jackson.databind.JavaType ARGS_TYPE =
+            JSON.getTypeFactory().constructCollectionType(List.class, Object.class);
+
+    /**
+     * Reads a list of non-empty strings the parser stands at the start of ({@code value}); on a
+     * problem, records it in {@code fieldProblems[slot]}, skips the rest and answers an empty set.
+     */
+    private static Set<String> stringList(JsonParser parser, JsonToken value, String field, boolean required,
+            String[] fieldProblems, int slot) throws IOException {
+        fieldProblems[slot] = null;
+        String shape = field + " must be a " + (required ? "non-empty " : "") + "list of strings";
+        if (value != JsonToken.START_ARRAY) {
+            parser.skipChildren();
+            fieldProblems[slot] = shape;
+            return Set.of();
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (JsonToken item = parser.nextToken(); item != JsonToken.END_ARRAY; item = parser.nextToken()) {
+            if (item == null) {
+                throw new JsonParseException(parser, "unterminated array");
+            }
+            if (item != JsonToken.VALUE_STRING || parser.getTextLength() == 0) {
+                parser.skipChildren();
+                // the rest of the array is read (it must be valid JSON), the list is refused
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    if (parser.currentToken() == null) {
+                        throw new JsonParseException(parser, "unterminated array");
+                    }
+                    parser.skipChildren();
+                }
+                fieldProblems[slot] = field + " must contain only non-empty strings";
+                return Set.of();
+            }
+            out.add(parser.getText());
+        }
+        if (required && out.isEmpty()) {
+            fieldProblems[slot] = shape;
+            return Set.of();
+        }
+        return out;
     }
 
     private static Body parseForm(FullHttpRequest request, List<String> problems) {
@@ -343,22 +462,6 @@ public final class SendApiHandler extends ChannelInboundHandlerAdapter {
             body.resync = parseBoolean(resync.get(0), "resync", problems);
         }
         return body;
-    }
-
-    private static Set<String> stringList(@Nullable JsonNode node, String field, boolean required, List<String> problems) {
-        if (node == null || !node.isArray() || required && node.isEmpty()) {
-            problems.add(field + " must be a " + (required ? "non-empty " : "") + "list of strings");
-            return Set.of();
-        }
-        Set<String> out = new LinkedHashSet<>();
-        for (JsonNode item : node) {
-            if (!item.isTextual() || item.textValue().isEmpty()) {
-                problems.add(field + " must contain only non-empty strings");
-                return Set.of();
-            }
-            out.add(item.textValue());
-        }
-        return out;
     }
 
     @SuppressWarnings("unchecked")
