@@ -453,6 +453,64 @@ public abstract class MessageStoreContractTests {
 
     // ---------------------------------------------------------------- ttl
 
+    // A connected user's queue is the common case, which a store may take a shorter way for: the
+    // same outcomes as an offline user's queue.
+
+    @Test
+    void aConnectedUsersQueueKeepsOrderAcksAndChecksResyncAsAnOfflineOne() throws Exception {
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        await(store.append(q, message(30, "news")));
+        await(store.append(q, message(10, "chat")));
+        await(store.append(q, resyncMessage(20, "news")));
+        await(store.append(q, message(40, "chat")));
+
+        assertThat(ids(await(store.takePending(q)))).containsExactly(30L, 10L, 20L, 40L);
+        assertThat(await(store.ack(q, 10))).isEqualTo(AckOutcome.REMOVED);
+        assertThat(await(store.ack(q, 10))).isEqualTo(AckOutcome.NOT_FOUND);
+        assertThat(await(store.ack(q, 99))).isEqualTo(AckOutcome.NOT_FOUND);
+        assertThat(ids(await(store.takePending(q)))).containsExactly(30L, 20L, 40L);
+        assertThat(await(store.ack(q, 20))).isEqualTo(AckOutcome.RESYNC);
+        assertThat(await(store.takePending(q)).messages()).isEmpty();
+        // the queue takes messages again, and lives while its user is connected
+        await(store.append(q, message(50, "news")));
+        advance(clock, TTL.plus(SECOND));
+        assertThat(ids(await(store.takePending(q)))).containsExactly(50L);
+    }
+
+    @Test
+    void aConnectedUsersQueueOverflowsAsAnOfflineOne() throws Exception {
+        store = createStore(3, TTL, clock);
+        UserQueue q = queue("alice");
+        await(store.connectionOpened(q));
+        for (long id = 1; id <= 3; id++) {
+            assertThat(await(store.append(q, message(id, "news")))).isEqualTo(AppendOutcome.APPENDED);
+        }
+
+        assertThat(await(store.append(q, message(4, "news")))).isEqualTo(AppendOutcome.OVERFLOWED);
+        assertThat(await(store.append(q, message(5, "news")))).isEqualTo(AppendOutcome.APPENDED);
+
+        Pending first = await(store.takePending(q));
+        assertThat(first.resyncCause()).isEqualTo(ResyncCause.OVERFLOW);
+        assertThat(ids(first)).containsExactly(4L, 5L);
+        assertThat(await(store.takePending(q)).resyncRequired()).isFalse();
+    }
+
+    @Test
+    void anAppendRetriedWithTheSameIdKeepsItsPlaceOnceConnectedOrNot() throws Exception {
+        for (boolean connected : new boolean[] {false, true}) {
+            UserQueue q = queue(connected ? "online" : "offline");
+            if (connected) {
+                await(store.connectionOpened(q));
+            }
+            await(store.append(q, message(1, "news")));
+            await(store.append(q, message(2, "news")));
+            assertThat(await(store.append(q, message(1, "news")))).isEqualTo(AppendOutcome.APPENDED);
+
+            assertThat(ids(await(store.takePending(q)))).as("connected: " + connected).containsExactly(1L, 2L);
+        }
+    }
+
     @Test
     void queueIsKeptWhileAConnectionIsOpen() throws Exception {
         UserQueue q = queue("alice");

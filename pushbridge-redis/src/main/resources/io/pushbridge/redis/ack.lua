@@ -1,6 +1,10 @@
 -- ARGV[5] message id. Returns 0 not found, 1 removed, 2 resync (queue cleared).
 local id = ARGV[5]
-if not alive() then return 0 end
+-- The common case, read at once: the user is connected, so the queue is alive and settle() has
+-- nothing to do but drop a lost marker (which such a queue does not have).
+local m = redis.call('HMGET', meta, 'n', 'exp')
+local connected = tonumber(m[1] or '0') > 0 and not m[2]
+if not connected and not alive() then return 0 end
 local value = redis.call('HGET', msgs, id)
 if not value then return 0 end
 local event, checked = header(value)
@@ -20,5 +24,9 @@ if checked then
 end
 redis.call('ZREM', ids, id)
 redis.call('HDEL', msgs, id)
-settle()
+if connected then
+  redis.call('DEL', lost_key)
+else
+  settle()
+end
 return 1
