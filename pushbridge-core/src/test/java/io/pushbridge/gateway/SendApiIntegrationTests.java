@@ -193,6 +193,16 @@ class SendApiIntegrationTests {
             {"not json", "body is not valid JSON"},
             {"[1,2]", "body must be a JSON object"},
             {"{\"rooms\":[\"user_bad\"],\"event\":\"e\",\"resync\":\"maybe\"}", "resync must be true or false"},
+            // a field given twice counts as its last value, as when the body was read as a tree
+            {"{\"rooms\":[\"user_bad\"],\"event\":\"e\",\"event\":null}", "event is required"},
+            {"{\"rooms\":[\"user_bad\"],\"rooms\":[[\"user_bad\"]],\"event\":\"e\"}", "rooms must contain only non-empty strings"},
+            {"{\"rooms\":[\"user_bad\", \"\"],\"event\":\"e\"}", "rooms must contain only non-empty strings"},
+            {"{\"rooms\":[\"user_bad\"],\"event\":{\"e\":1}}", "event must be a string"},
+            {"{\"rooms\":[\"user_bad\"],\"event\":\"e\",\"except\":null}", "except must be a list of strings"},
+            {"{\"rooms\":[\"user_bad\"],\"event\":\"e\",\"args\":[1,{\"a\":[2", "body is not valid JSON"},
+            {"{\"rooms\":[\"user_bad\"],\"event\":\"e\",\"args\":[1]", "body is not valid JSON"},
+            {"", "body must be a JSON object"},
+            {"null", "body must be a JSON object"},
         };
         for (String[] c : cases) {
             HttpResponse<String> response = post("?site=news&apiKey=" + TestGateways.API_KEY, "application/json", c[0]);
@@ -203,6 +213,12 @@ class SendApiIntegrationTests {
         }
         HttpResponse<String> both = post("?site=news&apiKey=" + TestGateways.API_KEY, "application/json", "{\"rooms\":[],\"args\":3}");
         assertThat(json(both).get("errors")).hasSize(3);
+        // every problem of the body, in the order of its fields in the answer, and only those of a valid JSON body
+        HttpResponse<String> all = post("?site=news&apiKey=" + TestGateways.API_KEY, "application/json",
+                "{\"resync\":1,\"args\":{},\"event\":2,\"except\":[3],\"rooms\":\"r\",\"other\":[{\"x\":[]}]}");
+        assertThat(json(all).get("errors").toString()).isEqualTo("[\"rooms must be a non-empty list of strings\","
+                + "\"except must contain only non-empty strings\",\"event must be a string\",\"args must be an array\","
+                + "\"resync must be true or false\"]");
         HttpResponse<String> badResync = post("?site=news&apiKey=" + TestGateways.API_KEY + "&resync=perhaps", "application/json",
                 "{\"rooms\":[\"user_bad\"],\"event\":\"e\"}");
         assertThat(badResync.statusCode()).isEqualTo(400);
