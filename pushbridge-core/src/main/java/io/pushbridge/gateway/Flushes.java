@@ -72,6 +72,7 @@ final class Flushes {
                     group.loop.execute(group);
                 } catch (java.util.concurrent.RejectedExecutionException e) {
                     // the loop is shutting down with the gateway: its channels are closing
+                    group.sockets.forEach(SiteSocket::flushStarted);
                 }
             }
         }

@@ -8,6 +8,7 @@ import com.corundumstudio.socketio.messages.OutPacketMessage;
 import com.corundumstudio.socketio.protocol.Packet;
 import com.corundumstudio.socketio.protocol.PacketEncoder;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -37,8 +38,11 @@ final class GatewayEncoder extends EncoderHandler {
     /** The size of each piece of a packet split into continuation frames (as netty-socketio splits). */
     private static final int FRAGMENT_SIZE = 8192;
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayEncoder.class);
+
     private final PacketEncoder encoder;
     private final int maxFramePayload;
+    private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
     GatewayEncoder(Configuration configuration, PacketEncoder encoder) throws IOException {
         super(configuration, encoder);
@@ -57,59 +61,68 @@ final class GatewayEncoder extends EncoderHandler {
 
     /**
      * Writes every packet waiting in the session's WebSocket queue, then flushes once. The promise
-     * completes with the last frame's write (frames of one channel complete in order), at once when
-     * nothing waited.
+     * completes with the last write (the writes of one channel complete in order). A packet that
+     * cannot be encoded is dropped with a rate-limited warning; the others still leave.
      */
-    void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise) throws IOException {
+    void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise) {
         Queue<Packet> queue = head.getPacketsQueue(Transport.WEBSOCKET);
         WebSocketFrame previous = null;
         Packet packet;
-        try {
-            while ((packet = queue.poll()) != null) {
-                ByteBuf bytes;
-                if (packet instanceof EncodedEvent event) {
-                    bytes = event.bytes();
-                } else {
-                    bytes = encoder.allocateBuffer(ctx.alloc());
-                    try {
-                        encoder.encodePacket(packet, bytes, ctx.alloc(), true);
-                    } catch (IOException | RuntimeException e) {
-                        bytes.release();
-                        throw e;
-                    }
-                }
+        while ((packet = queue.poll()) != null) {
+            ByteBuf bytes;
+            try {
+                bytes = encode(ctx, packet);
+            } catch (IOException | RuntimeException e) {
+                // this packet cannot be written; the ones after it still are
+                failureLog.warn("Dropped a packet for session {} that could not be encoded: {}", head.getSessionId(), e.toString());
+                continue;
+            }
+            try {
                 if (!bytes.isReadable()) {
-                    bytes.release();
-                } else if (bytes.readableBytes() > maxFramePayload) {
-                    // a text message in pieces: every piece but the last written now
-                    previous = write(ctx, previous, new TextWebSocketFrame(false, 0, bytes.readRetainedSlice(FRAGMENT_SIZE)));
-                    while (bytes.readableBytes() > FRAGMENT_SIZE) {
-                        previous = write(ctx, previous, new ContinuationWebSocketFrame(false, 0, bytes.readRetainedSlice(FRAGMENT_SIZE)));
-                    }
-                    previous = write(ctx, previous, new ContinuationWebSocketFrame(true, 0, bytes.readRetainedSlice(bytes.readableBytes())));
-                    bytes.release();
+                    // nothing to write
+                } else if (bytes.readableBytes() <= maxFramePayload) {
+                    previous = write(ctx, previous, new TextWebSocketFrame(bytes.retain()));
                 } else {
-                    previous = write(ctx, previous, new TextWebSocketFrame(bytes));
+                    // a text message in pieces
+                    previous = write(ctx, previous, new TextWebSocketFrame(false, 0,
+                            bytes.readRetainedSlice(Math.min(FRAGMENT_SIZE, bytes.readableBytes() - 1))));
+                    while (bytes.isReadable()) {
+                        int n = Math.min(FRAGMENT_SIZE, bytes.readableBytes());
+                        previous = write(ctx, previous, new ContinuationWebSocketFrame(n == bytes.readableBytes(), 0,
+                                bytes.readRetainedSlice(n)));
+                    }
                 }
-                for (ByteBuf attachment : packet.getAttachments()) {
-                    ByteBuf frame = encoder.allocateBuffer(ctx.alloc());
-                    frame.writeBytes(attachment, attachment.readerIndex(), attachment.readableBytes());
-                    previous = write(ctx, previous, new BinaryWebSocketFrame(frame));
-                }
+            } finally {
+                bytes.release();
             }
-        } catch (IOException | RuntimeException e) {
-            // what was encoded before still leaves; the failure goes to the promise (Netty completes it)
-            if (previous != null) {
-                ctx.write(previous);
-                ctx.flush();
+            for (ByteBuf attachment : packet.getAttachments()) {
+                ByteBuf frame = encoder.allocateBuffer(ctx.alloc());
+                frame.writeBytes(attachment, attachment.readerIndex(), attachment.readableBytes());
+                previous = write(ctx, previous, new BinaryWebSocketFrame(frame));
             }
-            throw e;
         }
         if (previous != null) {
             ctx.write(previous, promise);
-            ctx.flush();
         } else {
-            promise.trySuccess();
+            // nothing waited (an earlier write took it): the promise completes once what was written
+            // before has left, so that a close on it (netty-socketio's disconnect) loses nothing
+            ctx.write(Unpooled.EMPTY_BUFFER, promise);
+        }
+        ctx.flush();
+    }
+
+    /** The packet's bytes: an {@link EncodedEvent}'s own, any other encoded by netty-socketio's encoder. */
+    private ByteBuf encode(ChannelHandlerContext ctx, Packet packet) throws IOException {
+        if (packet instanceof EncodedEvent event) {
+            return event.bytes();
+        }
+        ByteBuf bytes = encoder.allocateBuffer(ctx.alloc());
+        try {
+            encoder.encodePacket(packet, bytes, ctx.alloc(), true);
+            return bytes;
+        } catch (IOException | RuntimeException e) {
+            bytes.release();
+            throw e;
         }
     }
 

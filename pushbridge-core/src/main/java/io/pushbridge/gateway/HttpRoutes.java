@@ -194,6 +194,11 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             // after an upgrade, a poll would hang: netty-socketio no longer answers it
             return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "polling_after_upgrade");
         }
+        if (current == Transport.WEBSOCKET && "websocket".equals(transport.get(0))) {
+            // a session has one WebSocket: netty-socketio would move the session to a second one
+            // and leave the first open, out of its tables (no client does this; a stolen sid might)
+            return refusal(ctx, HttpResponseStatus.BAD_REQUEST, 3, "Bad request", "second_websocket");
+        }
         return Verdict.ALLOW;
     }
 

@@ -52,7 +52,13 @@ final class Outgoing {
         if (done instanceof EncodedEvent event && event.isFor(namespace)) {
             return event;
         }
-        EncodedEvent event = EncodedEvent.encode(json, namespace, message.event(), message.args());
+        EncodedEvent event;
+        try {
+            event = EncodedEvent.encode(json, namespace, message.event(), message.args());
+        } catch (RuntimeException e) {
+            // left to netty-socketio's own encoding, which fails (and says so) as it always did
+            event = null;
+        }
         encoded = event == null ? NOT_ENCODABLE : event;
         return event;
     }

@@ -708,7 +708,8 @@ final class SiteSocket {
     /** The session's WebSocket connection, once it has one; guarded by this. */
     private @Nullable Channel webSocket(ClientHead head) {
         Channel channel = webSocket;
-        if (channel == null) {
+        if (channel == null || !head.isTransportChannel(channel, Transport.WEBSOCKET)) {
+            // first use, or netty-socketio bound the session to another connection since
             channel = OutboundBacklog.channel(head, Transport.WEBSOCKET);
             webSocket = channel;
         }

@@ -37,6 +37,8 @@ public enum BadInput {
     HTTP_SESSION_ID(EntryPoint.HTTP, "session_id", "refused.http.session_id"),
     /** A long-polling request of a session that upgraded to WebSocket. */
     HTTP_POLLING_AFTER_UPGRADE(EntryPoint.HTTP, "polling_after_upgrade", "refused.http.polling_after_upgrade"),
+    /** A second WebSocket for a session that already has one (netty-socketio would move the session to it). */
+    HTTP_SECOND_WEBSOCKET(EntryPoint.HTTP, "second_websocket", "refused.http.second_websocket"),
     /** An HTTP body over the limit (any request), or a send API body over the message size limit. */
     HTTP_TOO_LARGE(EntryPoint.HTTP, "too_large", "refused.http.too_large", "refused.send.too_large"),
     /** A send API request that is not a POST, or an Engine.IO session request that is not a GET, POST or OPTIONS. */
