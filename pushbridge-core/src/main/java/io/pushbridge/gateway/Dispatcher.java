@@ -916,10 +916,11 @@ final class Dispatcher implements PushTemplate, Router.Receiver, SiteSocket.AckS
                 }
             }
         } finally {
+            // counted before the writes go out, so that a client never sees a message its count lacks
+            stats.add("emits", n);
+            site.meters().emitted(n);
             flushes.run();
         }
-        stats.add("emits", n);
-        site.meters().emitted(n);
         return n;
     }
 
