@@ -59,7 +59,6 @@ public final class RedisConnector implements AutoCloseable {
 
     private final Mode mode;
     private final String description;
-    private final Duration commandTimeout;
     private final ClientResources resources;
     private final boolean ownsResources;
     private final @Nullable RedisClient client;
@@ -67,7 +66,6 @@ public final class RedisConnector implements AutoCloseable {
     private final RedisClusterAsyncCommands<byte[], byte[]> commands;
     private final AutoCloseable commandConnection;
     private final List<StatefulRedisPubSubConnection<byte[], byte[]>> pubSubs = new ArrayList<>();
-    private final List<StatefulRedisConnection<byte[], byte[]>> dedicated = new ArrayList<>();
     /** The standalone or Sentinel URI (null on Cluster), for new pub/sub connections. */
     private @Nullable RedisURI uri;
 
@@ -78,7 +76,6 @@ public final class RedisConnector implements AutoCloseable {
         this.resources = b.resources != null ? b.resources : DefaultClientResources.builder()
                 .reconnectDelay(() -> Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
                 .build();
-        this.commandTimeout = b.commandTimeout;
         TimeoutOptions timeouts = TimeoutOptions.builder().fixedTimeout(b.commandTimeout).build();
         SocketOptions socket = SocketOptions.builder().connectTimeout(b.connectTimeout).keepAlive(true).build();
         try {
@@ -147,11 +144,6 @@ public final class RedisConnector implements AutoCloseable {
         return mode == Mode.CLUSTER;
     }
 
-    /** How long a command may take before it fails. */
-    public Duration commandTimeout() {
-        return commandTimeout;
-    }
-
     /** The shared command API (standalone, Sentinel and Cluster alike). */
     public RedisClusterAsyncCommands<byte[], byte[]> commands() {
         return commands;
@@ -163,21 +155,6 @@ public final class RedisConnector implements AutoCloseable {
                 ? clusterClient.connectPubSub(ByteArrayCodec.INSTANCE)
                 : Objects.requireNonNull(client).connectPubSub(ByteArrayCodec.INSTANCE, Objects.requireNonNull(uri));
         pubSubs.add(c);
-        return c;
-    }
-
-    /**
-     * A command connection of its own, for blocking commands (which would hold up every other
-     * command on the shared one), closed with this connector; {@code null} on Cluster, where one
-     * connection does not reach every shard.
-     */
-    public synchronized @Nullable StatefulRedisConnection<byte[], byte[]> newDedicated() {
-        if (clusterClient != null) {
-            return null;
-        }
-        StatefulRedisConnection<byte[], byte[]> c = Objects.requireNonNull(client).connect(ByteArrayCodec.INSTANCE,
-                Objects.requireNonNull(uri));
-        dedicated.add(c);
         return c;
     }
 
@@ -204,12 +181,6 @@ public final class RedisConnector implements AutoCloseable {
             }
         }
         pubSubs.clear();
-        for (StatefulRedisConnection<byte[], byte[]> c : dedicated) {
-            if (c.isOpen()) {
-                c.closeAsync();
-            }
-        }
-        dedicated.clear();
         try {
             commandConnection.close();
         } catch (Exception e) {

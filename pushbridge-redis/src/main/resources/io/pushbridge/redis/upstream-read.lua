@@ -4,9 +4,7 @@
 -- consumer name), ARGV[2] the group, ARGV[3] the count, ARGV[4] the id to read after ('>': new ones).
 -- Returns {0} when the lease is not this node's, else {1, the XREADGROUP reply (nil when empty)}, and
 -- for a read of this node's pending entries (ARGV[4] not '>') a third element: how many times the
--- first of them had been delivered before this read (from XPENDING; the read adds one). A read of
--- new records that found none answers {1, nil, 0, the id of the stream's last entry ('0-0' when it
--- has none)}: a blocking XREAD after that id wakes the reader when the next record arrives.
+-- first of them had been delivered before this read (from XPENDING; the read adds one).
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return {0}
 end
@@ -21,13 +19,4 @@ if ARGV[4] ~= '>' then
     before = pending[1][4]
   end
 end
-local read = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[2], ARGV[4])
-if not read and ARGV[4] == '>' then
-  local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
-  local id = '0-0'
-  if last[1] then
-    id = last[1][1]
-  end
-  return {1, false, 0, id}
-end
-return {1, read, before}
+return {1, redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[1], 'COUNT', ARGV[3], 'STREAMS', KEYS[2], ARGV[4]), before}

@@ -105,11 +105,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Order.</b> Each partition is handled one record at a time, in stream order, so the records
  * of one socket (which all go to the partition of its socket id) reach the listener in order, each
- * after the stage of the previous one completed; partitions run in parallel. An idle partition
- * waits for its next record in one blocking {@code XREAD} that this node makes for all its idle
- * partitions, on a connection of its own (never on the shared one), and reads as soon as a record
- * arrives; it reads again at least every half second (or half the command timeout), as it does
- * on Redis Cluster, where idle partitions are polled every 10 to 50 ms instead.
+ * after the stage of the previous one completed; partitions run in parallel. Idle partitions are
+ * polled (no blocking read on the shared connection) every 10 to 50 ms.
  *
  * <p><b>Refusals.</b> A stage that fails with {@link PushRefusedException} is the listener's answer,
  * not a failure: the record is acknowledged at once and a client waiting for an answer gets the
@@ -203,8 +200,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
     private final AtomicLong errors = new AtomicLong();
     private final RateLimitedLog warnings = new RateLimitedLog(log, 1000);
     private final Executor onWorkers = this::runOnWorker;
-    /** Wakes idle partitions when their streams get records; null on Cluster (idle partitions poll). */
-    private volatile @Nullable Wakeups wakeups;
 
     private final Object lifecycle = new Object();
     /** Guards {@link #running} against a rebalancing round that is about to start. */
@@ -348,12 +343,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 connection.closeAsync();
                 throw e;
             }
-            io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> dedicated = connector.newDedicated();
-            if (dedicated != null) {
-                long block = Math.max(10, Math.min(500, connector.commandTimeout().toMillis() / 2));
-                // start() blocks: the id comes within the command timeout, or the start fails
-                wakeups = new Wakeups(dedicated, dedicated.sync().clientId(), block);
-            }
             String name = nodeId;
             ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
                 Thread t = new Thread(r, "pushbridge-upstream-" + name);
@@ -419,11 +408,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                 Thread.currentThread().interrupt();
             } catch (ExecutionException | TimeoutException e) {
                 log.debug("[{}] Renewing the leases before stopping failed: {}", nodeId, e.toString());
-            }
-            Wakeups waiting = wakeups;
-            if (waiting != null) {
-                waiting.wakeAll(); // idle partitions end their loops now
-                waiting.close();
             }
             List<CompletableFuture<Void>> finishing = new ArrayList<>();
             for (Partition partition : allPartitions()) {
@@ -539,9 +523,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         m.put("replies", replies.get());
         m.put("partitions_owned", allPartitions().stream().filter(p -> p.held && !p.lost).count());
         m.put("errors", errors.get());
-        Wakeups w = wakeups;
-        m.put("partitions_waiting", w == null ? 0L : w.waiting());
-        m.put("partitions_woken", w == null ? 0L : w.woken.get());
         return m;
     }
 
@@ -675,10 +656,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         if (kept.size() > target) {
             for (Partition partition : kept.subList(target, kept.size())) {
                 partition.releasing = true;
-                Wakeups waiting = wakeups;
-                if (waiting != null) {
-                    waiting.wake(partition); // an idle one gives it back now
-                }
                 log.debug("[{}] Giving {} back after its current batch ({} live application nodes, {} partitions each)",
                         nodeId, partition, liveNodes, target);
             }
@@ -883,13 +860,9 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
                         long before = reply.size() > 2 && reply.get(2) instanceof Long n ? n : 0L;
                         List<StreamEntry> entries = entries(reply.size() > 1 ? reply.get(1) : null, before);
                         if (entries.isEmpty()) {
-                            Wakeups waiting = wakeups;
                             if (!NEW_RECORDS.equals(from)) {
                                 cursor = NEW_RECORDS;
                                 read();
-                            } else if (waiting != null && reply.size() > 3 && reply.get(3) instanceof byte[] last) {
-                                pollMillis = 0;
-                                waiting.await(this, new String(last, StandardCharsets.UTF_8));
                             } else {
                                 pollMillis = pollMillis == 0 ? FIRST_POLL_MILLIS : Math.min(MAX_POLL_MILLIS, pollMillis * 2);
                                 later(pollMillis, this::read);
@@ -975,172 +948,6 @@ public final class RedisUpstreamConsumer implements GatewayExtension {
         @Override
         public String toString() {
             return "partition " + index + " of site '" + site + "'";
-        }
-    }
-
-    // ---- waiting for records -----------------------------------------------------------------------
-
-    /**
-     * Wakes the idle partitions of this node when their streams get a record: one {@code XREAD BLOCK}
-     * on a connection of its own, after the last entry each partition saw (so that a record added
-     * between a partition's empty read and the wait is not missed). A partition that registers while
-     * the wait is under way interrupts it ({@code CLIENT UNBLOCK}), so that the next wait includes
-     * it. When the wait times out, fails, or the consumer stops, every partition it covered reads
-     * again (the partition loop then polls, stops, or gives its lease back as it would have).
-     * Thread-safe.
-     */
-    private final class Wakeups {
-        private final io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> connection;
-        private final long clientId;
-        private final long blockMillis;
-        /** Idle partitions and the last entry id each saw; guarded by this. */
-        private final Map<Partition, String> waiting = new LinkedHashMap<>();
-        /** Guarded by this. */
-        private boolean reading;
-        /** A CLIENT UNBLOCK was sent for the wait under way; guarded by this. */
-        private boolean interrupted;
-        /** Counts the waits sent, so that an interruption knows whether its wait is still under way; guarded by this. */
-        private long waits;
-
-        Wakeups(io.lettuce.core.api.StatefulRedisConnection<byte[], byte[]> connection, long clientId, long blockMillis) {
-            this.connection = connection;
-            this.clientId = clientId;
-            this.blockMillis = blockMillis;
-        }
-
-        /** The partition read nothing after {@code lastId}: it reads again when its stream has more. */
-        void await(Partition partition, String lastId) {
-            synchronized (this) {
-                waiting.put(partition, lastId);
-                if (reading) {
-                    if (!interrupted) {
-                        interrupted = true;
-                        unblock(waits, 0);
-                    }
-                    return;
-                }
-                reading = true;
-            }
-            waitNext();
-        }
-
-        /** The partition reads now if it is waiting (it is to stop or give its lease back). */
-        void wake(Partition partition) {
-            boolean was;
-            synchronized (this) {
-                was = waiting.remove(partition) != null;
-            }
-            if (was) {
-                runOnWorker(partition::read);
-            }
-        }
-
-        /** How many times a record's arrival woke a waiting partition. */
-        final AtomicLong woken = new AtomicLong();
-
-        synchronized long waiting() {
-            return waiting.size();
-        }
-
-        /** Closes the connection (a wait under way fails: the partitions it covered read, and end). */
-        void close() {
-            connection.closeAsync();
-        }
-
-        /** Every waiting partition reads now. */
-        void wakeAll() {
-            List<Partition> all;
-            synchronized (this) {
-                all = new ArrayList<>(waiting.keySet());
-                waiting.clear();
-            }
-            all.forEach(p -> runOnWorker(p::read));
-        }
-
-        /**
-         * Interrupts wait number {@code wait}. It goes on another connection than the wait, so it may
-         * reach Redis first, while the wait is not blocked yet (CLIENT UNBLOCK answers 0): it is sent
-         * again a millisecond later, while that wait is under way (at most the wait's timeout).
-         */
-        private void unblock(long wait, int attempt) {
-            try {
-                ((io.lettuce.core.api.async.RedisServerAsyncCommands<byte[], byte[]>) redis)
-                        .clientUnblock(clientId, io.lettuce.core.UnblockType.TIMEOUT)
-                        .whenComplete((n, failure) -> {
-                            if (failure != null) {
-                                log.debug("[{}] Interrupting the wait for records failed: {}", nodeId, failure.toString());
-                            } else if (n != null && n == 0L && attempt < blockMillis && stillWaiting(wait)) {
-                                delay(1).whenComplete((v, stopped) -> {
-                                    if (stopped == null && stillWaiting(wait)) {
-                                        unblock(wait, attempt + 1);
-                                    }
-                                });
-                            }
-                        });
-            } catch (RuntimeException e) {
-                log.debug("[{}] Interrupting the wait for records failed: {}", nodeId, e.toString());
-            }
-        }
-
-        private synchronized boolean stillWaiting(long wait) {
-            return reading && waits == wait;
-        }
-
-        @SuppressWarnings("unchecked")
-        private void waitNext() {
-            Map<Partition, String> covered;
-            synchronized (this) {
-                if (waiting.isEmpty() || !running || closed) {
-                    reading = false;
-                    if (!waiting.isEmpty()) {
-                        List<Partition> left = new ArrayList<>(waiting.keySet());
-                        waiting.clear();
-                        left.forEach(p -> runOnWorker(p::read));
-                    }
-                    return;
-                }
-                covered = new LinkedHashMap<>(waiting);
-                interrupted = false;
-                waits++;
-            }
-            XReadArgs.StreamOffset<byte[]>[] offsets = covered.entrySet().stream()
-                    .map(e -> XReadArgs.StreamOffset.from(e.getKey().stream, e.getValue()))
-                    .toArray(XReadArgs.StreamOffset[]::new);
-            long sentAt = System.nanoTime();
-            CompletionStage<List<io.lettuce.core.StreamMessage<byte[], byte[]>>> read;
-            try {
-                read = connection.async().xread(XReadArgs.Builder.block(blockMillis).count(1), offsets);
-            } catch (RuntimeException e) {
-                read = CompletableFuture.failedFuture(e);
-            }
-            read.whenComplete((messages, failure) -> {
-                java.util.Set<String> arrived = new java.util.HashSet<>();
-                if (messages != null) {
-                    for (io.lettuce.core.StreamMessage<byte[], byte[]> m : messages) {
-                        arrived.add(new String(m.getStream(), StandardCharsets.UTF_8));
-                    }
-                }
-                boolean timedOut = failure != null
-                        || arrived.isEmpty() && System.nanoTime() - sentAt >= TimeUnit.MILLISECONDS.toNanos(blockMillis);
-                List<Partition> wake = new ArrayList<>();
-                synchronized (this) {
-                    boolean everyone = timedOut || !interrupted && arrived.isEmpty();
-                    for (Partition p : covered.keySet()) {
-                        boolean hasRecords = arrived.contains(p.streamKey);
-                        if ((everyone || hasRecords) && waiting.remove(p) != null) {
-                            wake.add(p);
-                            if (hasRecords) {
-                                woken.incrementAndGet();
-                            }
-                        }
-                    }
-                }
-                if (failure != null) {
-                    log.debug("[{}] Waiting for upstream records failed: {}", nodeId, failure.toString());
-                }
-                wake.forEach(p -> runOnWorker(p::read));
-                waitNext();
-            });
         }
     }
 

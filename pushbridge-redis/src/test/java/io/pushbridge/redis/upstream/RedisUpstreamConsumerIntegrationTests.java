@@ -485,30 +485,6 @@ class RedisUpstreamConsumerIntegrationTests {
         assertThat(pending()).isZero();
     }
 
-    @Test
-    void idlePartitionsWaitForRecordsAndAreWokenByOne() throws Exception {
-        AppNode a = start("app-a", new Recorder("app-a"), b -> { });
-        await(() -> a.owned() == PARTITIONS, "the node owns every partition");
-        await(() -> a.stat("partitions_waiting") == PARTITIONS, "every idle partition waits for records");
-        // a wait that ends by its timeout wakes every partition too (they read, as a poll would):
-        // records keep coming until one of them woke its partition by arriving
-        int seq = 0;
-        while (a.stat("partitions_woken") == 0 && seq < 50) {
-            append(event("s-1", ++seq), null);
-            int expected = seq;
-            await(() -> seqsOf("s-1").size() == expected, "record " + expected + " handled");
-            await(() -> a.stat("partitions_waiting") == PARTITIONS, "the partitions wait again");
-        }
-        assertThat(a.stat("partitions_woken")).isPositive();
-        assertThat(seqsOf("s-1")).isEqualTo(range(seq + 1).subList(1, seq + 1));
-        assertThat(a.consumer.stats()).containsEntry("errors", 0L).containsEntry("handled", (long) seq);
-
-        // a stopping node wakes its waiting partitions, which end their loops
-        a.gateway.stop(Duration.ofSeconds(2));
-        assertThat(a.stat("partitions_waiting")).isZero();
-        assertThat(pending()).isZero();
-    }
-
     // ---- fixtures --------------------------------------------------------------------------------
 
     /** An application node: its own connection, a headless gateway, the consumer as its extension. */
