@@ -27,8 +27,10 @@ import org.jspecify.annotations.Nullable;
  *   <li>Each operation is atomic for its queue.</li>
  * </ul>
  *
- * <p>Every method answers with a stage and must not block the caller; the gateway calls them from
- * its worker threads and from whatever thread completes a previous stage.
+ * <p>Every method answers with a stage and must not block the caller: the gateway calls them from
+ * its worker threads, from its Netty I/O threads (the removal of an acked message, straight from the
+ * thread that read the ack) and from whatever thread completes a previous stage. A store over a
+ * blocking client hands its calls to a thread pool of its own and answers with that stage.
  */
 public interface MessageStore {
 

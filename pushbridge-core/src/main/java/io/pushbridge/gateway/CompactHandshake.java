@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * query's {@code EIO} and {@code transport}, a URL with nothing else) shared between sessions. At
  * 10,000 idle connections that is about a kilobyte per connection.
  *
- * <p>Values that identify a client or a request ({@code Sec-WebSocket-Key}, cookies, tokens, the
+ * <p>Values that identify a client or a request ({@code Sec-WebSocket-Key}, cookies, tokens (also
+ * in {@code Sec-WebSocket-Protocol}, where some clients carry one), the
  * addresses in {@code X-Forwarded-For}, a cache-busting {@code t}) are kept as they are and never
  * shared: sharing them would only fill the table. The table is bounded ({@link #MAX_SHARED}
  * strings of at most {@link #MAX_SHARED_LENGTH} characters); once full, later strings are kept
@@ -46,7 +47,7 @@ final class CompactHandshake {
     static final int MAX_SHARED_LENGTH = 512;
     /** Headers whose values are the same for many clients (lower case). */
     static final Set<String> SHARED_VALUES = Set.of("host", "connection", "upgrade", "sec-websocket-version",
-            "sec-websocket-extensions", "sec-websocket-protocol", "user-agent", "accept", "accept-encoding",
+            "sec-websocket-extensions", "user-agent", "accept", "accept-encoding",
             "accept-language", "origin", "cache-control", "pragma", "content-type", "sec-fetch-site",
             "sec-fetch-mode", "sec-fetch-dest", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform");
     /** Query parameters whose values are the same for many clients. */
