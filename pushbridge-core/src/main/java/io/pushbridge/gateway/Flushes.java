@@ -38,8 +38,11 @@ final class Flushes {
         }
     }
 
-    /** A few event loops (twice the cores by default): a list beats a map. */
-    private final List<Group> groups = new ArrayList<>(4);
+    /**
+     * A few event loops (twice the cores by default): a list beats a map. Made on the first add: a
+     * delivery to sockets that need no WebSocket write (long-polling, held back) allocates nothing.
+     */
+    private @org.jspecify.annotations.Nullable List<Group> groups;
 
     /** Writes the socket's queue out at {@link #run}, on its channel's loop, unless a write is already scheduled. */
     void add(SiteSocket socket, Channel channel) {
@@ -47,6 +50,9 @@ final class Flushes {
             return;
         }
         EventLoop loop = channel.eventLoop();
+        if (groups == null) {
+            groups = new ArrayList<>(4);
+        }
         Group group = null;
         for (Group g : groups) {
             if (g.loop == loop) {
@@ -64,6 +70,9 @@ final class Flushes {
 
     /** Hands each loop its writes (the caller's own loop writes now). */
     void run() {
+        if (groups == null) {
+            return;
+        }
         for (Group group : groups) {
             if (group.loop.inEventLoop()) {
                 group.run();
@@ -76,6 +85,6 @@ final class Flushes {
                 }
             }
         }
-        groups.clear();
+        groups = null;
     }
 }
