@@ -17,6 +17,7 @@ record BenchOptions(
         int fanoutRate,
         int targetedRate,
         List<Integer> stormClients,
+        int stormWarmConnections,
         int warmupSeconds,
         int measureSeconds,
         int repeats,
@@ -31,7 +32,7 @@ record BenchOptions(
     static final List<String> SCENARIOS = List.of("fanout", "targeted", "reliable", "storm", "cluster");
     static final List<String> SERVERS = List.of("pushbridge", "reference");
     private static final List<String> VALUED = List.of("--scenarios", "--servers", "--clients", "--rate", "--targeted-rate",
-            "--storm", "--warmup", "--measure", "--repeats", "--workers", "--connect-concurrency", "--jvm-args", "--output");
+            "--storm", "--storm-warm", "--warmup", "--measure", "--repeats", "--workers", "--connect-concurrency", "--jvm-args", "--output");
 
     static final String USAGE = """
             Usage: LoadBenchmark [options]   (./mvnw -B -Pbench -DskipTests verify -Dbench.args="[options]")
@@ -42,6 +43,9 @@ record BenchOptions(
                                     messages a second to the room everyone is in (default 40000)
               --targeted-rate N     sends per second of targeted and reliable, each to one random user (default 2000)
               --storm LIST          connection counts of the storm scenario (default 1000,5000,10000)
+              --storm-warm N        connections opened and closed before the warm storm, a storm of the
+                                    largest count measured once the JIT has compiled the connect path
+                                    (default 30000; 0: no warm storm)
               --warmup S            seconds of warm-up load before each measured window (default 10)
               --measure S           seconds of the measured window (default 20)
               --repeats N           runs of each server per scenario, alternating (default 2)
@@ -60,6 +64,7 @@ record BenchOptions(
         Integer fanoutRate = null;
         Integer targetedRate = null;
         List<Integer> storm = null;
+        Integer stormWarm = null;
         Integer warmup = null;
         Integer measure = null;
         Integer repeats = null;
@@ -112,6 +117,7 @@ record BenchOptions(
                 case "--rate" -> fanoutRate = positive(option, value);
                 case "--targeted-rate" -> targetedRate = positive(option, value);
                 case "--storm" -> storm = Arrays.stream(value.split(",")).map(v -> positive(option, v.trim())).toList();
+                case "--storm-warm" -> stormWarm = nonNegative(option, value);
                 case "--warmup" -> warmup = nonNegative(option, value);
                 case "--measure" -> measure = positive(option, value);
                 case "--repeats" -> repeats = positive(option, value);
@@ -129,6 +135,7 @@ record BenchOptions(
                 or(fanoutRate, quick ? 1000 : 40000),
                 or(targetedRate, quick ? 100 : 2000),
                 storm != null ? storm : quick ? List.of(200) : List.of(1000, 5000, 10000),
+                or(stormWarm, quick ? 0 : 30000),
                 or(warmup, quick ? 1 : 10),
                 or(measure, quick ? 2 : 20),
                 or(repeats, quick ? 1 : 2),

@@ -18,6 +18,7 @@ class BenchOptionsTests {
         assertThat(options.fanoutRate()).isEqualTo(40000);
         assertThat(options.fanoutSendsPerSecond()).isEqualTo(40.0);
         assertThat(options.stormClients()).containsExactly(1000, 5000, 10000);
+        assertThat(options.stormWarmConnections()).isEqualTo(30000);
         assertThat(options.repeats()).isEqualTo(2);
         assertThat(options.quick()).isFalse();
     }
@@ -30,14 +31,16 @@ class BenchOptionsTests {
         assertThat(options.measureSeconds()).isEqualTo(2);
         assertThat(options.repeats()).isEqualTo(1);
         assertThat(options.stormClients()).containsExactly(200);
+        assertThat(options.stormWarmConnections()).isZero();
     }
 
     @Test
     void readsOptionsGivenAsOneStringAsMavenMayPassThem() {
-        BenchOptions options = BenchOptions.parse("--scenarios fanout,storm --storm=500,1000 --repeats 3 --jvm-args \"-Xmx2g -XX:+UseG1GC\"");
+        BenchOptions options = BenchOptions.parse("--scenarios fanout,storm --storm=500,1000 --storm-warm 2000 --repeats 3 --jvm-args \"-Xmx2g -XX:+UseG1GC\"");
 
         assertThat(options.scenarios()).containsExactly("fanout", "storm");
         assertThat(options.stormClients()).containsExactly(500, 1000);
+        assertThat(options.stormWarmConnections()).isEqualTo(2000);
         assertThat(options.repeats()).isEqualTo(3);
         assertThat(options.jvmArgs()).isEqualTo(List.of("-Xmx2g", "-XX:+UseG1GC"));
     }
@@ -52,6 +55,8 @@ class BenchOptionsTests {
                 .withMessageContaining("--rate takes a whole number, was 'fast'");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--warmup", "-1"))
                 .withMessageContaining("--warmup must not be negative");
+        assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--storm-warm", "-5"))
+                .withMessageContaining("--storm-warm must not be negative");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--measure"))
                 .withMessageContaining("--measure needs a value");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--fast"))

@@ -7,6 +7,7 @@ import io.pushbridge.samples.bench.LoadBenchmark.Run;
 import io.pushbridge.samples.bench.LoadBenchmark.Scenario;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -121,11 +122,19 @@ final class BenchReport {
         ObjectNode root = LoadBenchmark.json().createObjectNode();
         root.put("started", LoadBenchmark.started().toString());
         root.put("header", header(options));
-        root.set("options", LoadBenchmark.json().valueToTree(Map.of(
-                "scenarios", options.scenarios(), "servers", options.servers(), "clients", options.clients(),
-                "rate", options.fanoutRate(), "targetedRate", options.targetedRate(), "storm", options.stormClients(),
-                "warmupSeconds", options.warmupSeconds(), "measureSeconds", options.measureSeconds(),
-                "repeats", options.repeats(), "jvmArgs", options.jvmArgs())));
+        Map<String, Object> given = new LinkedHashMap<>();
+        given.put("scenarios", options.scenarios());
+        given.put("servers", options.servers());
+        given.put("clients", options.clients());
+        given.put("rate", options.fanoutRate());
+        given.put("targetedRate", options.targetedRate());
+        given.put("storm", options.stormClients());
+        given.put("stormWarm", options.stormWarmConnections());
+        given.put("warmupSeconds", options.warmupSeconds());
+        given.put("measureSeconds", options.measureSeconds());
+        given.put("repeats", options.repeats());
+        given.put("jvmArgs", options.jvmArgs());
+        root.set("options", LoadBenchmark.json().valueToTree(given));
         ArrayNode runs = root.putArray("runs");
         for (Run run : results.runs()) {
             ObjectNode node = runs.addObject();

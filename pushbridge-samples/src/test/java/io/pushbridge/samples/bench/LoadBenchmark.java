@@ -32,7 +32,12 @@ public final class LoadBenchmark {
 
     /** One scenario as run against each server. */
     record Scenario(String label, String title, String mode, int nodes, boolean redis, int clients,
-            double sendsPerSecond, int warmupSeconds, int measureSeconds) {
+            double sendsPerSecond, int warmupSeconds, int measureSeconds, int warmupConnections) {
+
+        Scenario(String label, String title, String mode, int nodes, boolean redis, int clients,
+                double sendsPerSecond, int warmupSeconds, int measureSeconds) {
+            this(label, title, mode, nodes, redis, clients, sendsPerSecond, warmupSeconds, measureSeconds, 0);
+        }
     }
 
     /** One run of one server in one scenario: its figures, its problems, and the load generator's result. */
@@ -138,7 +143,15 @@ public final class LoadBenchmark {
                 case "storm" -> {
                     for (int n : options.stormClients()) {
                         list.add(new Scenario("storm-" + n, n + " connections opened as fast as possible ("
-                                + options.connectConcurrency() + " at once), then idle", "idle", 1, false, n, 0, 0, 0));
+                                + options.connectConcurrency() + " at once), then idle, after a warm-up storm of "
+                                + Math.min(1000, n), "idle", 1, false, n, 0, 0, 0, Math.min(1000, n)));
+                    }
+                    int warmConnections = options.stormWarmConnections();
+                    if (warmConnections > 0) {
+                        int n = options.stormClients().stream().mapToInt(Integer::intValue).max().orElseThrow();
+                        list.add(new Scenario("storm-" + n + "-warm", "the same storm of " + n + " once " + fmt(warmConnections)
+                                + " connections were opened and closed in storms of " + n + " (the JIT has compiled the connect path)",
+                                "idle", 1, false, n, 0, 0, 0, warmConnections));
                     }
                 }
                 case "cluster" -> list.add(new Scenario("cluster", "fan-out on two nodes and Redis, clients split, all sends to node 1, "
@@ -163,15 +176,17 @@ public final class LoadBenchmark {
                         + " connections: raise the hard limit");
             }
             boolean idle = scenario.mode().equals("idle");
-            if (idle) {
-                // the same warm-up for both servers: a smaller storm, connected and closed
-                try (NodeScript warmup = loadgen(deployment, scenario, Math.min(1000, scenario.clients()), label + "-warmup")) {
+            // the same warm-up for both servers: storms of at most the measured size, connected and closed
+            for (int done = 0, storm = 1; idle && done < scenario.warmupConnections(); storm++) {
+                int n = Math.min(scenario.clients(), scenario.warmupConnections() - done);
+                try (NodeScript warmup = loadgen(deployment, scenario, n, label + "-warmup" + storm)) {
                     warmup.awaitStep("ready");
                     warmup.answer();
                     warmup.awaitStep("connected");
                     warmup.answer();
                     warmup.result();
                 }
+                done += n;
             }
             try (NodeScript loadgen = loadgen(deployment, scenario, scenario.clients(), label)) {
                 long loadgenFds = ProcStats.openFilesLimit(loadgen.pid());
