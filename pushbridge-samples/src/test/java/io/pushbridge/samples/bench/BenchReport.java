@@ -30,6 +30,7 @@ final class BenchReport {
             new Row("duplicates", "duplicated", 0),
             new Row("server_cpu_us_per_msg", "server CPU µs/delivered msg", 2),
             new Row("server_cpu_us_per_request", "server CPU µs/request", 2),
+            new Row("kernel_cpu_us_per_msg", "  of which kernel, µs/msg", 2),
             new Row("node2_cpu_us_per_msg", "  of which node 2", 2),
             new Row("redis_cpu_us_per_msg", "  of which Redis", 2),
             new Row("server_cores", "server cores used", 2),

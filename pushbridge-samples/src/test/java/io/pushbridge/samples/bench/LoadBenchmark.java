@@ -217,12 +217,15 @@ public final class LoadBenchmark {
                 }
                 loadgen.answer();
                 long[] window = null;
+                long kernelWindow = 0;
                 if (!idle) {
                     loadgen.awaitStep("warmed");
                     long[] start = perPid(pids);
+                    long kernelStart = kernel(pids);
                     loadgen.answer();
                     loadgen.awaitStep("measured");
                     long[] end = perPid(pids);
+                    kernelWindow = kernel(pids) - kernelStart;
                     loadgen.answer();
                     window = new long[pids.size()];
                     for (int i = 0; i < pids.size(); i++) {
@@ -231,7 +234,7 @@ public final class LoadBenchmark {
                 }
                 result = loadgen.result();
                 if (window != null) {
-                    metrics(scenario, deployment, result, window, m);
+                    metrics(scenario, result, window, kernelWindow, m);
                 }
                 check(scenario, result, problems);
             }
@@ -239,7 +242,7 @@ public final class LoadBenchmark {
         return new Run(scenario.label(), server, repeat, m, problems, notes, result);
     }
 
-    private static void metrics(Scenario scenario, Deployment deployment, JsonNode result, long[] window, Map<String, Double> m) {
+    private static void metrics(Scenario scenario, JsonNode result, long[] window, long kernel, Map<String, Double> m) {
         JsonNode delivery = result.path("delivery");
         double delivered = delivery.path("delivered").asDouble();
         double sent = result.path("send").path("sent").asDouble();
@@ -256,6 +259,7 @@ public final class LoadBenchmark {
         m.put("duplicates", delivery.path("duplicates").asDouble());
         if (delivered > 0) {
             m.put("server_cpu_us_per_msg", total / delivered);
+            m.put("kernel_cpu_us_per_msg", kernel / delivered);
             if (scenario.redis()) {
                 m.put("redis_cpu_us_per_msg", window[window.length - 1] / delivered);
             }
@@ -320,6 +324,15 @@ public final class LoadBenchmark {
         Duration wait = Duration.ofSeconds(180L + scenario.warmupSeconds() + scenario.measureSeconds());
         Path log = options.outputDir().resolve("logs").resolve(label + "-" + deployment.kind() + "-loadgen.log");
         return NodeScript.launch("loadgen", command, options.nodeDir(), log, wait);
+    }
+
+    /** The processes' time in the kernel, in microseconds. */
+    private static long kernel(List<Long> pids) {
+        long total = 0;
+        for (long pid : pids) {
+            total += ProcStats.kernelMicros(pid);
+        }
+        return total;
     }
 
     private static long[] perPid(List<Long> pids) {

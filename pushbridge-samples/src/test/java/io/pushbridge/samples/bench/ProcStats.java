@@ -25,11 +25,20 @@ final class ProcStats {
 
     /** utime + stime of the process, in microseconds. */
     static long cpuMicros(long pid) {
-        String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
-        // the command name, in parentheses, may contain spaces: the fields start after its last ')'
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
+        String[] fields = statFields(pid);
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
         return ticks * 1_000_000L / CLOCK_TICKS;
+    }
+
+    /** stime of the process (its time in the kernel: system calls, the network stack), in microseconds. */
+    static long kernelMicros(long pid) {
+        return Long.parseLong(statFields(pid)[12]) * 1_000_000L / CLOCK_TICKS;
+    }
+
+    private static String[] statFields(long pid) {
+        String stat = read(Path.of("/proc", Long.toString(pid), "stat"));
+        // the command name, in parentheses, may contain spaces: the fields start after its last ')'
+        return stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");
     }
 
     /** The sum of {@link #cpuMicros} over processes. */
