@@ -3,6 +3,7 @@ package io.pushbridge.gateway;
 import com.corundumstudio.socketio.HandshakeData;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.ReadOnlyHttpHeaders;
+import io.netty.util.AsciiString;
 import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,7 +23,9 @@ import org.slf4j.LoggerFactory;
  * table of entries, the query parameters in an immutable map, and the strings that are the same for
  * most clients (header names, the values of the headers listed in {@link #SHARED_VALUES}, the
  * query's {@code EIO} and {@code transport}, a URL with nothing else) shared between sessions. At
- * 10,000 idle connections that is about a kilobyte per connection.
+ * 10,000 idle connections that is about a kilobyte per connection. Header names are shared as
+ * {@link AsciiString}s, whose hash is computed once: a lookup in the read-only array hashes every
+ * name it passes, and netty-socketio looks up {@code Origin} for each message it writes to a session.
  *
  * <p>Values that identify a client or a request ({@code Sec-WebSocket-Key}, cookies, tokens (also
  * in {@code Sec-WebSocket-Protocol}, where some clients carry one), the
@@ -79,6 +82,7 @@ final class CompactHandshake {
     }
 
     private final ConcurrentHashMap<String, String> shared = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, AsciiString> names = new ConcurrentHashMap<>();
 
     /**
      * Why this netty-socketio's handshakes are kept as they are ({@code null}: they are compacted),
@@ -120,9 +124,9 @@ final class CompactHandshake {
     private HttpHeaders compact(HttpHeaders headers) {
         List<CharSequence> pairs = new ArrayList<>(headers.size() * 2);
         for (Map.Entry<String, String> header : headers) {
-            String name = share(header.getKey());
+            String name = header.getKey();
             String value = header.getValue();
-            pairs.add(name);
+            pairs.add(shareName(name));
             pairs.add(SHARED_VALUES.contains(name.toLowerCase(Locale.ROOT)) ? share(value) : value);
         }
         return new ReadOnlyHttpHeaders(false, pairs.toArray(CharSequence[]::new));
@@ -155,6 +159,32 @@ final class CompactHandshake {
         }
         known = shared.putIfAbsent(value, value);
         return known == null ? value : known;
+    }
+
+    /**
+     * An equal header name this gateway shares, as an {@link AsciiString} (its hash kept), or
+     * {@code name} itself (too long, not ASCII, or the table is full).
+     */
+    CharSequence shareName(String name) {
+        AsciiString known = names.get(name);
+        if (known != null) {
+            return known;
+        }
+        if (name.length() > MAX_SHARED_LENGTH || names.size() >= MAX_SHARED || !isAscii(name)) {
+            return name;
+        }
+        AsciiString made = new AsciiString(name);
+        known = names.putIfAbsent(name, made);
+        return known == null ? made : known;
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 127) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Field field(String name, Class<?> type) throws NoSuchFieldException {

@@ -6,6 +6,7 @@ import com.corundumstudio.socketio.HandshakeData;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
@@ -65,6 +66,10 @@ class CompactHandshakeTests {
         assertThat(two.getUrlParams().get("transport").get(0)).isSameAs(one.getUrlParams().get("transport").get(0));
         assertThat(two.getUrl()).isSameAs(one.getUrl());
         assertThat(two.getHttpHeaders().get("Sec-WebSocket-Key")).isEqualTo("key-two");
+        // header names are shared with their hash kept (a lookup hashes each name it passes)
+        assertThat(compact.shareName(new String("Origin"))).isInstanceOf(AsciiString.class)
+                .isSameAs(compact.shareName(new String("Origin")));
+        assertThat(compact.shareName("Ünïcode")).isEqualTo("Ünïcode").isInstanceOf(String.class);
 
         // a URL with a parameter of its own (a token, a cache buster) is not shared
         HandshakeData three = handshake(new String(url + "&t=abc"), "k3");
