@@ -145,19 +145,12 @@ final class SiteRuntime {
 
     /** Indexes one more room of a socket; {@link SiteSocket} calls it under its lock when it joins. */
     void joined(SiteSocket socket, String room) {
-        socketsByRoom.compute(room, (r, set) -> {
-            Set<SiteSocket> s = set != null ? set : ConcurrentHashMap.newKeySet();
-            s.add(socket);
-            return s;
-        });
+        socketsByRoom.compute(room, (r, set) -> with(set, socket));
     }
 
     /** Drops one room of a socket from the index; {@link SiteSocket} calls it under its lock when it leaves. */
     void left(SiteSocket socket, String room) {
-        socketsByRoom.computeIfPresent(room, (r, set) -> {
-            set.remove(socket);
-            return set.isEmpty() ? null : set;
-        });
+        socketsByRoom.computeIfPresent(room, (r, set) -> without(set, socket));
     }
 
     /**
@@ -175,11 +168,7 @@ final class SiteRuntime {
             if (!java.util.Objects.equals(old, sessionId)) {
                 unindexSession(socket, old);
                 if (sessionId != null) {
-                    socketsBySession.compute(sessionId, (k, set) -> {
-                        Set<SiteSocket> s = set != null ? set : ConcurrentHashMap.newKeySet();
-                        s.add(socket);
-                        return s;
-                    });
+                    socketsBySession.compute(sessionId, (k, set) -> with(set, socket));
                 }
             }
         }
@@ -187,10 +176,7 @@ final class SiteRuntime {
 
     private void unindexSession(SiteSocket socket, @org.jspecify.annotations.Nullable String sessionId) {
         if (sessionId != null) {
-            socketsBySession.computeIfPresent(sessionId, (k, set) -> {
-                set.remove(socket);
-                return set.isEmpty() ? null : set;
-            });
+            socketsBySession.computeIfPresent(sessionId, (k, set) -> without(set, socket));
         }
     }
 
@@ -198,6 +184,60 @@ final class SiteRuntime {
     Set<SiteSocket> ofSession(String sessionId) {
         Set<SiteSocket> set = socketsBySession.get(sessionId);
         return set == null ? Set.of() : set;
+    }
+
+    /**
+     * Rooms and sessions with at most this many local sockets (a user's room, a session: one socket
+     * or two) keep them in an immutable set, replaced on each change (24 to 40 bytes for one or two,
+     * where a {@code ConcurrentHashMap.newKeySet()} costs about 200 with its first member); a larger
+     * room moves to a concurrent set changed in place (a fan-out room with thousands of members must
+     * not be copied on each join). Readers see a snapshot or a weakly consistent view, as before.
+     */
+    static final int SMALL_INDEX = 8;
+
+    /** The index entry with {@code socket} added: called inside the map's {@code compute}, under its lock for the key. */
+    static Set<SiteSocket> with(@org.jspecify.annotations.Nullable Set<SiteSocket> set, SiteSocket socket) {
+        if (set == null) {
+            return Set.of(socket);
+        }
+        if (set instanceof ConcurrentHashMap.KeySetView<?, ?>) {
+            set.add(socket);
+            return set;
+        }
+        if (set.contains(socket)) {
+            return set;
+        }
+        if (set.size() >= SMALL_INDEX) {
+            Set<SiteSocket> large = ConcurrentHashMap.newKeySet(SMALL_INDEX * 4);
+            large.addAll(set);
+            large.add(socket);
+            return large;
+        }
+        SiteSocket[] members = set.toArray(new SiteSocket[set.size() + 1]);
+        members[set.size()] = socket;
+        return Set.of(members);
+    }
+
+    /** The index entry with {@code socket} removed, {@code null} once empty: called inside {@code compute}. */
+    static @org.jspecify.annotations.Nullable Set<SiteSocket> without(Set<SiteSocket> set, SiteSocket socket) {
+        if (set instanceof ConcurrentHashMap.KeySetView<?, ?>) {
+            set.remove(socket);
+            return set.isEmpty() ? null : set;
+        }
+        if (!set.contains(socket)) {
+            return set;
+        }
+        if (set.size() == 1) {
+            return null;
+        }
+        SiteSocket[] members = new SiteSocket[set.size() - 1];
+        int i = 0;
+        for (SiteSocket member : set) {
+            if (member != socket) {
+                members[i++] = member;
+            }
+        }
+        return Set.of(members);
     }
 
     SiteSocket socket(String id) {

@@ -11,10 +11,10 @@ import io.pushbridge.Message;
 import io.pushbridge.QueuedMessage;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -80,22 +80,34 @@ final class SiteSocket {
 
     // guarded by this
     private State state = State.BATCHING;
-    private final Set<String> rooms;
-    private final Set<String> userRooms = new HashSet<>(SMALL);
+    /*
+     * rooms, userRooms and openedQueues hold a room or two for nearly every socket: each is an
+     * immutable set or map replaced on change (24 bytes for one or two entries, where a HashSet or
+     * LinkedHashMap with its table and entries cost 120-180), and a mutable one once it has more
+     * than SMALL_COPY entries (see plus and minus). Their views (rooms(), userRooms(),
+     * openedQueues()) are then the sets themselves, not copies.
+     */
+    private Set<String> rooms;
+    private Set<String> userRooms = Set.of();
     /** Every user queue this socket opened and has not closed yet, by room. */
-    private final Map<String, CompletableFuture<Boolean>> openedQueues = new LinkedHashMap<>(SMALL);
+    private Map<String, CompletableFuture<Boolean>> openedQueues;
+    /*
+     * The next three are empty for nearly every socket: each starts as the JDK's shared empty map or
+     * list (whose remove and clear do nothing) and gets a table of its own on its first entry
+     * (joining, joinedWhileBatching, hold): about 130 bytes less per idle connection.
+     */
     /** User rooms joined by command whose batch is not sent yet, with the open that is under way. */
-    private final Map<String, CompletableFuture<Boolean>> joining = new HashMap<>();
+    private Map<String, CompletableFuture<Boolean>> joining = Collections.emptyMap();
     /** Batches of joined rooms that arrived before {@link #open}; sent by it. */
-    private final Map<String, PendingBatch> joinedWhileBatching = new LinkedHashMap<>();
+    private Map<String, PendingBatch> joinedWhileBatching = Collections.emptyMap();
     /** Live messages held back: all of them while batching, then those for a room in {@link #joining}. */
-    private final List<Outgoing> held = new ArrayList<>();
+    private List<Outgoing> held = Collections.emptyList();
     /** The ids of every message a batch carried: never emitted on their own. */
-    private final Set<Long> batchedIds = new BoundedIdSet(ID_MEMORY);
+    private Set<Long> batchedIds = NO_IDS;
     /** Ids this socket was sent with an ack callback (live or in a batch) whose ack has not come. */
-    private final Set<Long> unacked = new BoundedIdSet(ID_MEMORY);
+    private Set<Long> unacked = NO_IDS;
     /** Ids the client acked lately: their removal from the store may still be under way. */
-    private final Set<Long> ackedLately = new BoundedIdSet(1024);
+    private Set<Long> ackedLately = NO_IDS;
     /** A resync mark was read by a resume while the first batches were being assembled. */
     private boolean resyncOnOpen;
     /** The session and user the socket authenticated as (set by an extension), for the admin view and lookups. */
@@ -152,17 +164,20 @@ final class SiteSocket {
         this.auth = request == null || request.auth().isEmpty() ? null : request.auth();
         this.client = client;
         this.id = client.getSessionId().toString();
-        this.rooms = new LinkedHashSet<>(capacity(rooms.size()));
-        this.rooms.addAll(rooms);
+        Set<String> initialRooms = Set.of();
+        Set<String> initialUserRooms = Set.of();
         Map<String, CompletableFuture<Boolean>> initial = new LinkedHashMap<>();
         for (String room : rooms) {
+            initialRooms = plus(initialRooms, room);
             if (site.options().isUserRoom(room)) {
-                userRooms.add(room);
+                initialUserRooms = plus(initialUserRooms, room);
                 initial.put(room, new CompletableFuture<>());
             }
         }
+        this.rooms = initialRooms;
+        this.userRooms = initialUserRooms;
         this.initialQueues = Map.copyOf(initial);
-        this.openedQueues.putAll(initial);
+        this.openedQueues = initial.size() > SMALL_COPY ? new HashMap<>(initial) : initialQueues;
         this.ackSink = ackSink;
         this.closer = closer;
         this.loop = loop;
@@ -244,7 +259,7 @@ final class SiteSocket {
                 return;
             }
             case BATCHING -> {
-                held.add(out);
+                hold(out);
                 return;
             }
             case OPEN -> {
@@ -253,7 +268,7 @@ final class SiteSocket {
                     return;
                 }
                 if (!joining.isEmpty() && concernsJoining(message)) {
-                    held.add(out);
+                    hold(out);
                     return;
                 }
                 emit(out, flushes);
@@ -301,13 +316,17 @@ final class SiteSocket {
         }
         Map<String, CompletableFuture<Boolean>> toOpen = new LinkedHashMap<>();
         for (String room : newRooms) {
-            if (!rooms.add(room)) {
+            if (rooms.contains(room)) {
                 continue;
             }
+            rooms = plus(rooms, room);
             if (site.options().isUserRoom(room)) {
                 CompletableFuture<Boolean> opened = new CompletableFuture<>();
-                userRooms.add(room);
-                openedQueues.put(room, opened);
+                userRooms = plus(userRooms, room);
+                openedQueues = plus(openedQueues, room, opened);
+                if (joining.isEmpty()) {
+                    joining = new HashMap<>(4);
+                }
                 joining.put(room, opened);
                 toOpen.put(room, opened);
             }
@@ -329,6 +348,9 @@ final class SiteSocket {
         }
         joining.remove(room);
         if (state == State.BATCHING) {
+            if (joinedWhileBatching.isEmpty()) {
+                joinedWhileBatching = new LinkedHashMap<>(4);
+            }
             joinedWhileBatching.put(room, batch);
             return;
         }
@@ -363,14 +385,17 @@ final class SiteSocket {
         Map<String, CompletableFuture<Boolean>> toClose = new LinkedHashMap<>();
         boolean wasJoining = false;
         for (String room : oldRooms) {
-            if (!rooms.remove(room)) {
+            if (!rooms.contains(room)) {
                 continue;
             }
+            rooms = minus(rooms, room);
             site.left(this, room);
-            if (userRooms.remove(room)) {
+            if (userRooms.contains(room)) {
+                userRooms = minus(userRooms, room);
                 wasJoining |= joining.remove(room) != null;
                 joinedWhileBatching.remove(room);
-                CompletableFuture<Boolean> opened = openedQueues.remove(room);
+                CompletableFuture<Boolean> opened = openedQueues.get(room);
+                openedQueues = minus(openedQueues, room);
                 if (opened != null) {
                     toClose.put(room, opened);
                 }
@@ -562,7 +587,9 @@ final class SiteSocket {
             events.add(entry);
             batchIds.add(m.id());
         }
+        batchedIds = ids(batchedIds, ID_MEMORY);
         batchedIds.addAll(batchIds);
+        unacked = ids(unacked, ID_MEMORY);
         unacked.addAll(batchIds);
         String room = batch.room();
         // exempt from the limit until acked (see batchAllowance), with room for the estimate's error
@@ -575,6 +602,7 @@ final class SiteSocket {
             public void onSuccess(Object result) {
                 synchronized (SiteSocket.this) {
                     batchIds.forEach(unacked::remove);
+                    ackedLately = ids(ackedLately, ACKED_MEMORY);
                     ackedLately.addAll(batchIds);
                     if (!acked[0]) {
                         acked[0] = true;
@@ -598,7 +626,7 @@ final class SiteSocket {
                 continue;
             }
             if (!joining.isEmpty() && concernsJoining(out.message())) {
-                held.add(out);
+                hold(out);
             } else {
                 emit(out, null);
             }
@@ -666,6 +694,7 @@ final class SiteSocket {
         EncodedEvent packet = encoded;
         if (!ackRooms.isEmpty()) {
             long messageId = message.id();
+            unacked = ids(unacked, ID_MEMORY);
             unacked.add(messageId);
             packet = encoded.withAck(head.getAckManager().registerAck(head.getSessionId(), ackCallback(messageId, ackRooms)));
         }
@@ -687,6 +716,7 @@ final class SiteSocket {
             OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), args));
         } else {
             long messageId = message.id();
+            unacked = ids(unacked, ID_MEMORY);
             unacked.add(messageId);
             OutboundBacklog.sendSized(dataBytes, () -> client.sendEvent(message.event(), ackCallback(messageId, ackRooms), args));
         }
@@ -698,6 +728,7 @@ final class SiteSocket {
             public void onSuccess(Object result) {
                 synchronized (SiteSocket.this) {
                     unacked.remove(messageId);
+                    ackedLately = ids(ackedLately, ACKED_MEMORY);
                     ackedLately.add(messageId);
                 }
                 ackSink.acked(SiteSocket.this, messageId, ackRooms);
@@ -742,20 +773,103 @@ final class SiteSocket {
         return out == null ? Set.of() : out;
     }
 
+    /** Up to this many entries, a socket's room sets and queue map are immutable and copied on change. */
+    static final int SMALL_COPY = 8;
+
+    /** {@code set} with {@code element}: a copy while small (immutable), else {@code set} changed in place. */
+    static <E> Set<E> plus(Set<E> set, E element) {
+        if (set instanceof HashSet<E> large) {
+            large.add(element);
+            return large;
+        }
+        if (set.contains(element)) {
+            return set;
+        }
+        if (set.size() >= SMALL_COPY) {
+            Set<E> large = new HashSet<>(set);
+            large.add(element);
+            return large;
+        }
+        @SuppressWarnings("unchecked")
+        E[] elements = (E[]) set.toArray(new Object[set.size() + 1]);
+        elements[set.size()] = element;
+        return Set.of(elements);
+    }
+
+    /** {@code set} without {@code element}: a copy while small (immutable), else {@code set} changed in place. */
+    static <E> Set<E> minus(Set<E> set, E element) {
+        if (set instanceof HashSet<E> large) {
+            large.remove(element);
+            return large;
+        }
+        if (!set.contains(element)) {
+            return set;
+        }
+        @SuppressWarnings("unchecked")
+        E[] elements = (E[]) new Object[set.size() - 1];
+        int i = 0;
+        for (E e : set) {
+            if (!e.equals(element)) {
+                elements[i++] = e;
+            }
+        }
+        return Set.of(elements);
+    }
+
+    /** {@code map} with {@code key} set to {@code value}: a copy while small (immutable), else {@code map} changed in place. */
+    static <K, V> Map<K, V> plus(Map<K, V> map, K key, V value) {
+        if (map instanceof HashMap<K, V> large) {
+            large.put(key, value);
+            return large;
+        }
+        if (map.size() >= SMALL_COPY) {
+            Map<K, V> large = new HashMap<>(map);
+            large.put(key, value);
+            return large;
+        }
+        Map<K, V> copy = new HashMap<>(map);
+        copy.put(key, value);
+        return Map.copyOf(copy);
+    }
+
+    /** {@code map} without {@code key}: a copy while small (immutable), else {@code map} changed in place. */
+    static <K, V> Map<K, V> minus(Map<K, V> map, K key) {
+        if (map instanceof HashMap<K, V> large) {
+            large.remove(key);
+            return large;
+        }
+        if (!map.containsKey(key)) {
+            return map;
+        }
+        Map<K, V> copy = new HashMap<>(map);
+        copy.remove(key);
+        return Map.copyOf(copy);
+    }
+
+    /** How many acked ids a socket remembers ({@link #ackedLately}). */
+    private static final int ACKED_MEMORY = 1024;
+
     /**
-     * The initial capacity of the per-socket sets and maps that hold a room or two (a user room and
-     * a group, typically): a table of 2 instead of Java's default 16, which 10,000 idle sockets pay
-     * for in heap. They grow as any other when a socket has more.
+     * What the three id memories ({@link #batchedIds}, {@link #unacked}, {@link #ackedLately})
+     * hold until their first id: the JDK's shared empty set (its remove and clear do nothing).
      */
-    private static final int SMALL = 2;
+    private static final Set<Long> NO_IDS = Collections.emptySet();
+
+    /** {@code ids}, or a new memory of at most {@code max} ids in place of {@link #NO_IDS}; guarded by this. */
+    private static Set<Long> ids(Set<Long> ids, int max) {
+        return ids == NO_IDS ? new BoundedIdSet(max) : ids;
+    }
+
+    /** Holds a live message back (guarded by this); the list is made on the first. */
+    private void hold(Outgoing out) {
+        if (held.isEmpty()) {
+            held = new ArrayList<>();
+        }
+        held.add(out);
+    }
 
     /** What {@link #eventTail} starts with: no event in flight. Shared: nothing completes it again. */
     private static final CompletableFuture<Void> NO_EVENTS = CompletableFuture.completedFuture(null);
-
-    /** The initial capacity of a hash table that holds {@code size} entries without growing. */
-    private static int capacity(int size) {
-        return Math.max(SMALL, (int) Math.ceil(size / 0.75));
-    }
 
     /**
      * How many ids a socket remembers per kind (batched, unacked). Beyond it the oldest are

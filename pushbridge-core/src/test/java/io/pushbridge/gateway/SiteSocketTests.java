@@ -236,6 +236,54 @@ class SiteSocketTests {
     }
 
     @Test
+    void roomsBeyondTheSmallCopiesAreKeptAndLeftAsAFewAre() {
+        SiteSocket socket = socket("user_1", "staff");
+        socket.open(List.of());
+        List<String> more = new ArrayList<>();
+        for (int i = 2; i <= 12; i++) {
+            more.add("user_" + i);
+            more.add("group_" + i);
+        }
+        Map<String, CompletableFuture<Boolean>> opened = socket.join(more);
+        assertThat(opened).hasSize(11);
+        assertThat(socket.rooms()).hasSize(24).contains("user_12", "group_12", "staff");
+        assertThat(socket.userRooms()).hasSize(12);
+        assertThat(socket.openedQueues()).hasSize(12).containsEntry("user_7", opened.get("user_7"));
+        assertThat(site.members("group_5")).containsExactly(socket);
+
+        assertThat(socket.leave(more.subList(0, 20))).hasSize(10);
+        assertThat(socket.rooms()).containsExactlyInAnyOrder("user_1", "staff", "user_12", "group_12");
+        assertThat(socket.userRooms()).containsExactlyInAnyOrder("user_1", "user_12");
+        assertThat(socket.openedQueues()).containsOnlyKeys("user_1", "user_12");
+        assertThat(site.members("group_5")).isEmpty();
+        assertThat(socket.leave(Set.of("user_1", "user_12", "group_12", "staff"))).hasSize(2);
+        assertThat(socket.rooms()).isEmpty();
+        assertThat(socket.openedQueues()).isEmpty();
+    }
+
+    @Test
+    void aRoomIndexGrowsPastItsCopiesAndShrinksToNothing() {
+        List<SiteSocket> sockets = new ArrayList<>();
+        Set<SiteSocket> members = null;
+        for (int i = 0; i < SiteRuntime.SMALL_INDEX * 3; i++) {
+            SiteSocket member = new SiteSocket(site, client, Set.of(), ackSink, NO_CLOSER, ImmediateEventExecutor.INSTANCE);
+            sockets.add(member);
+            members = SiteRuntime.with(members, member);
+            assertThat(SiteRuntime.with(members, member)).as("adding a member twice").hasSize(i + 1);
+        }
+        assertThat(members).containsExactlyInAnyOrderElementsOf(sockets);
+        for (int i = 0; i < sockets.size(); i++) {
+            members = SiteRuntime.without(members, sockets.get(i));
+            if (i < sockets.size() - 1) {
+                assertThat(members).hasSize(sockets.size() - i - 1).doesNotContain(sockets.get(i));
+            }
+        }
+        assertThat(members).as("an empty room leaves the index").isNull();
+        Set<SiteSocket> one = SiteRuntime.with(null, sockets.get(0));
+        assertThat(SiteRuntime.without(one, sockets.get(1))).isSameAs(one);
+    }
+
+    @Test
     void anInitialUserRoomLeftWhileBatchingGetsNoBatchAndItsQueueIsHandedBackForClosing() {
         SiteSocket socket = socket("user_1", "staff");
         Map<String, CompletableFuture<Boolean>> toClose = socket.leave(Set.of("user_1"));
