@@ -62,13 +62,12 @@ final class Connections implements SiteSocket.Closer {
 
     /**
      * Per Engine.IO session: its sockets by namespace, and the namespaces it is connecting to. Sized
-     * for a session on one site or two: its table starts with room for one (Java's default is 16
-     * slots, kept once a table exists), its sets of namespaces are copied on change and cost 16 bytes
-     * when empty.
+     * for a session on one site or two: its map of sockets and its sets of namespaces are copied on
+     * change (40 bytes for one socket, 16 for an empty set).
      */
     static final class Session {
         final ClientHead head;
-        final Map<String, SiteSocket> sockets = new ConcurrentHashMap<>(1);
+        final Map<String, SiteSocket> sockets = new SmallConcurrentMap<>();
         final Set<String> connecting = new SmallConcurrentSet<>();
         /** Namespaces the client sent a DISCONNECT for, until netty-socketio reports it. */
         final Set<String> leaving = new SmallConcurrentSet<>();
@@ -170,11 +169,57 @@ final class Connections implements SiteSocket.Closer {
      * that cannot be metered is counted ({@code sessions.unmetered}), not logged.
      */
     private Session newSession(ClientHead head) {
+        compactNamespaceClients(head);
         Session session = new Session(head, meterBacklog);
         if (meterBacklog && !session.backlog.isMetered()) {
             stats.increment("sessions.unmetered");
         }
         return session;
+    }
+
+    /** netty-socketio's {@code ClientHead.namespaceClients}, or {@code null} (said once) when it cannot be reached. */
+    private static final java.lang.reflect.@Nullable Field NAMESPACE_CLIENTS = namespaceClientsField();
+
+    private static java.lang.reflect.@Nullable Field namespaceClientsField() {
+        try {
+            java.lang.reflect.Field field = ClientHead.class.getDeclaredField("namespaceClients");
+            field.setAccessible(true);
+            if (!Map.class.isAssignableFrom(field.getType())) {
+                throw new IllegalStateException("it is no Map");
+            }
+            return field;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.warn("Cannot reach netty-socketio's table of a session's namespaces ({}): about 160 bytes more per"
+                    + " connection", e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Gives a new session a {@link SmallConcurrentMap} for netty-socketio's namespace clients in
+     * place of the {@code ConcurrentHashMap} it makes for each (16 slots, its key set view and a
+     * node: about 200 bytes for the one or two namespaces a session is on, 40 now). netty-socketio
+     * only gets, puts, removes, asks whether it is empty or holds a namespace, and iterates it,
+     * which the copy-on-change map does atomically or on a snapshot. Called on the session's event
+     * loop right after its handshake, before its client can send anything: nothing changes the
+     * table meanwhile.
+     */
+    @SuppressWarnings("unchecked")
+    static void compactNamespaceClients(ClientHead head) {
+        if (NAMESPACE_CLIENTS == null) {
+            return;
+        }
+        try {
+            Map<Object, Object> current = (Map<Object, Object>) NAMESPACE_CLIENTS.get(head);
+            if (current instanceof SmallConcurrentMap) {
+                return;
+            }
+            SmallConcurrentMap<Object, Object> compact = new SmallConcurrentMap<>();
+            compact.putAll(current);
+            NAMESPACE_CLIENTS.set(head, compact);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            log.debug("Kept netty-socketio's table of namespaces of session {}: {}", head.getSessionId(), e.toString());
+        }
     }
 
     /** The origins the Engine.IO handshake admits: those of every site. */
