@@ -172,6 +172,9 @@ public final class InMemoryMessageStore implements MessageStore {
                 }
             }
             // a repeated id (a retried append) keeps its place in the queue
+            if (state.messages.isEmpty()) {
+                state.messages = new LinkedHashMap<>();
+            }
             state.messages.put(message.id(), message);
             return full;
         }, false);
@@ -503,7 +506,7 @@ public final class InMemoryMessageStore implements MessageStore {
         return forget != null && nowMillis < forget;
     }
 
-    private static long firstIdOfEvent(LinkedHashMap<Long, QueuedMessage> messages, String event) {
+    private static long firstIdOfEvent(java.util.Map<Long, QueuedMessage> messages, String event) {
         for (QueuedMessage m : messages.values()) {
             if (m.event().equals(event)) {
                 return m.id();
@@ -543,7 +546,11 @@ public final class InMemoryMessageStore implements MessageStore {
     /** One queue; guarded by its own monitor. */
     private static final class QueueState {
 
-        final LinkedHashMap<Long, QueuedMessage> messages = new LinkedHashMap<>();
+        /**
+         * The queue's messages in order; the JDK's shared empty map (whose remove and clear do
+         * nothing) until the first append: most queues of connected users stay empty (56 bytes each).
+         */
+        java.util.Map<Long, QueuedMessage> messages = java.util.Collections.emptyMap();
         /** Why the user must resync at the next take, or null. */
         @Nullable ResyncCause resyncCause;
         int connections;
