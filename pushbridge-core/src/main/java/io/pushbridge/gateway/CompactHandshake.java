@@ -83,6 +83,14 @@ final class CompactHandshake {
 
     private final ConcurrentHashMap<String, String> shared = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, AsciiString> names = new ConcurrentHashMap<>();
+    /**
+     * Whole query parameter maps of nothing but {@link #SHARED_PARAMS} ({@code EIO=4&transport=websocket},
+     * the same for nearly every client: its map and lists, about 110 bytes), shared as the strings are;
+     * at most {@link #MAX_SHARED_PARAM_MAPS}.
+     */
+    private final ConcurrentHashMap<Map<String, List<String>>, Map<String, List<String>>> sharedParams = new ConcurrentHashMap<>();
+    /** Most query parameter maps shared by one gateway (EIO and transport take a few values). */
+    static final int MAX_SHARED_PARAM_MAPS = 64;
 
     /**
      * Why this netty-socketio's handshakes are kept as they are ({@code null}: they are compacted),
@@ -142,7 +150,19 @@ final class CompactHandshake {
             }
             out.put(share(name), List.copyOf(copy));
         });
-        return Map.copyOf(out);
+        Map<String, List<String>> compacted = Map.copyOf(out);
+        if (!SHARED_PARAMS.containsAll(compacted.keySet())) {
+            return compacted;
+        }
+        Map<String, List<String>> known = sharedParams.get(compacted);
+        if (known != null) {
+            return known;
+        }
+        if (sharedParams.size() >= MAX_SHARED_PARAM_MAPS) {
+            return compacted;
+        }
+        known = sharedParams.putIfAbsent(compacted, compacted);
+        return known == null ? compacted : known;
     }
 
     /** An equal string this gateway shares, or {@code value} itself (too long, or the table is full). */

@@ -78,6 +78,27 @@ class CompactHandshakeTests {
         compact.compact(four);
         assertThat(four.getUrl()).isEqualTo(three.getUrl()).isNotSameAs(three.getUrl());
         assertThat(four.getUrlParams().get("t").get(0)).isNotSameAs(three.getUrlParams().get("t").get(0));
+        // the whole parameter map too: shared when it holds only EIO and transport, its own otherwise
+        assertThat(two.getUrlParams()).isSameAs(one.getUrlParams());
+        assertThat(four.getUrlParams()).isEqualTo(three.getUrlParams()).isNotSameAs(three.getUrlParams());
+        HandshakeData polling = handshake(new String("/socket.io/?EIO=4&transport=polling"), "k5");
+        compact.compact(polling);
+        assertThat(polling.getUrlParams()).isNotSameAs(one.getUrlParams());
+        assertThat(polling.getSingleUrlParam("transport")).isEqualTo("polling");
+    }
+
+    @Test
+    void sharedParameterMapsAreBounded() {
+        CompactHandshake compact = new CompactHandshake();
+        for (int i = 0; i < CompactHandshake.MAX_SHARED_PARAM_MAPS + 10; i++) {
+            compact.compact(handshake("/socket.io/?EIO=" + i + "&transport=websocket", "k"));
+        }
+        HandshakeData one = handshake("/socket.io/?EIO=late&transport=websocket", "k1");
+        HandshakeData two = handshake("/socket.io/?EIO=late&transport=websocket", "k2");
+        compact.compact(one);
+        compact.compact(two);
+        assertThat(two.getUrlParams()).isEqualTo(one.getUrlParams()).isNotSameAs(one.getUrlParams());
+        assertThat(two.getSingleUrlParam("EIO")).isEqualTo("late");
     }
 
     @Test
