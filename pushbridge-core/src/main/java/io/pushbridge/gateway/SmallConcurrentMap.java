@@ -40,7 +40,7 @@ final class SmallConcurrentMap<K, V> extends AbstractMap<K, V> {
             Map<K, V> current = entries;
             Map<K, V> next = new HashMap<>(current);
             V old = next.put(key, value);
-            if (ENTRIES.compareAndSet(this, current, Map.copyOf(next))) {
+            if (ENTRIES.compareAndSet(this, current, freeze(next))) {
                 return old;
             }
         }
@@ -55,7 +55,7 @@ final class SmallConcurrentMap<K, V> extends AbstractMap<K, V> {
             }
             Map<K, V> next = new HashMap<>(current);
             V old = next.remove(key);
-            if (ENTRIES.compareAndSet(this, current, next.isEmpty() ? Map.of() : Map.copyOf(next))) {
+            if (ENTRIES.compareAndSet(this, current, next.isEmpty() ? Map.of() : freeze(next))) {
                 return old;
             }
         }
@@ -70,9 +70,73 @@ final class SmallConcurrentMap<K, V> extends AbstractMap<K, V> {
             }
             Map<K, V> next = new HashMap<>(current);
             next.remove(key);
-            if (ENTRIES.compareAndSet(this, current, next.isEmpty() ? Map.of() : Map.copyOf(next))) {
+            if (ENTRIES.compareAndSet(this, current, next.isEmpty() ? Map.of() : freeze(next))) {
                 return true;
             }
+        }
+    }
+
+    /**
+     * An immutable copy: a {@link Two} for two entries (a session on a site and "/", 40 bytes where
+     * the JDK's map of two takes 64 with its table), the JDK's otherwise.
+     */
+    private static <K, V> Map<K, V> freeze(Map<K, V> map) {
+        if (map.size() == 2) {
+            var it = map.entrySet().iterator();
+            Entry<K, V> first = it.next();
+            Entry<K, V> second = it.next();
+            return new Two<>(first.getKey(), first.getValue(), second.getKey(), second.getValue());
+        }
+        return Map.copyOf(map);
+    }
+
+    /** An immutable map of two entries, without a table; its views are made on each call, not kept. */
+    private static final class Two<K, V> extends AbstractMap<K, V> {
+        private final K k1;
+        private final V v1;
+        private final K k2;
+        private final V v2;
+
+        Two(K k1, V v1, K k2, V v2) {
+            this.k1 = k1;
+            this.v1 = v1;
+            this.k2 = k2;
+            this.v2 = v2;
+        }
+
+        @Override
+        public @Nullable V get(Object key) {
+            return k1.equals(key) ? v1 : k2.equals(key) ? v2 : null;
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return k1.equals(key) || k2.equals(key);
+        }
+
+        @Override
+        public int size() {
+            return 2;
+        }
+
+        @Override
+        public boolean isEmpty() {
+            return false;
+        }
+
+        @Override
+        public Set<Entry<K, V>> entrySet() {
+            return Set.of(Map.entry(k1, v1), Map.entry(k2, v2));
+        }
+
+        @Override
+        public Set<K> keySet() {
+            return Set.of(k1, k2);
+        }
+
+        @Override
+        public Collection<V> values() {
+            return java.util.List.of(v1, v2);
         }
     }
 

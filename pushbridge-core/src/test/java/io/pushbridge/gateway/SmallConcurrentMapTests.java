@@ -18,6 +18,13 @@ class SmallConcurrentMapTests {
         assertThat(map.put("a", 1)).isNull();
         assertThat(map.put("a", 2)).isEqualTo(1);
         map.put("b", 3);
+        assertThat(map).containsOnly(Map.entry("a", 2), Map.entry("b", 3)).hasSize(2);
+        assertThat(map.keySet()).containsExactlyInAnyOrder("a", "b");
+        assertThat(map.get("b")).isEqualTo(3);
+        assertThat(map.get("c")).isNull();
+        assertThat(map.containsKey("a")).isTrue();
+        assertThat(map.containsKey("c")).isFalse();
+        assertThat(map).isEqualTo(Map.of("a", 2, "b", 3));
         var values = map.values();
         assertThat(map.remove("b", 4)).isFalse();
         assertThat(map.remove("b", 3)).isTrue();
