@@ -154,15 +154,7 @@ final class CompactHandshake {
         if (!SHARED_PARAMS.containsAll(compacted.keySet())) {
             return compacted;
         }
-        Map<String, List<String>> known = sharedParams.get(compacted);
-        if (known != null) {
-            return known;
-        }
-        if (sharedParams.size() >= MAX_SHARED_PARAM_MAPS) {
-            return compacted;
-        }
-        known = sharedParams.putIfAbsent(compacted, compacted);
-        return known == null ? compacted : known;
+        return intern(sharedParams, MAX_SHARED_PARAM_MAPS, compacted, compacted, compacted);
     }
 
     /** An equal string this gateway shares, or {@code value} itself (too long, or the table is full). */
@@ -170,15 +162,7 @@ final class CompactHandshake {
         if (value.length() > MAX_SHARED_LENGTH) {
             return value;
         }
-        String known = shared.get(value);
-        if (known != null) {
-            return known;
-        }
-        if (shared.size() >= MAX_SHARED) {
-            return value;
-        }
-        known = shared.putIfAbsent(value, value);
-        return known == null ? value : known;
+        return intern(shared, MAX_SHARED, value, value, value);
     }
 
     /**
@@ -186,16 +170,27 @@ final class CompactHandshake {
      * {@code name} itself (too long, not ASCII, or the table is full).
      */
     CharSequence shareName(String name) {
+        if (name.length() > MAX_SHARED_LENGTH || !isAscii(name)) {
+            return name;
+        }
         AsciiString known = names.get(name);
+        return known != null ? known : intern(names, MAX_SHARED, name, new AsciiString(name), name);
+    }
+
+    /**
+     * The value {@code table} holds for {@code key}, or {@code value} put there; {@code unshared}
+     * once the table holds {@code max} entries.
+     */
+    private static <K, V extends R, R> R intern(ConcurrentHashMap<K, V> table, int max, K key, V value, R unshared) {
+        V known = table.get(key);
         if (known != null) {
             return known;
         }
-        if (name.length() > MAX_SHARED_LENGTH || names.size() >= MAX_SHARED || !isAscii(name)) {
-            return name;
+        if (table.size() >= max) {
+            return unshared;
         }
-        AsciiString made = new AsciiString(name);
-        known = names.putIfAbsent(name, made);
-        return known == null ? made : known;
+        known = table.putIfAbsent(key, value);
+        return known == null ? value : known;
     }
 
     private static boolean isAscii(String s) {
