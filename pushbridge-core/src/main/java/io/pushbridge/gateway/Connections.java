@@ -208,15 +208,19 @@ final class Connections implements SiteSocket.Closer {
      *   <li>an {@code EnumMap} for its two transport states in place of a {@code HashMap} (136
      *       bytes, 56 now): filled in its constructor, only read after.</li>
      * </ul>
-     * Called on the session's event loop right after its handshake, before its client can send
-     * anything: nothing changes the tables meanwhile, and other threads reach the session later
+     * Called on the session's event loop right after its handshake; the namespace table is
+     * replaced only for a WebSocket session, whose client sends nothing on another loop meanwhile
+     * (a long-polling client may POST on another connection at once), and other threads reach the session later
      * through a hand-off from this loop. The release fence orders the new tables' contents before
      * their references, as a final field's would be.
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     static void compactClientHead(ClientHead head) {
         try {
-            if (NAMESPACE_CLIENTS != null) {
+            // only a WebSocket session's: everything its client sends arrives on this loop. A
+            // polling client holds its sid already and may POST a CONNECT on another loop while
+            // the table is copied, whose put the copy would lose
+            if (NAMESPACE_CLIENTS != null && head.getCurrentTransport() == com.corundumstudio.socketio.Transport.WEBSOCKET) {
                 Map<Object, Object> current = (Map<Object, Object>) NAMESPACE_CLIENTS.get(head);
                 if (!(current instanceof SmallConcurrentMap)) {
                     SmallConcurrentMap<Object, Object> compact = new SmallConcurrentMap<>();

@@ -125,7 +125,13 @@ final class SessionTimers implements CancelableScheduler {
             // the ping timeout first: a client that did not answer is closed, and its ping has nothing to do
             for (Runnable task : due) {
                 if (task != null) {
-                    task.run();
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        // each on its own, as two wheel entries would be: a failing timeout
+                        // must not cost the session its pings
+                        org.slf4j.LoggerFactory.getLogger(SessionTimers.class).warn("A heartbeat task failed", e);
+                    }
                 }
             }
         }
