@@ -115,9 +115,54 @@ final class EncodedEvent extends Packet {
         out.writeBytes(prefix);
         Long ackId = getAckId();
         if (ackId != null) {
-            out.writeCharSequence(Long.toString(ackId), StandardCharsets.US_ASCII);
+            writeDecimal(out, ackId);
         }
         out.writeBytes(body);
+    }
+
+    /** Its size as a WebSocket frame ({@link #writeFrame}): the frame's header and the packet. */
+    int frameSize() {
+        int size = size();
+        return frameHeaderSize(size) + size;
+    }
+
+    /**
+     * Writes the packet as one WebSocket text frame as a server sends it (RFC 6455, section 5.2):
+     * final, unmasked, no extension bits, the payload's length in the shortest form, then the packet.
+     */
+    void writeFrame(ByteBuf out) {
+        int size = size();
+        out.writeByte(0x80 | 0x1); // FIN, opcode text
+        if (size < 126) {
+            out.writeByte(size);
+        } else if (size <= 0xFFFF) {
+            out.writeByte(126);
+            out.writeShort(size);
+        } else {
+            out.writeByte(127);
+            out.writeLong(size);
+        }
+        writeTo(out);
+    }
+
+    /** The length of a server frame's header for a payload of this size (no mask). */
+    static int frameHeaderSize(int payload) {
+        return payload < 126 ? 2 : payload <= 0xFFFF ? 4 : 10;
+    }
+
+    private static void writeDecimal(ByteBuf out, long n) {
+        if (n < 0) {
+            out.writeCharSequence(Long.toString(n), StandardCharsets.US_ASCII);
+            return;
+        }
+        int length = digits(n);
+        int at = out.writerIndex();
+        out.ensureWritable(length);
+        for (int i = at + length - 1; i >= at; i--) {
+            out.setByte(i, '0' + (int) (n % 10));
+            n /= 10;
+        }
+        out.writerIndex(at + length);
     }
 
     /**

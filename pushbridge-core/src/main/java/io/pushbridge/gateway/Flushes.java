@@ -3,8 +3,8 @@ package io.pushbridge.gateway;
 import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.handler.ClientHead;
 import com.corundumstudio.socketio.messages.OutPacketMessage;
-import io.netty.channel.Channel;
-import io.netty.channel.EventLoop;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.util.concurrent.EventExecutor;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,16 +13,24 @@ import java.util.List;
  * loop rather than one per session: each loop writes its own channels ({@link GatewayEncoder}
  * writes everything a session's queue holds, then flushes once). A loop that is the caller's own
  * writes at once, at {@link #run}. Not thread-safe: one per delivery, on the delivering thread.
+ *
+ * <p>Each session's queue goes to the encoder's context directly, as a write that reached it
+ * would: the pipeline has nothing between its tail and the encoder that handles a write, and
+ * netty-socketio's write message ({@code OutPacketMessage}) reads the handshake's {@code Origin}
+ * header each time it is made, which in a broadcast to a large room cost more than the write's own
+ * Java code.
  */
 final class Flushes {
 
+    private static final RateLimitedLog FAILURES = new RateLimitedLog(org.slf4j.LoggerFactory.getLogger(Flushes.class), 1000);
+
     /** The sessions of one event loop. */
     private static final class Group implements Runnable {
-        final EventLoop loop;
+        final EventExecutor loop;
         final List<SiteSocket> sockets = new ArrayList<>();
-        final List<Channel> channels = new ArrayList<>();
+        final List<ChannelHandlerContext> encoders = new ArrayList<>();
 
-        Group(EventLoop loop) {
+        Group(EventExecutor loop) {
             this.loop = loop;
         }
 
@@ -33,7 +41,18 @@ final class Flushes {
                 // cleared before the queue is read: a packet queued from now on schedules a write of its own
                 socket.flushStarted();
                 ClientHead head = socket.client().getBaseClient();
-                channels.get(i).write(new OutPacketMessage(head, Transport.WEBSOCKET));
+                ChannelHandlerContext ctx = encoders.get(i);
+                try {
+                    if (ctx.handler() instanceof GatewayEncoder encoder && !ctx.isRemoved()) {
+                        encoder.writeQueued(ctx, head, ctx.newPromise());
+                    } else {
+                        // the connection is being taken down: netty-socketio's way, through the pipeline
+                        ctx.channel().write(new OutPacketMessage(head, Transport.WEBSOCKET));
+                    }
+                } catch (RuntimeException e) {
+                    // as the pipeline would have: this session's write fails, the others' still go out
+                    FAILURES.warn("A write to session {} failed: {}", head.getSessionId(), e.toString());
+                }
             }
         }
     }
@@ -44,12 +63,16 @@ final class Flushes {
      */
     private @org.jspecify.annotations.Nullable List<Group> groups;
 
-    /** Writes the socket's queue out at {@link #run}, on its channel's loop, unless a write is already scheduled. */
-    void add(SiteSocket socket, Channel channel) {
+    /**
+     * Writes the socket's queue out at {@link #run}, on its channel's loop, unless a write is already scheduled.
+     *
+     * @param encoder the {@link GatewayEncoder}'s context in the session's WebSocket pipeline
+     */
+    void add(SiteSocket socket, ChannelHandlerContext encoder) {
         if (!socket.scheduleFlush()) {
             return;
         }
-        EventLoop loop = channel.eventLoop();
+        EventExecutor loop = encoder.executor();
         if (groups == null) {
             groups = new ArrayList<>(4);
         }
@@ -65,7 +88,7 @@ final class Flushes {
             groups.add(group);
         }
         group.sockets.add(socket);
-        group.channels.add(channel);
+        group.encoders.add(encoder);
     }
 
     /** Hands each loop its writes (the caller's own loop writes now). */

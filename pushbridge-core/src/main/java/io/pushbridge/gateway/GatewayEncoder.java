@@ -8,6 +8,7 @@ import com.corundumstudio.socketio.messages.OutPacketMessage;
 import com.corundumstudio.socketio.protocol.Packet;
 import com.corundumstudio.socketio.protocol.PacketEncoder;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
@@ -16,6 +17,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.util.Queue;
 import org.jspecify.annotations.Nullable;
@@ -30,6 +32,14 @@ import org.jspecify.annotations.Nullable;
  * before them, which v4 clients take for data), and a packet larger than the frame limit split into continuation frames. Long-polling and every
  * other message go to netty-socketio's own code.
  *
+ * <p>Without WebSocket compression (the default), an {@link EncodedEvent} leaves as a whole
+ * WebSocket frame this encoder writes itself, a buffer that Netty's frame encoder lets pass: one
+ * direct buffer with the frame's header and the packet, where a {@code TextWebSocketFrame} cost a
+ * heap wrapper, a frame object and the frame encoder's own buffer and copy. A broadcast's frame
+ * (no ack id) is made once per event loop and shared by every socket of that loop
+ * ({@link SharedFrames}). With compression on, frames go through Netty's compression and frame
+ * encoders as netty-socketio wrote them.
+ *
  * <p>Runs on the channel's event loop, as every outbound handler does.
  */
 @Sharable
@@ -40,14 +50,33 @@ final class GatewayEncoder extends EncoderHandler {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayEncoder.class);
 
+    /** The largest broadcast packet whose frame an event loop keeps to share ({@link SharedFrames}). */
+    static final int SHARED_FRAME_MAX = 64 * 1024;
+
+    /** Each event loop's frames of the last few broadcasts it wrote. */
+    private static final FastThreadLocal<SharedFrames> SHARED = new FastThreadLocal<>() {
+        @Override
+        protected SharedFrames initialValue() {
+            return new SharedFrames();
+        }
+
+        @Override
+        protected void onRemoval(SharedFrames frames) {
+            frames.clear();
+        }
+    };
+
     private final PacketEncoder encoder;
     private final int maxFramePayload;
+    /** Whether this encoder writes {@link EncodedEvent}s as whole frames (no WebSocket compression). */
+    private final boolean wholeFrames;
     private final RateLimitedLog failureLog = new RateLimitedLog(log, 1000);
 
     GatewayEncoder(Configuration configuration, PacketEncoder encoder) throws IOException {
         super(configuration, encoder);
         this.encoder = encoder;
         this.maxFramePayload = configuration.getMaxFramePayloadLength();
+        this.wholeFrames = !configuration.isWebsocketCompression();
     }
 
     @Override
@@ -66,9 +95,14 @@ final class GatewayEncoder extends EncoderHandler {
      */
     void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise) {
         Queue<Packet> queue = head.getPacketsQueue(Transport.WEBSOCKET);
-        WebSocketFrame previous = null;
+        Object previous = null;
         Packet packet;
         while ((packet = queue.poll()) != null) {
+            if (wholeFrames && packet instanceof EncodedEvent event && event.size() <= maxFramePayload) {
+                // no attachments: an event with binary arguments is never encoded once
+                previous = write(ctx, previous, frame(ctx.alloc(), event));
+                continue;
+            }
             ByteBuf bytes;
             try {
                 bytes = encode(ctx, packet);
@@ -126,8 +160,67 @@ final class GatewayEncoder extends EncoderHandler {
         }
     }
 
+    /**
+     * The event as one WebSocket frame: a broadcast's (no ack id, not too large) shared by the
+     * sockets of this event loop, any other made for this socket.
+     */
+    private static ByteBuf frame(ByteBufAllocator alloc, EncodedEvent event) {
+        if (event.getAckId() == null && event.size() <= SHARED_FRAME_MAX) {
+            return SHARED.get().frame(event, alloc);
+        }
+        ByteBuf frame = alloc.directBuffer(event.frameSize());
+        event.writeFrame(frame);
+        return frame;
+    }
+
+    /**
+     * The frames of the last few broadcasts one event loop wrote, so that each is made once per loop
+     * and every socket of the loop writes a duplicate of it (no copy); a frame is released when a
+     * newer broadcast takes its place, or when the loop's thread ends. Confined to its thread.
+     */
+    static final class SharedFrames {
+        /** A burst may queue several broadcasts for each socket: one slot each. */
+        private static final int SLOTS = 4;
+
+        private final EncodedEvent[] events = new EncodedEvent[SLOTS];
+        private final ByteBuf[] frames = new ByteBuf[SLOTS];
+        private int next;
+
+        /** The event's frame, for one socket's write (the caller owns the duplicate). */
+        ByteBuf frame(EncodedEvent event, ByteBufAllocator alloc) {
+            for (int i = 0; i < SLOTS; i++) {
+                if (events[i] == event) {
+                    return frames[i].retainedDuplicate();
+                }
+            }
+            ByteBuf frame = alloc.directBuffer(event.frameSize());
+            event.writeFrame(frame);
+            int slot = next;
+            next = (slot + 1) % SLOTS;
+            ByteBuf old = frames[slot];
+            events[slot] = event;
+            frames[slot] = frame;
+            if (old != null) {
+                old.release();
+            }
+            return frame.retainedDuplicate();
+        }
+
+        /** Releases every frame kept. */
+        void clear() {
+            for (int i = 0; i < SLOTS; i++) {
+                ByteBuf frame = frames[i];
+                events[i] = null;
+                frames[i] = null;
+                if (frame != null) {
+                    frame.release();
+                }
+            }
+        }
+    }
+
     /** Writes the frame held back, if any, and holds this one back (the last one gets the promise). */
-    private static WebSocketFrame write(ChannelHandlerContext ctx, @Nullable WebSocketFrame previous, WebSocketFrame next) {
+    private static Object write(ChannelHandlerContext ctx, @Nullable Object previous, Object next) {
         if (previous != null) {
             // a promise of its own: a failed write (the channel closed) is not an exception to fire
             ctx.write(previous);

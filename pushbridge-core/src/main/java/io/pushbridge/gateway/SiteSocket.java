@@ -4,6 +4,7 @@ import com.corundumstudio.socketio.AckCallback;
 import com.corundumstudio.socketio.Transport;
 import com.corundumstudio.socketio.handler.ClientHead;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
 import com.corundumstudio.socketio.transport.NamespaceClient;
 import io.netty.util.concurrent.EventExecutor;
 import io.pushbridge.ConnectRequest;
@@ -134,8 +135,11 @@ final class SiteSocket {
      * read it while live messages follow. Guarded by this.
      */
     private long batchAllowance;
-    /** The session's WebSocket connection, once known (see {@link #webSocket}); guarded by this. */
-    private @Nullable Channel webSocket;
+    /**
+     * The gateway's encoder on the session's WebSocket connection, once known (see
+     * {@link #webSocket}), which {@link Flushes} hands the session's queue to; guarded by this.
+     */
+    private @Nullable ChannelHandlerContext webSocket;
     /** 1 while a write of the session's WebSocket queue is scheduled for this socket ({@link Flushes}). */
     private volatile int flushScheduled;
     private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<SiteSocket> FLUSH_SCHEDULED =
@@ -699,10 +703,10 @@ final class SiteSocket {
             packet = encoded.withAck(head.getAckManager().registerAck(head.getSessionId(), ackCallback(messageId, ackRooms)));
         }
         if (flushes != null && head.getCurrentTransport() == Transport.WEBSOCKET) {
-            Channel channel = webSocket(head);
-            if (channel != null) {
+            ChannelHandlerContext encoder = webSocket(head);
+            if (encoder != null) {
                 head.getPacketsQueue(Transport.WEBSOCKET).add(packet);
-                flushes.add(this, channel);
+                flushes.add(this, encoder);
                 return;
             }
         }
@@ -736,15 +740,19 @@ final class SiteSocket {
         };
     }
 
-    /** The session's WebSocket connection, once it has one; guarded by this. */
-    private @Nullable Channel webSocket(ClientHead head) {
-        Channel channel = webSocket;
-        if (channel == null || !head.isTransportChannel(channel, Transport.WEBSOCKET)) {
+    /**
+     * The gateway's encoder on the session's WebSocket connection, once it has one ({@code null}
+     * also when that pipeline has no {@link GatewayEncoder}); guarded by this.
+     */
+    private @Nullable ChannelHandlerContext webSocket(ClientHead head) {
+        ChannelHandlerContext encoder = webSocket;
+        if (encoder == null || encoder.isRemoved() || !head.isTransportChannel(encoder.channel(), Transport.WEBSOCKET)) {
             // first use, or netty-socketio bound the session to another connection since
-            channel = OutboundBacklog.channel(head, Transport.WEBSOCKET);
-            webSocket = channel;
+            Channel channel = OutboundBacklog.channel(head, Transport.WEBSOCKET);
+            encoder = channel == null ? null : channel.pipeline().context(GatewayEncoder.class);
+            webSocket = encoder;
         }
-        return channel;
+        return encoder;
     }
 
     /** Marks a write of this socket's WebSocket queue as scheduled ({@link Flushes}); false if one already is. */

@@ -126,4 +126,32 @@ class EncodedEventTests {
         queue.poll();
         assertThat(queue.bytes()).isZero();
     }
+
+    /** Payloads at each edge of a frame header's three length forms (7 bits, 16 bits, 64 bits). */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 125, 126, 65_535, 65_536, 200_000})
+    void aWholeFrameIsWhatNettysFrameDecoderReadsAsOneTextMessage(int payload) {
+        String name = "e";
+        String envelope = "42/news,[\"e\",\"\"]";
+        int fill = Math.max(0, payload - envelope.length());
+        for (Long ackId : java.util.Arrays.asList(null, 0L, 9L, 10L, 123_456_789_012L)) {
+            EncodedEvent event = EncodedEvent.encode(json, "/news", name, List.of("x".repeat(fill)));
+            if (ackId != null) {
+                event = event.withAck(ackId);
+            }
+            ByteBuf frame = Unpooled.buffer();
+            event.writeFrame(frame);
+            assertThat(frame.readableBytes()).isEqualTo(event.frameSize());
+            io.netty.channel.embedded.EmbeddedChannel client = new io.netty.channel.embedded.EmbeddedChannel(
+                    new io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder(false, false, 1 << 20, false));
+            client.writeInbound(frame);
+            io.netty.handler.codec.http.websocketx.TextWebSocketFrame text = client.readInbound();
+            assertThat(text.isFinalFragment()).isTrue();
+            assertThat(text.rsv()).isZero();
+            assertThat(text.text()).isEqualTo(written(event));
+            assertThat(text.text()).startsWith(ackId == null ? "42/news,[" : "42/news," + ackId + "[");
+            text.release();
+            assertThat((Object) client.readInbound()).isNull();
+        }
+    }
 }

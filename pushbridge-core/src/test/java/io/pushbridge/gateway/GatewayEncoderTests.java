@@ -12,10 +12,13 @@ import com.corundumstudio.socketio.protocol.EngineIOVersion;
 import com.corundumstudio.socketio.protocol.JacksonJsonSupport;
 import com.corundumstudio.socketio.protocol.Packet;
 import com.corundumstudio.socketio.protocol.PacketType;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocket08FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -28,30 +31,51 @@ import org.junit.jupiter.api.Test;
 /**
  * The gateway's WebSocket writer: everything a session's queue holds leaves in order, a packet over
  * the frame limit in pieces (of any limit), a packet that cannot be encoded is dropped without
- * holding back the others, and the write's promise completes also when nothing waited.
+ * holding back the others, and the write's promise completes also when nothing waited. What leaves
+ * is read as a client reads it: the bytes on the wire (after Netty's frame encoder, which the
+ * whole frames the encoder writes itself pass), decoded by Netty's frame decoder as unmasked server
+ * frames.
  */
 class GatewayEncoderTests {
 
     private final JacksonJsonSupport json = new JacksonJsonSupport();
     private final Queue<Packet> queue = new ConcurrentLinkedQueue<>();
     private final ClientHead head = mock(ClientHead.class);
+    private final Configuration configuration = new Configuration();
     private final EmbeddedChannel channel;
 
     GatewayEncoderTests() throws Exception {
-        Configuration configuration = new Configuration();
         configuration.setJsonSupport(json);
         configuration.setMaxFramePayloadLength(1024); // the lowest maxPayload GatewayOptions allows
-        channel = new EmbeddedChannel(new GatewayEncoder(configuration, new Eio4PollingEncoder(configuration)));
+        configuration.setWebsocketCompression(false); // the gateway's default (netty-socketio's is on)
+        channel = webSocket(configuration);
         when(head.getPacketsQueue(Transport.WEBSOCKET)).thenReturn(queue);
         when(head.getSessionId()).thenReturn(new UUID(0, 1));
     }
 
+    /** A WebSocket connection's outbound pipeline: Netty's frame encoder, then the gateway's. */
+    private static EmbeddedChannel webSocket(Configuration configuration) throws Exception {
+        return new EmbeddedChannel(new WebSocket08FrameEncoder(false), new GatewayEncoder(configuration, new Eio4PollingEncoder(configuration)));
+    }
+
     /** The messages written, each a whole text message (its pieces joined). */
     private List<String> written() {
+        return written(channel);
+    }
+
+    /** The messages written to the channel, as a client decodes its bytes. */
+    private static List<String> written(EmbeddedChannel channel) {
+        EmbeddedChannel client = new EmbeddedChannel(new WebSocket08FrameDecoder(false, false, 1 << 20, false));
+        Object wire;
+        while ((wire = channel.readOutbound()) != null) {
+            assertThat(wire).as("bytes on the wire").isInstanceOf(ByteBuf.class);
+            client.writeInbound(wire);
+        }
+        client.finish();
         List<String> messages = new ArrayList<>();
         StringBuilder message = new StringBuilder();
         Object out;
-        while ((out = channel.readOutbound()) != null) {
+        while ((out = client.readInbound()) != null) {
             WebSocketFrame frame = (WebSocketFrame) out;
             assertThat(frame).isInstanceOfAny(TextWebSocketFrame.class, ContinuationWebSocketFrame.class);
             message.append(frame.content().toString(StandardCharsets.UTF_8));
@@ -110,5 +134,92 @@ class GatewayEncoderTests {
         Object out = channel.readOutbound();
         assertThat(out).as("at most an empty buffer").satisfiesAnyOf(o -> assertThat(o).isNull(),
                 o -> assertThat(((io.netty.buffer.ByteBuf) o).isReadable()).isFalse());
+    }
+
+    @Test
+    void aBroadcastLeavesAsOneFrameMadeOncePerEventLoopAndAnAckedEventWithItsAckId() throws Exception {
+        EncodedEvent broadcast = EncodedEvent.encode(json, "/news", "e", List.of("all"));
+        EncodedEvent acked = EncodedEvent.encode(json, "/news", "e", List.of("mine")).withAck(1234567);
+        // two sockets of one event loop (this thread) take the same broadcast
+        EmbeddedChannel other = webSocket(configuration);
+        Queue<Packet> otherQueue = new ConcurrentLinkedQueue<>();
+        ClientHead otherHead = mock(ClientHead.class);
+        when(otherHead.getPacketsQueue(Transport.WEBSOCKET)).thenReturn(otherQueue);
+        RecordingAllocator alloc = new RecordingAllocator();
+        channel.config().setAllocator(alloc);
+        other.config().setAllocator(alloc);
+        queue.add(broadcast);
+        queue.add(acked);
+        otherQueue.add(broadcast);
+        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        other.writeAndFlush(new OutPacketMessage(otherHead, Transport.WEBSOCKET));
+        // one buffer for the broadcast, kept by the loop and written to both sockets; one for the acked event
+        assertThat(alloc.direct).hasSize(2);
+        ByteBuf shared = alloc.direct.get(0);
+        assertThat(shared.refCnt()).as("the loop's and the two writes' references").isEqualTo(3);
+        assertThat(written()).containsExactly("42/news,[\"e\",\"all\"]", "42/news,1234567[\"e\",\"mine\"]");
+        assertThat(written(other)).containsExactly("42/news,[\"e\",\"all\"]");
+        assertThat(shared.refCnt()).as("once written, the loop's alone").isEqualTo(1);
+        assertThat(alloc.direct.get(1).refCnt()).as("the acked event's frame, written and released").isZero();
+    }
+
+    /** Unpooled buffers, whose duplicates share their reference count; the direct ones it made, in order. */
+    private static final class RecordingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
+        final List<ByteBuf> direct = new ArrayList<>();
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            return new io.netty.buffer.UnpooledHeapByteBuf(this, initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            ByteBuf buffer = new io.netty.buffer.UnpooledDirectByteBuf(this, initialCapacity, maxCapacity);
+            direct.add(buffer);
+            return buffer;
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+    }
+
+    @Test
+    void anEventLoopKeepsTheFramesOfItsLastFewBroadcastsOnlyAndReleasesThoseItDrops() {
+        RecordingAllocator alloc = new RecordingAllocator();
+        channel.config().setAllocator(alloc);
+        EncodedEvent oldest = EncodedEvent.encode(json, "/news", "e", List.of(0));
+        queue.add(oldest);
+        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        assertThat(written()).containsExactly("42/news,[\"e\",0]");
+        ByteBuf frame = alloc.direct.get(0);
+        assertThat(frame.refCnt()).as("kept by the loop").isEqualTo(1);
+        for (int i = 1; i <= 4; i++) {
+            queue.add(EncodedEvent.encode(json, "/news", "e", List.of(i)));
+        }
+        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        assertThat(frame.refCnt()).as("released once four newer broadcasts took the slots").isZero();
+        assertThat(alloc.direct).hasSize(5);
+        assertThat(written()).containsExactly("42/news,[\"e\",1]", "42/news,[\"e\",2]", "42/news,[\"e\",3]", "42/news,[\"e\",4]");
+    }
+
+    @Test
+    void withCompressionTheEventsLeaveAsFramesForNettysCompressionAndFrameEncoders() throws Exception {
+        Configuration compressed = new Configuration();
+        compressed.setJsonSupport(json);
+        compressed.setWebsocketCompression(true);
+        EmbeddedChannel frames = new EmbeddedChannel(new GatewayEncoder(compressed, new Eio4PollingEncoder(compressed)));
+        queue.add(EncodedEvent.encode(json, "/news", "e", List.of("all")));
+        queue.add(EncodedEvent.encode(json, "/news", "e", List.of("mine")).withAck(7));
+        frames.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        List<String> texts = new ArrayList<>();
+        Object out;
+        while ((out = frames.readOutbound()) != null) {
+            assertThat(out).isInstanceOf(TextWebSocketFrame.class);
+            texts.add(((TextWebSocketFrame) out).text());
+            ((TextWebSocketFrame) out).release();
+        }
+        assertThat(texts).containsExactly("42/news,[\"e\",\"all\"]", "42/news,7[\"e\",\"mine\"]");
     }
 }
