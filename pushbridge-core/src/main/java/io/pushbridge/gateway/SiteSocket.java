@@ -140,6 +140,11 @@ final class SiteSocket {
      * {@link #webSocket}), which {@link Flushes} hands the session's queue to; guarded by this.
      */
     private @Nullable ChannelHandlerContext webSocket;
+    /**
+     * Emits since the backlog was last measured (see {@link #overBuffered(long)}); guarded by this.
+     * A byte: it fills a gap in this object's layout (an idle connection costs no more for it).
+     */
+    private byte unmeasured;
     /** 1 while a write of the session's WebSocket queue is scheduled for this socket ({@link Flushes}). */
     private volatile int flushScheduled;
     private static final java.util.concurrent.atomic.AtomicIntegerFieldUpdater<SiteSocket> FLUSH_SCHEDULED =
@@ -572,7 +577,7 @@ final class SiteSocket {
 
     /** One {@code resync} if the batch asks for it, one {@code batch} with an ack if it holds messages. */
     private void sendBatch(PendingBatch batch) {
-        if (overBuffered()) {
+        if (overBuffered(Long.MAX_VALUE)) {
             return;
         }
         if (batch.resync()) {
@@ -656,8 +661,18 @@ final class SiteSocket {
      * than the limit goes out as one {@code batch}, and a client that reads it slowly must not be
      * cut off for it (it would get the same batch again on reconnect, forever). Live messages that
      * pile up behind the batch still count, so a client that stops reading is still cut off.
+     *
+     * <p>Measuring reads what other threads write (the connection's outbound buffer, the queue's
+     * meter), a few cache misses per socket and message, which in a broadcast to a large room cost
+     * more than the rest of the check. So a small message is checked against the backlog measured
+     * before the last {@value #MEASURE_EVERY} emits at most: a message of {@code 1/}{@value
+     * #MEASURE_LARGE} of the limit or more, a batch, and every {@value #MEASURE_EVERY}th message
+     * measure again. A client that stops reading is cut off at most that many small messages
+     * (under a quarter of the limit) later.
+     *
+     * @param size the message's size in bytes, as near as known
      */
-    private boolean overBuffered() {
+    private boolean overBuffered(long size) {
         if (tooSlow) {
             return true;
         }
@@ -665,6 +680,10 @@ final class SiteSocket {
             return false;
         }
         int limit = site.limits().maxBufferedBytes();
+        if (size < limit / MEASURE_LARGE && ++unmeasured < MEASURE_EVERY) {
+            return false;
+        }
+        unmeasured = 0;
         long buffered = backlog.bytes();
         if (buffered - batchAllowance <= limit) {
             return false;
@@ -674,18 +693,23 @@ final class SiteSocket {
         return true;
     }
 
+    /** At most this many emits in a row are checked against an earlier measurement of the backlog. */
+    static final int MEASURE_EVERY = 16;
+    /** A message of at least {@code 1/MEASURE_LARGE} of the limit is always checked against a new measurement. */
+    static final int MEASURE_LARGE = 64;
+
     /** Whether the site limits the bytes waiting for a client and this socket's are measured. */
     private boolean metered() {
         return site.limits().maxBufferedBytes() > 0 && backlog != null && backlog.isMetered();
     }
 
     private void emit(Outgoing out, @Nullable Flushes flushes) {
-        if (overBuffered()) {
+        EncodedEvent encoded = out.encoded(client);
+        if (overBuffered(encoded != null ? encoded.size() : metered() ? out.dataBytes() : 0)) {
             return;
         }
         Message message = out.message();
         Set<String> ackRooms = ackRooms(message);
-        EncodedEvent encoded = out.encoded(client);
         if (encoded == null) {
             // binary arguments (or no encoder, in unit tests): netty-socketio encodes the packet
             emitEach(message, metered() ? out.dataBytes() : -1, ackRooms);

@@ -71,9 +71,14 @@ class SlowClientIntegrationTests {
 
     /** Sends 4 KB messages to the room until the limit is hit; returns how many were sent (all accepted). */
     private static int sendUntilClosed(String room) throws Exception {
+        return sendUntilClosed(room, PAYLOAD);
+    }
+
+    /** Sends messages with this payload to the room until the limit is hit; returns how many were sent (all accepted). */
+    private static int sendUntilClosed(String room, String payload) throws Exception {
         long hits = gateway.stats().get("limits.slow.buffered_bytes");
         for (int i = 1; i <= 20_000; i++) {
-            gateway.pushTemplate().site("slow").to(room).event("ev").args(i, PAYLOAD).send().toCompletableFuture()
+            gateway.pushTemplate().site("slow").to(room).event("ev").args(i, payload).send().toCompletableFuture()
                     .get(10, TimeUnit.SECONDS);
             if (gateway.stats().get("limits.slow.buffered_bytes") > hits) {
                 return i;
@@ -155,6 +160,27 @@ class SlowClientIntegrationTests {
         assertThat(RawClient.pollGet(gateway.port(), sid).statusCode()).isEqualTo(400);
         assertThat(store.depth(new UserQueue("slow", "user_p1"))).isEqualTo(sent);
         reconnectGetsEverything("user_p1", sent, true);
+    }
+
+    /**
+     * Messages under 1/64 of the limit are checked against a measurement of the backlog made at
+     * most 16 messages earlier: a client that stops polling is cut off after at most 15 more of them
+     * than an exact check allows, and its queue still keeps everything.
+     */
+    @Test
+    void smallMessagesAreCheckedAgainstARecentMeasurementAndCutOffWithinItsBound() throws Exception {
+        String small = "s".repeat(500);
+        assertThat(small.length()).isLessThan(LIMIT / SiteSocket.MEASURE_LARGE);
+        String sid = RawClient.pollHandshake(gateway.port(), Map.of());
+        RawClient.pollPost(gateway.port(), sid, "40/slow,{\"token\":\"rooms:user_p2\"}");
+        assertThat(RawClient.text(RawClient.pollGet(gateway.port(), sid))).startsWith("40/slow,");
+        int sent = sendUntilClosed("user_p2", small);
+        // an exact check cuts it off after LIMIT / (the packet's estimate) messages; the estimate is a little over the payload
+        assertThat(sent).isBetween(LIMIT / (small.length() + 100), LIMIT / small.length() + SiteSocket.MEASURE_EVERY);
+        await(() -> gateway.connectionCount("slow") == 0, "the slow socket is gone");
+        awaitReason("client too slow");
+        assertThat(store.depth(new UserQueue("slow", "user_p2"))).isEqualTo(sent);
+        reconnectGetsEverything("user_p2", sent, true);
     }
 
     /**
