@@ -164,7 +164,7 @@ final class GatewayEncoder extends EncoderHandler {
      * The event as one WebSocket frame: a broadcast's (no ack id, not too large) shared by the
      * sockets of this event loop, any other made for this socket.
      */
-    private static ByteBuf frame(ByteBufAllocator alloc, EncodedEvent event) {
+    static ByteBuf frame(ByteBufAllocator alloc, EncodedEvent event) {
         if (event.getAckId() == null && event.size() <= SHARED_FRAME_MAX) {
             return SHARED.get().frame(event, alloc);
         }

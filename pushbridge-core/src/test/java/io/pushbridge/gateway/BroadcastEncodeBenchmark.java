@@ -57,6 +57,8 @@ public class BroadcastEncodeBenchmark {
         Packet packet;
         /** One frame per recipient, as written to its channel. */
         final WebSocketFrame[] frames = new WebSocketFrame[RECIPIENTS];
+        /** One whole frame (header and packet) per recipient, as the gateway writes it past Netty's frame encoder. */
+        final ByteBuf[] wire = new ByteBuf[RECIPIENTS];
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -79,14 +81,19 @@ public class BroadcastEncodeBenchmark {
                     frame.release();
                     frames[i] = null;
                 }
+                ByteBuf bytes = wire[i];
+                if (bytes != null) {
+                    bytes.release();
+                    wire[i] = null;
+                }
             }
         }
 
         /** Fails the trial when a frame is left, or its bytes are not those of the packet. */
         @TearDown(Level.Trial)
         public void check() throws IOException {
-            for (WebSocketFrame frame : frames) {
-                if (frame != null) {
+            for (int i = 0; i < RECIPIENTS; i++) {
+                if (frames[i] != null || wire[i] != null) {
                     throw new IllegalStateException("a benchmark left a frame unreleased");
                 }
             }
@@ -140,9 +147,10 @@ public class BroadcastEncodeBenchmark {
     }
 
     /**
-     * PushBridge's path ({@link EncodedEvent}, as the dispatcher and {@link GatewayEncoder} do it):
-     * the event encoded once with netty-socketio's JSON support, each recipient's frame a wrapper
-     * of the shared array. The JSON encode is inside the measurement, once per broadcast.
+     * PushBridge's path before whole frames (b09d21e): the event encoded once with netty-socketio's
+     * JSON support ({@link EncodedEvent}), each recipient's frame a wrapper of the shared array,
+     * which Netty's frame encoder then copied into a buffer of its own with the header (not
+     * measured here). The JSON encode is inside the measurement, once per broadcast.
      */
     @Benchmark
     @OperationsPerInvocation(RECIPIENTS)
@@ -157,7 +165,7 @@ public class BroadcastEncodeBenchmark {
 
     /**
      * The same for recipients that ack (messages to their user rooms): each gets its own ack id
-     * around the shared JSON, in a buffer of its own.
+     * around the shared JSON, in a buffer of its own (before whole frames).
      */
     @Benchmark
     @OperationsPerInvocation(RECIPIENTS)
@@ -166,6 +174,34 @@ public class BroadcastEncodeBenchmark {
                 b.packet.getData());
         for (int i = 0; i < RECIPIENTS; i++) {
             b.frames[i] = new TextWebSocketFrame(event.withAck(i).bytes());
+        }
+        b.releaseFrames();
+    }
+
+    /**
+     * PushBridge's path ({@link GatewayEncoder} without WebSocket compression): each recipient
+     * writes a duplicate of one whole frame, header and packet, made once per event loop (here,
+     * once per broadcast: one thread). Nothing is left for Netty's frame encoder to do.
+     */
+    @Benchmark
+    @OperationsPerInvocation(RECIPIENTS)
+    public void wholeFrameShared(Broadcast b) {
+        EncodedEvent event = EncodedEvent.encode(b.configuration.getJsonSupport(), "/site", b.packet.getName(),
+                b.packet.getData());
+        for (int i = 0; i < RECIPIENTS; i++) {
+            b.wire[i] = GatewayEncoder.frame(b.allocator, event);
+        }
+        b.releaseFrames();
+    }
+
+    /** The same for recipients that ack: each a whole frame of its own with its ack id. */
+    @Benchmark
+    @OperationsPerInvocation(RECIPIENTS)
+    public void wholeFrameWithAcks(Broadcast b) {
+        EncodedEvent event = EncodedEvent.encode(b.configuration.getJsonSupport(), "/site", b.packet.getName(),
+                b.packet.getData());
+        for (int i = 0; i < RECIPIENTS; i++) {
+            b.wire[i] = GatewayEncoder.frame(b.allocator, event.withAck(i));
         }
         b.releaseFrames();
     }
