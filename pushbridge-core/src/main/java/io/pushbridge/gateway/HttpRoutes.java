@@ -131,6 +131,9 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
      */
     private enum Verdict { ALLOW, REFUSED, UNKNOWN_SESSION }
 
+    /** The WebSocket versions of RFC 6455's framing (13, and the drafts 7 and 8 that share it). */
+    private static final java.util.Set<String> RFC6455_VERSIONS = java.util.Set.of("13", "8", "7");
+
     private Verdict engineIoVerdict(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder query) {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (origin != null && !allowedOrigins.allows(origin)) {
@@ -138,6 +141,16 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         }
         List<String> sid = query.parameters().get("sid");
         List<String> transport = query.parameters().get("transport");
+        String wsVersion = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+        if (request.headers().containsValue(HttpHeaderNames.UPGRADE, "websocket", true)
+                && (wsVersion == null || !RFC6455_VERSIONS.contains(wsVersion.trim()))) {
+            // Netty would answer a request without a version with the draft of 2010 (Hixie-76), whose
+            // framing differs from the frames the gateway writes; no Socket.IO client speaks it
+            stats.increment("refused.http.websocket_version");
+            HttpJson.write(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
+                    Map.of("code", 3, "message", "Unsupported WebSocket version"), false, Map.of("Sec-WebSocket-Version", "13"));
+            return Verdict.REFUSED;
+        }
         // netty-socketio logs an ERROR for a missing or unknown transport, and answers with no body
         boolean knownTransport = transport != null && ("polling".equals(transport.get(0)) || "websocket".equals(transport.get(0)));
         if (sid == null) {
