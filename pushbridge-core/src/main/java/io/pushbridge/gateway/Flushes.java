@@ -39,6 +39,7 @@ final class Flushes {
             for (int i = 0; i < sockets.size(); i++) {
                 SiteSocket socket = sockets.get(i);
                 // cleared before the queue is read: a packet queued from now on schedules a write of its own
+                // (each socket's on its own: a write that fails leaves none of the others scheduled forever)
                 socket.flushStarted();
                 ClientHead head = socket.client().getBaseClient();
                 ChannelHandlerContext ctx = encoders.get(i);
@@ -49,8 +50,9 @@ final class Flushes {
                         // the connection is being taken down: netty-socketio's way, through the pipeline
                         ctx.channel().write(new OutPacketMessage(head, Transport.WEBSOCKET));
                     }
-                } catch (RuntimeException e) {
-                    // as the pipeline would have: this session's write fails, the others' still go out
+                } catch (Throwable e) {
+                    // as the pipeline would have (it catches every Throwable of a write, an
+                    // OutOfDirectMemoryError among them): this session's write fails, the others' still go out
                     FAILURES.warn("A write to session {} failed: {}", head.getSessionId(), e.toString());
                 }
             }

