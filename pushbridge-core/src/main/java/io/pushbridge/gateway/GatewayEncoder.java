@@ -187,6 +187,11 @@ final class GatewayEncoder extends EncoderHandler {
         if (event.getAckId() == null && event.size() <= SHARED_FRAME_MAX) {
             return SHARED.get().frame(event, alloc);
         }
+        return newFrame(alloc, event);
+    }
+
+    /** A direct buffer of its own holding the event's whole frame. */
+    private static ByteBuf newFrame(ByteBufAllocator alloc, EncodedEvent event) {
         ByteBuf frame = alloc.directBuffer(event.frameSize());
         event.writeFrame(frame);
         return frame;
@@ -212,8 +217,7 @@ final class GatewayEncoder extends EncoderHandler {
                     return frames[i].retainedDuplicate();
                 }
             }
-            ByteBuf frame = alloc.directBuffer(event.frameSize());
-            event.writeFrame(frame);
+            ByteBuf frame = newFrame(alloc, event);
             int slot = next;
             next = (slot + 1) % SLOTS;
             ByteBuf old = frames[slot];

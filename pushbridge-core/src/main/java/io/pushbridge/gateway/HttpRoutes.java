@@ -141,15 +141,14 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
         }
         List<String> sid = query.parameters().get("sid");
         List<String> transport = query.parameters().get("transport");
-        String wsVersion = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
-        if (request.headers().containsValue(HttpHeaderNames.UPGRADE, "websocket", true)
-                && (wsVersion == null || !RFC6455_VERSIONS.contains(wsVersion.trim()))) {
-            // Netty would answer a request without a version with the draft of 2010 (Hixie-76), whose
-            // framing differs from the frames the gateway writes; no Socket.IO client speaks it
-            stats.increment("refused.http.websocket_version");
-            HttpJson.write(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
-                    Map.of("code", 3, "message", "Unsupported WebSocket version"), false, Map.of("Sec-WebSocket-Version", "13"));
-            return Verdict.REFUSED;
+        if (request.headers().containsValue(HttpHeaderNames.UPGRADE, "websocket", true)) {
+            String version = request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
+            if (version == null || !RFC6455_VERSIONS.contains(version.trim())) {
+                // Netty would answer a request without a version with the draft of 2010 (Hixie-76), whose
+                // framing differs from the frames the gateway writes; no Socket.IO client speaks it
+                return refusal(ctx, HttpResponseStatus.UPGRADE_REQUIRED, 3, "Unsupported WebSocket version",
+                        "websocket_version", Map.of("Sec-WebSocket-Version", "13"));
+            }
         }
         // netty-socketio logs an ERROR for a missing or unknown transport, and answers with no body
         boolean knownTransport = transport != null && ("polling".equals(transport.get(0)) || "websocket".equals(transport.get(0)));
@@ -168,11 +167,8 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
             if (draining.getAsBoolean()) {
                 // a new session on a node that is going away: the client retries (its reconnection
                 // backoff), and a balancer that saw the health check sends it to another node
-                stats.increment("refused.http.draining");
-                HttpJson.write(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        Map.of("code", 3, "message", "Server is shutting down, connect to another node"), false,
-                        Map.of("Retry-After", "1"));
-                return Verdict.REFUSED;
+                return refusal(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, 3,
+                        "Server is shutting down, connect to another node", "draining", Map.of("Retry-After", "1"));
             }
             return Verdict.ALLOW;
         }
@@ -237,13 +233,23 @@ final class HttpRoutes extends ChannelInboundHandlerAdapter {
     }
 
     private Verdict refusal(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
-        refuse(ctx, status, code, message, reason);
+        return refusal(ctx, status, code, message, reason, Map.of());
+    }
+
+    private Verdict refusal(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason,
+            Map<String, String> headers) {
+        refuse(ctx, status, code, message, reason, headers);
         return Verdict.REFUSED;
     }
 
     private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason) {
+        refuse(ctx, status, code, message, reason, Map.of());
+    }
+
+    private void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, int code, String message, String reason,
+            Map<String, String> headers) {
         stats.increment("refused.http." + reason);
-        HttpJson.write(ctx, status, Map.of("code", code, "message", message), false, Map.of());
+        HttpJson.write(ctx, status, Map.of("code", code, "message", message), false, headers);
     }
 
     private @Nullable byte[] staticFile(String path) {
