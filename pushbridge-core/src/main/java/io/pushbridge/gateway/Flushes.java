@@ -36,6 +36,18 @@ final class Flushes {
 
         @Override
         public void run() {
+            // a broadcast's frame made once for this task's sockets (one socket has nothing to share)
+            GatewayEncoder.SharedFrames shared = sockets.size() > 1 ? new GatewayEncoder.SharedFrames() : null;
+            try {
+                writeAll(shared);
+            } finally {
+                if (shared != null) {
+                    shared.release();
+                }
+            }
+        }
+
+        private void writeAll(GatewayEncoder.@org.jspecify.annotations.Nullable SharedFrames shared) {
             for (int i = 0; i < sockets.size(); i++) {
                 SiteSocket socket = sockets.get(i);
                 // cleared before the queue is read: a packet queued from now on schedules a write of its own
@@ -45,7 +57,7 @@ final class Flushes {
                 ChannelHandlerContext ctx = encoders.get(i);
                 try {
                     if (ctx.handler() instanceof GatewayEncoder encoder && !ctx.isRemoved()) {
-                        encoder.writeQueued(ctx, head, ctx.newPromise());
+                        encoder.writeQueued(ctx, head, ctx.newPromise(), shared);
                     } else {
                         // the connection is being taken down: netty-socketio's way, through the pipeline
                         ctx.channel().write(new OutPacketMessage(head, Transport.WEBSOCKET));

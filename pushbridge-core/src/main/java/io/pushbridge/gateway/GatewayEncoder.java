@@ -17,7 +17,6 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.util.concurrent.FastThreadLocal;
 import java.io.IOException;
 import java.util.Queue;
 import org.jspecify.annotations.Nullable;
@@ -36,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * WebSocket frame this encoder writes itself, a buffer that Netty's frame encoder lets pass: one
  * direct buffer with the frame's header and the packet, where a {@code TextWebSocketFrame} cost a
  * heap wrapper, a frame object and the frame encoder's own buffer and copy. A broadcast's frame
- * (no ack id) is made once per event loop and shared by every socket of that loop
+ * (no ack id) is made once per loop task that writes it and shared by every socket of that task
  * ({@link SharedFrames}). With compression on, frames go through Netty's compression and frame
  * encoders as netty-socketio wrote them.
  *
@@ -52,19 +51,6 @@ final class GatewayEncoder extends EncoderHandler {
 
     /** The largest broadcast packet whose frame an event loop keeps to share ({@link SharedFrames}). */
     static final int SHARED_FRAME_MAX = 64 * 1024;
-
-    /** Each event loop's frames of the last few broadcasts it wrote. */
-    private static final FastThreadLocal<SharedFrames> SHARED = new FastThreadLocal<>() {
-        @Override
-        protected SharedFrames initialValue() {
-            return new SharedFrames();
-        }
-
-        @Override
-        protected void onRemoval(SharedFrames frames) {
-            frames.clear();
-        }
-    };
 
     private final PacketEncoder encoder;
     private final int maxFramePayload;
@@ -82,7 +68,8 @@ final class GatewayEncoder extends EncoderHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) throws Exception {
         if (msg instanceof OutPacketMessage out && out.getTransport() == Transport.WEBSOCKET) {
-            writeQueued(ctx, out.getClientHead(), promise);
+            // one session's queue: no other socket to share a frame with
+            writeQueued(ctx, out.getClientHead(), promise, null);
             return;
         }
         super.write(ctx, msg, promise);
@@ -94,8 +81,11 @@ final class GatewayEncoder extends EncoderHandler {
      * cannot be encoded is dropped with a rate-limited warning; the others still leave. When a
      * frame cannot be made at all (direct memory exhausted, say), what was written leaves, the
      * frame held back is released and the promise fails, as the pipeline fails a write that throws.
+     *
+     * @param shared the frames of the loop task this write is part of, which the other sockets of
+     *     that task share; {@code null} makes every frame this socket's own
      */
-    void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise) {
+    void writeQueued(ChannelHandlerContext ctx, ClientHead head, ChannelPromise promise, @Nullable SharedFrames shared) {
         Queue<Packet> queue = head.getPacketsQueue(Transport.WEBSOCKET);
         Object previous = null;
         Packet packet;
@@ -103,7 +93,7 @@ final class GatewayEncoder extends EncoderHandler {
             while ((packet = queue.poll()) != null) {
                 if (wholeFrames && packet instanceof EncodedEvent event && event.size() <= maxFramePayload) {
                     // no attachments: an event with binary arguments is never encoded once
-                    previous = write(ctx, previous, frame(ctx.alloc(), event));
+                    previous = write(ctx, previous, frame(ctx.alloc(), event, shared));
                     continue;
                 }
                 ByteBuf bytes;
@@ -172,20 +162,12 @@ final class GatewayEncoder extends EncoderHandler {
     }
 
     /**
-     * Releases the frames this thread keeps ({@link SharedFrames}). An event loop's are released when
-     * its thread ends; a thread that is not Netty's (a test's, a benchmark's) calls this itself.
-     */
-    static void releaseSharedFrames() {
-        SHARED.remove();
-    }
-
-    /**
      * The event as one WebSocket frame: a broadcast's (no ack id, not too large) shared by the
-     * sockets of this event loop, any other made for this socket.
+     * sockets of the loop task, any other made for this socket.
      */
-    static ByteBuf frame(ByteBufAllocator alloc, EncodedEvent event) {
-        if (event.getAckId() == null && event.size() <= SHARED_FRAME_MAX) {
-            return SHARED.get().frame(event, alloc);
+    static ByteBuf frame(ByteBufAllocator alloc, EncodedEvent event, @Nullable SharedFrames shared) {
+        if (shared != null && event.getAckId() == null && event.size() <= SHARED_FRAME_MAX) {
+            return shared.frame(event, alloc);
         }
         return newFrame(alloc, event);
     }
@@ -198,47 +180,84 @@ final class GatewayEncoder extends EncoderHandler {
     }
 
     /**
-     * The frames of the last few broadcasts one event loop wrote, so that each is made once per loop
-     * and every socket of the loop writes a duplicate of it (no copy); a frame is released when a
-     * newer broadcast takes its place, or when the loop's thread ends. Confined to its thread.
+     * The frames of the broadcasts that one loop task writes (the sockets of one event loop that one
+     * delivery wrote to, {@link Flushes}), so that each frame is made once per task and every socket
+     * writes a duplicate of it (no copy). The task releases them when it ends: nothing outlives it
+     * but the duplicates still waiting in the sockets' outbound buffers. Made per task, confined to
+     * the loop's thread.
      */
     static final class SharedFrames {
-        /** A burst may queue several broadcasts for each socket: one slot each. */
-        private static final int SLOTS = 4;
+        /**
+         * The most frames one task shares. A burst may queue many broadcasts for each socket before its
+         * loop gets to it; past this many in one task the rest are made per socket.
+         */
+        static final int MAX = 64;
 
-        private final EncodedEvent[] events = new EncodedEvent[SLOTS];
-        private final ByteBuf[] frames = new ByteBuf[SLOTS];
-        private int next;
+        private EncodedEvent @Nullable [] events;
+        private ByteBuf @Nullable [] frames;
+        private int size;
+        /** Where the next lookup starts: the sockets of a task mostly take the same broadcasts in the same order. */
+        private int cursor;
 
         /** The event's frame, for one socket's write (the caller owns the duplicate). */
         ByteBuf frame(EncodedEvent event, ByteBufAllocator alloc) {
-            for (int i = 0; i < SLOTS; i++) {
-                if (events[i] == event) {
-                    return frames[i].retainedDuplicate();
+            EncodedEvent[] known = events;
+            ByteBuf[] made = frames;
+            if (known != null && made != null) {
+                int i = indexOf(known, event);
+                if (i >= 0) {
+                    cursor = i + 1;
+                    return made[i].retainedDuplicate();
+                }
+                if (size == MAX) {
+                    return newFrame(alloc, event);
                 }
             }
             ByteBuf frame = newFrame(alloc, event);
-            int slot = next;
-            next = (slot + 1) % SLOTS;
-            ByteBuf old = frames[slot];
-            events[slot] = event;
-            frames[slot] = frame;
-            if (old != null) {
-                old.release();
+            if (known == null || made == null) {
+                known = events = new EncodedEvent[4];
+                made = frames = new ByteBuf[4];
+            } else if (size == known.length) {
+                known = events = java.util.Arrays.copyOf(known, Math.min(MAX, size * 2));
+                made = frames = java.util.Arrays.copyOf(made, known.length);
             }
+            known[size] = event;
+            made[size] = frame;
+            cursor = ++size;
             return frame.retainedDuplicate();
         }
 
-        /** Releases every frame kept. */
-        void clear() {
-            for (int i = 0; i < SLOTS; i++) {
-                ByteBuf frame = frames[i];
-                events[i] = null;
-                frames[i] = null;
-                if (frame != null) {
-                    frame.release();
+        private int indexOf(EncodedEvent[] known, EncodedEvent event) {
+            if (cursor < size && known[cursor] == event) {
+                return cursor;
+            }
+            for (int i = 0; i < size; i++) {
+                if (known[i] == event) {
+                    return i;
                 }
             }
+            return -1;
+        }
+
+        /** How many frames it holds. */
+        int size() {
+            return size;
+        }
+
+        /** Releases every frame it holds; the duplicates written keep theirs until they leave. */
+        void release() {
+            ByteBuf[] made = frames;
+            if (made == null) {
+                return;
+            }
+            for (int i = 0; i < size; i++) {
+                made[i].release();
+                made[i] = null;
+            }
+            events = null;
+            frames = null;
+            size = 0;
+            cursor = 0;
         }
     }
 

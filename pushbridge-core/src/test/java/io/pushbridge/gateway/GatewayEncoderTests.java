@@ -26,7 +26,6 @@ import java.util.List;
 import java.util.Queue;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,11 +51,6 @@ class GatewayEncoderTests {
         channel = webSocket(configuration);
         when(head.getPacketsQueue(Transport.WEBSOCKET)).thenReturn(queue);
         when(head.getSessionId()).thenReturn(new UUID(0, 1));
-    }
-
-    @AfterEach
-    void releaseTheThreadsFrames() {
-        GatewayEncoder.releaseSharedFrames();
     }
 
     /** A WebSocket connection's outbound pipeline: Netty's frame encoder, then the gateway's. */
@@ -143,10 +137,10 @@ class GatewayEncoderTests {
     }
 
     @Test
-    void aBroadcastLeavesAsOneFrameMadeOncePerEventLoopAndAnAckedEventWithItsAckId() throws Exception {
+    void aBroadcastLeavesAsOneFrameMadeOncePerLoopTaskAndAnAckedEventWithItsAckId() throws Exception {
         EncodedEvent broadcast = EncodedEvent.encode(json, "/news", "e", List.of("all"));
         EncodedEvent acked = EncodedEvent.encode(json, "/news", "e", List.of("mine")).withAck(1234567);
-        // two sockets of one event loop (this thread) take the same broadcast
+        // two sockets of one event loop (this thread) take the same broadcast in one loop task
         EmbeddedChannel other = webSocket(configuration);
         Queue<Packet> otherQueue = new ConcurrentLinkedQueue<>();
         ClientHead otherHead = mock(ClientHead.class);
@@ -157,16 +151,33 @@ class GatewayEncoderTests {
         queue.add(broadcast);
         queue.add(acked);
         otherQueue.add(broadcast);
-        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
-        other.writeAndFlush(new OutPacketMessage(otherHead, Transport.WEBSOCKET));
-        // one buffer for the broadcast, kept by the loop and written to both sockets; one for the acked event
+        GatewayEncoder.SharedFrames task = new GatewayEncoder.SharedFrames();
+        writeQueued(channel, head, task);
+        writeQueued(other, otherHead, task);
+        // one buffer for the broadcast, kept by the task and written to both sockets; one for the acked event
         assertThat(alloc.direct).hasSize(2);
         ByteBuf shared = alloc.direct.get(0);
-        assertThat(shared.refCnt()).as("the loop's and the two writes' references").isEqualTo(3);
+        assertThat(shared.refCnt()).as("the task's and the two writes' references").isEqualTo(3);
         assertThat(written()).containsExactly("42/news,[\"e\",\"all\"]", "42/news,1234567[\"e\",\"mine\"]");
         assertThat(written(other)).containsExactly("42/news,[\"e\",\"all\"]");
-        assertThat(shared.refCnt()).as("once written, the loop's alone").isEqualTo(1);
+        assertThat(shared.refCnt()).as("once written, the task's alone").isEqualTo(1);
         assertThat(alloc.direct.get(1).refCnt()).as("the acked event's frame, written and released").isZero();
+        task.release();
+        assertThat(shared.refCnt()).as("released when the task ends").isZero();
+        // a write outside a loop task (netty-socketio's, through the pipeline) makes a frame of its own
+        queue.add(broadcast);
+        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
+        assertThat(written()).containsExactly("42/news,[\"e\",\"all\"]");
+        assertThat(alloc.direct).hasSize(3);
+        assertThat(alloc.direct.get(2).refCnt()).isZero();
+    }
+
+    /** Writes the session's queue as a loop task of {@link Flushes} does, then returns the write's outcome. */
+    private static ChannelFuture writeQueued(EmbeddedChannel channel, ClientHead head, GatewayEncoder.SharedFrames task) {
+        io.netty.channel.ChannelHandlerContext ctx = channel.pipeline().context(GatewayEncoder.class);
+        io.netty.channel.ChannelPromise promise = ctx.newPromise();
+        ((GatewayEncoder) ctx.handler()).writeQueued(ctx, head, promise, task);
+        return promise;
     }
 
     @Test
@@ -219,22 +230,37 @@ class GatewayEncoderTests {
     }
 
     @Test
-    void anEventLoopKeepsTheFramesOfItsLastFewBroadcastsOnlyAndReleasesThoseItDrops() {
+    void aTaskSharesTheFramesOfEveryBroadcastItsSocketsTakeUpToItsLimitAndReleasesThemWhenItEnds() throws Exception {
+        // a burst queued more broadcasts for two sockets than the task shares: each socket takes them all, in order
+        int count = GatewayEncoder.SharedFrames.MAX + 6;
+        EmbeddedChannel other = webSocket(configuration);
+        Queue<Packet> otherQueue = new ConcurrentLinkedQueue<>();
+        ClientHead otherHead = mock(ClientHead.class);
+        when(otherHead.getPacketsQueue(Transport.WEBSOCKET)).thenReturn(otherQueue);
         RecordingAllocator alloc = new RecordingAllocator();
         channel.config().setAllocator(alloc);
-        EncodedEvent oldest = EncodedEvent.encode(json, "/news", "e", List.of(0));
-        queue.add(oldest);
-        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
-        assertThat(written()).containsExactly("42/news,[\"e\",0]");
-        ByteBuf frame = alloc.direct.get(0);
-        assertThat(frame.refCnt()).as("kept by the loop").isEqualTo(1);
-        for (int i = 1; i <= 4; i++) {
-            queue.add(EncodedEvent.encode(json, "/news", "e", List.of(i)));
+        other.config().setAllocator(alloc);
+        List<String> expected = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            EncodedEvent event = EncodedEvent.encode(json, "/news", "e", List.of(i));
+            queue.add(event);
+            // the second socket joined late: it misses the first broadcast
+            if (i > 0) {
+                otherQueue.add(event);
+            }
+            expected.add("42/news,[\"e\"," + i + "]");
         }
-        channel.writeAndFlush(new OutPacketMessage(head, Transport.WEBSOCKET));
-        assertThat(frame.refCnt()).as("released once four newer broadcasts took the slots").isZero();
-        assertThat(alloc.direct).hasSize(5);
-        assertThat(written()).containsExactly("42/news,[\"e\",1]", "42/news,[\"e\",2]", "42/news,[\"e\",3]", "42/news,[\"e\",4]");
+        GatewayEncoder.SharedFrames task = new GatewayEncoder.SharedFrames();
+        assertThat(writeQueued(channel, head, task).isSuccess()).isTrue();
+        assertThat(writeQueued(other, otherHead, task).isSuccess()).isTrue();
+        assertThat(task.size()).isEqualTo(GatewayEncoder.SharedFrames.MAX);
+        // the first MAX made once and shared, the six after them made per socket
+        assertThat(alloc.direct).hasSize(GatewayEncoder.SharedFrames.MAX + 2 * 6);
+        assertThat(written()).containsExactlyElementsOf(expected);
+        assertThat(written(other)).containsExactlyElementsOf(expected.subList(1, count));
+        task.release();
+        assertThat(task.size()).isZero();
+        assertThat(alloc.direct).allSatisfy(frame -> assertThat(frame.refCnt()).as("every frame released").isZero());
     }
 
     @Test
