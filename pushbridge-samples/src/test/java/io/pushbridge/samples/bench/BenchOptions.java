@@ -46,7 +46,7 @@ record BenchOptions(
               --storm-warm N        connections opened and closed before the warm storm, a storm of the
                                     largest count measured once the JIT has compiled the connect path
                                     (default 30000; 0: no warm storm)
-              --warmup S            seconds of warm-up load before each measured window (default 30)
+              --warmup S            seconds of warm-up load before each measured window (default 90)
               --measure S           seconds of the measured window (default 20)
               --repeats N           runs of each server per scenario, alternating (default 2)
               --workers N           load generator threads holding the clients (default 2)
@@ -136,7 +136,7 @@ record BenchOptions(
                 or(targetedRate, quick ? 100 : 2000),
                 storm != null ? storm : quick ? List.of(200) : List.of(1000, 5000, 10000),
                 or(stormWarm, quick ? 0 : 30000),
-                or(warmup, quick ? 1 : 30),
+                or(warmup, quick ? 1 : 90),
                 or(measure, quick ? 2 : 20),
                 or(repeats, quick ? 1 : 2),
                 workers, connectConcurrency, jvmArgs, output.toAbsolutePath(), nodeDir, node, quick);

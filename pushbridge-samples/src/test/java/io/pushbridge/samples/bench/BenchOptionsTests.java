@@ -19,7 +19,7 @@ class BenchOptionsTests {
         assertThat(options.fanoutSendsPerSecond()).isEqualTo(40.0);
         assertThat(options.stormClients()).containsExactly(1000, 5000, 10000);
         assertThat(options.stormWarmConnections()).isEqualTo(30000);
-        assertThat(options.warmupSeconds()).isEqualTo(30);
+        assertThat(options.warmupSeconds()).isEqualTo(90);
         assertThat(options.measureSeconds()).isEqualTo(20);
         assertThat(options.repeats()).isEqualTo(2);
         assertThat(options.quick()).isFalse();
