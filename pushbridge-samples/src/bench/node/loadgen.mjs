@@ -74,6 +74,7 @@ async function main() {
     connectConcurrency: 200,
     connectTimeoutMs: 120000,
     rate: 100, // sends per second
+    burst: 1, // sends posted back to back, at the same rate on average
     warmupSec: 5,
     measureSec: 10,
     drainTimeoutMs: 15000,
@@ -319,7 +320,7 @@ class Sender {
 
   /** Sends at the rate for that many seconds, then waits for the answers; messages tagged w. */
   async sendFor(seconds, w) {
-    const { rate, maxInFlight, clients, mode } = this.settings;
+    const { rate, burst, maxInFlight, clients, mode } = this.settings;
     const okBefore = this.ok;
     const startUs = nowUs();
     const total = Math.max(1, Math.round(rate * seconds));
@@ -328,7 +329,8 @@ class Sender {
     const pause = Math.max(1, Math.min(20, Math.floor(1000 / rate))); // ms between ticks
     await new Promise((resolve) => {
       const tick = () => {
-        const due = Math.min(total, Math.floor(((nowUs() - startUs) / 1e6) * rate) + 1);
+        // every burst's sends are due at once: burst 1 spaces them evenly
+        const due = Math.min(total, (Math.floor((((nowUs() - startUs) / 1e6) * rate) / burst) + 1) * burst);
         while (issued < due && this.inFlight < maxInFlight) {
           issued++;
           if (mode === "fanout") {

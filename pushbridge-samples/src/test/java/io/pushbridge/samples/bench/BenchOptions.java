@@ -16,6 +16,7 @@ record BenchOptions(
         int clients,
         int fanoutRate,
         int targetedRate,
+        int burst,
         List<Integer> stormClients,
         int stormWarmConnections,
         int warmupSeconds,
@@ -31,7 +32,7 @@ record BenchOptions(
 
     static final List<String> SCENARIOS = List.of("fanout", "targeted", "reliable", "storm", "cluster");
     static final List<String> SERVERS = List.of("pushbridge", "reference");
-    private static final List<String> VALUED = List.of("--scenarios", "--servers", "--clients", "--rate", "--targeted-rate",
+    private static final List<String> VALUED = List.of("--scenarios", "--servers", "--clients", "--rate", "--targeted-rate", "--burst",
             "--storm", "--storm-warm", "--warmup", "--measure", "--repeats", "--workers", "--connect-concurrency", "--jvm-args", "--output");
 
     static final String USAGE = """
@@ -42,6 +43,8 @@ record BenchOptions(
               --rate N              fan-out and cluster deliveries per second; the sender posts N/clients
                                     messages a second to the room everyone is in (default 40000)
               --targeted-rate N     sends per second of targeted and reliable, each to one random user (default 2000)
+              --burst K             the sender posts K messages back to back, at the same rate on average
+                                    (default 1: evenly spaced)
               --storm LIST          connection counts of the storm scenario (default 1000,5000,10000)
               --storm-warm N        connections opened and closed before the warm storm, a storm of the
                                     largest count measured once the JIT has compiled the connect path
@@ -63,6 +66,7 @@ record BenchOptions(
         Integer clients = null;
         Integer fanoutRate = null;
         Integer targetedRate = null;
+        int burst = 1;
         List<Integer> storm = null;
         Integer stormWarm = null;
         Integer warmup = null;
@@ -116,6 +120,7 @@ record BenchOptions(
                 case "--clients" -> clients = positive(option, value);
                 case "--rate" -> fanoutRate = positive(option, value);
                 case "--targeted-rate" -> targetedRate = positive(option, value);
+                case "--burst" -> burst = positive(option, value);
                 case "--storm" -> storm = Arrays.stream(value.split(",")).map(v -> positive(option, v.trim())).toList();
                 case "--storm-warm" -> stormWarm = nonNegative(option, value);
                 case "--warmup" -> warmup = nonNegative(option, value);
@@ -134,6 +139,7 @@ record BenchOptions(
                 or(clients, quick ? 50 : 1000),
                 or(fanoutRate, quick ? 1000 : 40000),
                 or(targetedRate, quick ? 100 : 2000),
+                burst,
                 storm != null ? storm : quick ? List.of(200) : List.of(1000, 5000, 10000),
                 or(stormWarm, quick ? 0 : 30000),
                 or(warmup, quick ? 1 : 90),

@@ -17,6 +17,7 @@ class BenchOptionsTests {
         assertThat(options.clients()).isEqualTo(1000);
         assertThat(options.fanoutRate()).isEqualTo(40000);
         assertThat(options.fanoutSendsPerSecond()).isEqualTo(40.0);
+        assertThat(options.burst()).isEqualTo(1);
         assertThat(options.stormClients()).containsExactly(1000, 5000, 10000);
         assertThat(options.stormWarmConnections()).isEqualTo(30000);
         assertThat(options.warmupSeconds()).isEqualTo(90);
@@ -38,12 +39,13 @@ class BenchOptionsTests {
 
     @Test
     void readsOptionsGivenAsOneStringAsMavenMayPassThem() {
-        BenchOptions options = BenchOptions.parse("--scenarios fanout,storm --storm=500,1000 --storm-warm 2000 --repeats 3 --jvm-args \"-Xmx2g -XX:+UseG1GC\"");
+        BenchOptions options = BenchOptions.parse("--scenarios fanout,storm --storm=500,1000 --storm-warm 2000 --repeats 3 --burst 8 --jvm-args \"-Xmx2g -XX:+UseG1GC\"");
 
         assertThat(options.scenarios()).containsExactly("fanout", "storm");
         assertThat(options.stormClients()).containsExactly(500, 1000);
         assertThat(options.stormWarmConnections()).isEqualTo(2000);
         assertThat(options.repeats()).isEqualTo(3);
+        assertThat(options.burst()).isEqualTo(8);
         assertThat(options.jvmArgs()).isEqualTo(List.of("-Xmx2g", "-XX:+UseG1GC"));
     }
 
@@ -55,6 +57,8 @@ class BenchOptionsTests {
                 .withMessageContaining("--clients must be at least 1");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--rate", "fast"))
                 .withMessageContaining("--rate takes a whole number, was 'fast'");
+        assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--burst", "0"))
+                .withMessageContaining("--burst must be at least 1");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--warmup", "-1"))
                 .withMessageContaining("--warmup must not be negative");
         assertThatIllegalArgumentException().isThrownBy(() -> BenchOptions.parse("--storm-warm", "-5"))

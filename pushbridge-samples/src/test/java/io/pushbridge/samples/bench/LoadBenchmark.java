@@ -129,10 +129,10 @@ public final class LoadBenchmark {
         for (String name : options.scenarios()) {
             switch (name) {
                 case "fanout" -> list.add(new Scenario("fanout", c + " clients in one room, " + fmt(options.fanoutSendsPerSecond())
-                        + " sends/s to it (" + options.fanoutRate() + " deliveries/s)", "fanout", 1, false, c,
+                        + " sends/s to it (" + options.fanoutRate() + " deliveries/s)" + bursts(), "fanout", 1, false, c,
                         options.fanoutSendsPerSecond(), warm, measure));
                 case "targeted" -> list.add(new Scenario("targeted", c + " clients in their own user rooms, "
-                        + options.targetedRate() + " sends/s each to a random user, acked", "targeted", 1, false, c,
+                        + options.targetedRate() + " sends/s each to a random user, acked" + bursts(), "targeted", 1, false, c,
                         options.targetedRate(), warm, measure));
                 case "reliable" -> {
                     list.add(new Scenario("reliable-1node", "targeted with Redis (PushBridge's Redis store and router; "
@@ -155,7 +155,7 @@ public final class LoadBenchmark {
                     }
                 }
                 case "cluster" -> list.add(new Scenario("cluster", "fan-out on two nodes and Redis, clients split, all sends to node 1, "
-                        + fmt(options.fanoutSendsPerSecond()) + " sends/s (" + options.fanoutRate() + " deliveries/s)",
+                        + fmt(options.fanoutSendsPerSecond()) + " sends/s (" + options.fanoutRate() + " deliveries/s)" + bursts(),
                         "fanout", 2, true, c, options.fanoutSendsPerSecond(), warm, measure));
                 default -> throw new IllegalArgumentException(name);
             }
@@ -303,6 +303,11 @@ public final class LoadBenchmark {
         }
     }
 
+    /** How the sender spaces its sends, for a scenario's title: nothing when evenly. */
+    private String bursts() {
+        return options.burst() > 1 ? ", posted in bursts of " + options.burst() : "";
+    }
+
     private NodeScript loadgen(Deployment deployment, Scenario scenario, int clients, String label) throws IOException {
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("urls", deployment.urls());
@@ -317,6 +322,7 @@ public final class LoadBenchmark {
         settings.put("workers", options.workers());
         settings.put("connectConcurrency", options.connectConcurrency());
         settings.put("rate", scenario.sendsPerSecond());
+        settings.put("burst", options.burst());
         settings.put("warmupSec", scenario.warmupSeconds());
         settings.put("measureSec", scenario.measureSeconds());
         List<String> command = new ArrayList<>(List.of("bash", "-c", Deployment.ulimitThenExec(), "loadgen",
