@@ -49,7 +49,7 @@ final class GatewayEncoder extends EncoderHandler {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GatewayEncoder.class);
 
-    /** The largest broadcast packet whose frame an event loop keeps to share ({@link SharedFrames}). */
+    /** The largest broadcast packet whose frame a loop task shares ({@link SharedFrames}). */
     static final int SHARED_FRAME_MAX = 64 * 1024;
 
     private final PacketEncoder encoder;
